@@ -1,0 +1,12 @@
+// nabla: a small deep-learning training framework. This header brings in the whole public API.
+#pragma once
+
+#include "nabla/autograd.h"
+#include "nabla/device.h"
+#include "nabla/dtype.h"
+#include "nabla/error.h"
+#include "nabla/generator.h"
+#include "nabla/ops.h"
+#include "nabla/shape.h"
+#include "nabla/tensor.h"
+#include "nabla/threads.h"

@@ -1,0 +1,15 @@
+#include "nabla/error.h"
+
+namespace nabla::detail {
+
+void throw_error(const char* /*file*/, int /*line*/, const std::string& message) {
+  // User errors carry the op and the values; the source location would only distract.
+  throw Error(message);
+}
+
+void throw_internal(const char* file, int line, const char* cond, const std::string& message) {
+  throw Error(fmt::format("internal error: {} ({} failed at {}:{}); please report this as a bug",
+                          message, cond, file, line));
+}
+
+}  // namespace nabla::detail

@@ -1,0 +1,92 @@
+// Loop helpers for the CPU backend: a parallel-for with a fixed split of work (so results do not
+// depend on scheduling) and an n-ary strided iterator that collapses contiguous dimensions.
+#pragma once
+
+#include <omp.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "nabla/tensor.h"
+
+namespace nabla::cpu {
+
+// Below this many elements a loop runs on the calling thread: waking threads costs more.
+constexpr int64_t kParallelGrain = 32768;
+
+// Runs body(begin, end) over [0, n) in equal static chunks, one per thread.
+template <typename F>
+void parallel_for(int64_t n, int64_t grain, F&& body) {
+  if (n <= grain || omp_get_max_threads() == 1) {
+    if (n > 0) body(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads();
+    const int64_t t = omp_get_thread_num();
+    const int64_t chunk = (n + threads - 1) / threads;
+    const int64_t begin = t * chunk;
+    const int64_t end = begin + chunk < n ? begin + chunk : n;
+    if (begin < end) body(begin, end);
+  }
+}
+
+// Iterates over a shape for N operands with their own strides (in elements). Adjacent dims that
+// are contiguous for every operand are merged, so a dense loop becomes one long inner row.
+// body(row_offsets, inner_length, inner_strides) handles one innermost row.
+template <size_t N>
+struct StridedLoop {
+  std::vector<int64_t> sizes;                  // merged sizes, innermost last
+  std::array<std::vector<int64_t>, N> strides;  // merged strides per operand
+
+  StridedLoop(const Shape& shape, const std::array<const std::vector<int64_t>*, N>& in_strides) {
+    for (size_t d = 0; d < shape.dims.size(); ++d) {
+      if (shape.dims[d] == 1) continue;  // size-1 dims never move an offset
+      bool merge = !sizes.empty();
+      for (size_t k = 0; k < N && merge; ++k)
+        merge = strides[k].back() == (*in_strides[k])[d] * shape.dims[d];
+      if (merge) {
+        sizes.back() *= shape.dims[d];
+        for (size_t k = 0; k < N; ++k) strides[k].back() = (*in_strides[k])[d];
+      } else {
+        sizes.push_back(shape.dims[d]);
+        for (size_t k = 0; k < N; ++k) strides[k].push_back((*in_strides[k])[d]);
+      }
+    }
+    if (sizes.empty()) {
+      sizes.push_back(1);
+      for (size_t k = 0; k < N; ++k) strides[k].push_back(0);
+    }
+  }
+
+  int64_t inner() const { return sizes.back(); }
+  int64_t rows() const {
+    int64_t r = 1;
+    for (size_t d = 0; d + 1 < sizes.size(); ++d) r *= sizes[d];
+    return r;
+  }
+
+  template <typename F>
+  void run(F&& body) const {
+    const int64_t n_rows = rows(), n_inner = inner();
+    std::array<int64_t, N> inner_strides;
+    for (size_t k = 0; k < N; ++k) inner_strides[k] = strides[k].back();
+    const int64_t grain = n_inner >= kParallelGrain ? 1 : kParallelGrain / n_inner;
+    parallel_for(n_rows, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        std::array<int64_t, N> off{};
+        int64_t rem = r;
+        for (size_t d = sizes.size() - 1; d-- > 0;) {
+          const int64_t i = rem % sizes[d];
+          rem /= sizes[d];
+          for (size_t k = 0; k < N; ++k) off[k] += i * strides[k][d];
+        }
+        body(off, n_inner, inner_strides);
+      }
+    });
+  }
+};
+
+}  // namespace nabla::cpu

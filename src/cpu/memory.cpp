@@ -1,0 +1,106 @@
+// CPU memory: a caching allocator (freed blocks are kept by size and handed out again, so a
+// training loop allocates nothing from the system in steady state), copies and fills.
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/loops.h"
+#include "ops/core_stubs.h"
+
+namespace nabla::cpu {
+namespace {
+
+constexpr std::size_t kAlignment = 64;
+
+class CachingAllocator {
+ public:
+  void* allocate(std::size_t nbytes) {
+    const std::size_t size = round_up(nbytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(kAlignment, size);
+    NABLA_CHECK(p != nullptr, "out of host memory allocating {} bytes", size);
+    return p;
+  }
+  void deallocate(void* p, std::size_t nbytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_[round_up(nbytes)].push_back(p);
+  }
+
+ private:
+  static std::size_t round_up(std::size_t n) {
+    return n == 0 ? kAlignment : (n + kAlignment - 1) / kAlignment * kAlignment;
+  }
+  std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<void*>> free_;
+};
+
+CachingAllocator& allocator() {
+  static auto* a = new CachingAllocator();  // never destroyed: storages may outlive statics
+  return *a;
+}
+
+void* allocate_cpu(std::size_t nbytes, int) { return allocator().allocate(nbytes); }
+void deallocate_cpu(void* p, std::size_t nbytes, int) { allocator().deallocate(p, nbytes); }
+void copy_host(void* dst, const void* src, std::size_t nbytes) {
+  if (nbytes) std::memcpy(dst, src, nbytes);
+}
+
+template <typename Src, typename Dst>
+void copy_typed(const Tensor& src, const Tensor& dst) {
+  const Src* s = static_cast<const Src*>(src.raw_data());
+  Dst* d = static_cast<Dst*>(dst.raw_data());
+  StridedLoop<2> loop(src.shape(), {&src.strides(), &dst.strides()});
+  loop.run([&](auto off, int64_t n, auto st) {
+    const Src* sp = s + off[0];
+    Dst* dp = d + off[1];
+    if (st[0] == 1 && st[1] == 1) {
+      for (int64_t i = 0; i < n; ++i) dp[i] = static_cast<Dst>(sp[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) dp[i * st[1]] = static_cast<Dst>(sp[i * st[0]]);
+    }
+  });
+}
+
+void copy_strided_cpu(const Tensor& src, const Tensor& dst) {
+  const bool sf = src.dtype() == DType::Float32, df = dst.dtype() == DType::Float32;
+  if (sf && df) copy_typed<float, float>(src, dst);
+  else if (sf) copy_typed<float, int64_t>(src, dst);
+  else if (df) copy_typed<int64_t, float>(src, dst);
+  else copy_typed<int64_t, int64_t>(src, dst);
+}
+
+template <typename T>
+void fill_typed(T* p, int64_t n, T v) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) p[i] = v;
+  });
+}
+
+void fill_cpu(const Tensor& out, double value) {
+  if (out.dtype() == DType::Float32)
+    fill_typed(out.data<float>(), out.numel(), static_cast<float>(value));
+  else
+    fill_typed(out.data<int64_t>(), out.numel(), static_cast<int64_t>(value));
+}
+
+}  // namespace
+}  // namespace nabla::cpu
+
+namespace nabla::ops {
+NABLA_REGISTER(allocate_stub, cpu, cpu::allocate_cpu)
+NABLA_REGISTER(deallocate_stub, cpu, cpu::deallocate_cpu)
+NABLA_REGISTER(copy_to_host_stub, cpu, cpu::copy_host)
+NABLA_REGISTER(copy_from_host_stub, cpu, cpu::copy_host)
+NABLA_REGISTER(copy_strided_stub, cpu, cpu::copy_strided_cpu)
+NABLA_REGISTER(fill_stub, cpu, cpu::fill_cpu)
+}  // namespace nabla::ops
