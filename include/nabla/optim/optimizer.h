@@ -1,0 +1,57 @@
+// optim::Optimizer: the interface every optimizer implements, and parameter groups.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nabla/nn/module.h"
+#include "nabla/state.h"
+
+namespace nabla::optim {
+
+// A contiguous range of the parameter arena with its own hyperparameters. Unset fields take the
+// optimizer config's values.
+struct ParamGroup {
+  nn::NamedTensors params;
+  std::optional<double> lr;
+  std::optional<double> weight_decay;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // Applies one update from the current gradients. Returns false when the update was skipped
+  // because a gradient was not finite (the step counter then does not advance).
+  virtual bool step() = 0;
+  virtual void zero_grad() = 0;
+  // "SGD", "Adam", ...: saved with the state and checked on load.
+  virtual std::string type_name() const = 0;
+
+  // Learning rate of group 0, and setting it for every group.
+  double lr() const { return group_lr(0); }
+  void set_lr(double lr);
+  int64_t num_groups() const { return static_cast<int64_t>(group_lrs_.size()); }
+  double group_lr(int64_t group) const;
+  void set_group_lr(int64_t group, double lr);
+  // The momentum-like hyperparameter that cyclic schedules vary (SGD's momentum, Adam's beta1);
+  // nullopt when the optimizer has none.
+  virtual std::optional<double> group_momentum(int64_t group) const { return std::nullopt; }
+  virtual void set_group_momentum(int64_t group, double momentum);
+  // Updates applied so far (skipped ones not counted).
+  int64_t step_count() const { return step_count_; }
+
+  virtual State state_dict() const = 0;
+  virtual void load_state_dict(const State& state) = 0;
+
+ protected:
+  explicit Optimizer(std::vector<double> group_lrs) : group_lrs_(std::move(group_lrs)) {}
+  void check_group(int64_t group) const;
+
+  std::vector<double> group_lrs_;
+  int64_t step_count_ = 0;
+};
+
+}  // namespace nabla::optim

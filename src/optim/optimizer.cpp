@@ -1,0 +1,32 @@
+#include "nabla/optim/optimizer.h"
+
+#include <cmath>
+
+namespace nabla::optim {
+
+void Optimizer::check_group(int64_t group) const {
+  NABLA_CHECK(group >= 0 && group < num_groups(), "{}: parameter group {} does not exist ({} groups)",
+              type_name(), group, num_groups());
+}
+
+double Optimizer::group_lr(int64_t group) const {
+  check_group(group);
+  return group_lrs_[group];
+}
+
+void Optimizer::set_group_lr(int64_t group, double lr) {
+  check_group(group);
+  NABLA_CHECK(std::isfinite(lr) && lr >= 0.0, "{}: invalid learning rate {} (must be >= 0)",
+              type_name(), lr);
+  group_lrs_[group] = lr;
+}
+
+void Optimizer::set_lr(double lr) {
+  for (int64_t g = 0; g < num_groups(); ++g) set_group_lr(g, lr);
+}
+
+void Optimizer::set_group_momentum(int64_t group, double) {
+  NABLA_FAIL("{} has no momentum to cycle; use cycle_momentum = false", type_name());
+}
+
+}  // namespace nabla::optim
