@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nabla needs to build, test and run its examples, and only those
+# that are missing (so a second run does nothing). Needs root or sudo for apt-get.
+# The CUDA toolkit with cuBLAS and cuDNN is not a Debian package: when nvcc is present the
+# build uses it; otherwise nabla builds for the CPU only.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas-dev zlib1g-dev nlohmann-json3-dev libtomlplusplus-dev
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "nabla: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

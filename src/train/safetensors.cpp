@@ -1,0 +1,250 @@
+#include "nabla/train/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace nabla::io {
+namespace {
+
+using nlohmann::json;
+
+long long g_fail_after = -1;
+
+// Header lengths above this are not a checkpoint of ours, whatever the file says.
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+
+const char* dtype_tag(DType t) { return t == DType::Float32 ? "F32" : "I64"; }
+
+std::string crc_hex(const void* data, std::size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  while (n > 0) {  // crc32 takes a uInt length
+    const uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    crc = crc32(crc, p, chunk);
+    p += chunk, n -= chunk;
+  }
+  return fmt::format("{:08x}", static_cast<uint32_t>(crc));
+}
+
+// A file descriptor that writes fully or throws, and closes itself.
+class OutFile {
+ public:
+  explicit OutFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    NABLA_CHECK(fd_ >= 0, "cannot write '{}': {}", path, std::strerror(errno));
+  }
+  ~OutFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void write(const void* data, std::size_t n) {
+    const char* p = static_cast<const char*>(data);
+    if (g_fail_after >= 0) {
+      const auto allowed = static_cast<std::size_t>(std::max<long long>(0, g_fail_after - written_));
+      if (n > allowed) {
+        write_raw(p, allowed);
+        g_fail_after = -1;
+        NABLA_FAIL("simulated crash while writing '{}'", path_);
+      }
+    }
+    write_raw(p, n);
+  }
+  void sync_and_close() {
+    NABLA_CHECK(::fsync(fd_) == 0, "cannot flush '{}': {}", path_, std::strerror(errno));
+    const int fd = fd_;
+    fd_ = -1;
+    NABLA_CHECK(::close(fd) == 0, "cannot close '{}': {}", path_, std::strerror(errno));
+  }
+
+ private:
+  void write_raw(const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::write(fd_, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      NABLA_CHECK(w > 0, "cannot write '{}': {}", path_, std::strerror(errno));
+      p += w, n -= static_cast<std::size_t>(w), written_ += w;
+    }
+  }
+  std::string path_;
+  int fd_ = -1;
+  long long written_ = 0;
+};
+
+void sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+  std::vector<Tensor> host;
+  json header = json::object();
+  json checksums = json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    NABLA_CHECK(t.defined(), "save_safetensors: tensor '{}' is undefined", name);
+    NABLA_CHECK(name != "__metadata__", "save_safetensors: '__metadata__' is a reserved name");
+    Tensor h = t.to(Device::cpu()).contiguous();
+    const uint64_t nbytes = static_cast<uint64_t>(h.numel()) * dtype_size(h.dtype());
+    header[name] = {{"dtype", dtype_tag(h.dtype())},
+                    {"shape", h.shape().dims},
+                    {"data_offsets", {offset, offset + nbytes}}};
+    checksums[name] = crc_hex(h.raw_data(), nbytes);
+    offset += nbytes;
+    host.push_back(std::move(h));
+  }
+  json meta = json::object();
+  for (const auto& [k, v] : metadata) meta[k] = v;
+  meta["nabla.crc32"] = checksums.dump();
+  header["__metadata__"] = meta;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
+  const uint64_t header_len = text.size();
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(header_len >> (8 * i));
+
+  const std::filesystem::path final_path(path);
+  const std::filesystem::path tmp_path =
+      final_path.parent_path() /
+      fmt::format(".{}.tmp.{}", final_path.filename().string(), static_cast<long>(::getpid()));
+  try {
+    OutFile out(tmp_path.string());
+    out.write(len_bytes, 8);
+    out.write(text.data(), text.size());
+    for (const Tensor& h : host)
+      out.write(h.raw_data(), static_cast<std::size_t>(h.numel()) * dtype_size(h.dtype()));
+    out.sync_and_close();
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp_path, ignored);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp_path, final_path, ec);
+  NABLA_CHECK(!ec, "cannot move '{}' into place as '{}': {}", tmp_path.string(), path,
+              ec.message());
+  sync_directory(final_path.parent_path());
+}
+
+SafetensorsContents load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  NABLA_CHECK(in.good(), "cannot open '{}': {}", path,
+              std::filesystem::exists(path) ? "permission denied or not a file" : "no such file");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  NABLA_CHECK(file_size >= 8, "'{}' is not a safetensors file: only {} bytes (truncated?)", path,
+              file_size);
+  unsigned char len_bytes[8];
+  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(len_bytes[i]) << (8 * i);
+  NABLA_CHECK(header_len <= kMaxHeaderBytes && header_len <= file_size - 8,
+              "'{}' is truncated or not a safetensors file: header length {} but the file has {} "
+              "bytes",
+              path, header_len, file_size);
+  std::string text(header_len, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(header_len));
+  json header;
+  try {
+    header = json::parse(text);
+  } catch (const json::exception& e) {
+    NABLA_FAIL("'{}' has a corrupted header (invalid JSON: {})", path, e.what());
+  }
+  NABLA_CHECK(header.is_object(), "'{}' has a corrupted header (not a JSON object)", path);
+  const uint64_t data_size = file_size - 8 - header_len;
+
+  SafetensorsContents out;
+  json checksums = json::object();
+  if (header.contains("__metadata__")) {
+    const json& meta = header["__metadata__"];
+    NABLA_CHECK(meta.is_object(), "'{}': __metadata__ must be an object of strings", path);
+    for (const auto& [k, v] : meta.items()) {
+      NABLA_CHECK(v.is_string(), "'{}': metadata entry '{}' is not a string", path, k);
+      out.metadata[k] = v.get<std::string>();
+    }
+    if (auto it = out.metadata.find("nabla.crc32"); it != out.metadata.end()) {
+      checksums = json::parse(it->second, nullptr, false);
+      NABLA_CHECK(checksums.is_object(), "'{}': corrupted checksum table", path);
+      out.metadata.erase(it);
+    }
+  }
+
+  struct Span {
+    uint64_t begin, end;
+    std::string name;
+  };
+  std::vector<Span> spans;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") continue;
+    NABLA_CHECK(entry.is_object() && entry.contains("dtype") && entry.contains("shape") &&
+                    entry.contains("data_offsets"),
+                "'{}': tensor '{}' needs dtype, shape and data_offsets", path, name);
+    const json& dt = entry["dtype"];
+    NABLA_CHECK(dt.is_string() && (dt == "F32" || dt == "I64"),
+                "'{}': tensor '{}' has dtype {}, nabla reads F32 and I64", path, name, dt.dump());
+    const DType dtype = dt == "F32" ? DType::Float32 : DType::Int64;
+    const json& sh = entry["shape"];
+    NABLA_CHECK(sh.is_array() && sh.size() <= 16, "'{}': tensor '{}' has an invalid shape", path,
+                name);
+    std::vector<int64_t> dims;
+    uint64_t numel = 1;
+    for (const json& d : sh) {
+      NABLA_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= data_size,
+                  "'{}': tensor '{}' has an invalid shape {}", path, name, sh.dump());
+      dims.push_back(d.get<int64_t>());
+      numel *= d.get<uint64_t>();
+      NABLA_CHECK(numel <= data_size, "'{}': tensor '{}' is larger than the file", path, name);
+    }
+    const json& off = entry["data_offsets"];
+    NABLA_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+                    off[1].is_number_unsigned(),
+                "'{}': tensor '{}' has invalid data_offsets", path, name);
+    const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+    NABLA_CHECK(begin <= end && end <= data_size,
+                "'{}' is truncated: tensor '{}' needs bytes [{}, {}) of a {}-byte data section",
+                path, name, begin, end, data_size);
+    NABLA_CHECK(end - begin == numel * dtype_size(dtype),
+                "'{}': tensor '{}' has {} bytes for shape {} of {}", path, name, end - begin,
+                sh.dump(), dtype_name(dtype));
+    spans.push_back({begin, end, name});
+    Tensor t = Tensor::empty(Shape(dims), {dtype, Device::cpu()});
+    in.seekg(static_cast<std::streamoff>(8 + header_len + begin));
+    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(end - begin));
+    NABLA_CHECK(in.good(), "'{}': could not read tensor '{}'", path, name);
+    if (checksums.contains(name)) {
+      NABLA_CHECK(checksums[name] == crc_hex(t.raw_data(), end - begin),
+                  "'{}' is corrupted: the checksum of tensor '{}' does not match", path, name);
+    }
+    out.tensors.emplace(name, std::move(t));
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);
+  });
+  uint64_t at = 0;
+  for (const Span& s : spans) {
+    NABLA_CHECK(s.begin == at, "'{}': tensor '{}' {} (byte {} expected, {} found)", path, s.name,
+                s.begin < at ? "overlaps another" : "leaves a hole before it", at, s.begin);
+    at = s.end;
+  }
+  NABLA_CHECK(at == data_size, "'{}' has {} unexpected trailing bytes", path, data_size - at);
+  return out;
+}
+
+namespace testing {
+void fail_next_write_after(long long bytes) { g_fail_after = bytes; }
+}  // namespace testing
+
+}  // namespace nabla::io

@@ -1,0 +1,140 @@
+#include "nabla/train/safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/gradcheck.h"
+
+using namespace nabla;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir() {
+  fs::path dir = fs::temp_directory_path() /
+                 ("nabla_safetensors_" + std::to_string(::getpid()) + "_" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_all(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+io::TensorMap sample() {
+  return {{"model.weight", Tensor::arange(6).reshape({2, 3})},
+          {"step", Tensor::from_vector(std::vector<int64_t>{42}, {1})},
+          {"empty", Tensor::zeros({0})}};
+}
+
+}  // namespace
+
+TEST(Safetensors, RoundTrip) {
+  const fs::path file = temp_dir() / "a.safetensors";
+  io::save_safetensors(file, sample(), {{"format", "nabla"}});
+  const auto loaded = io::load_safetensors(file);
+  ASSERT_EQ(loaded.tensors.size(), 3u);
+  EXPECT_EQ(loaded.tensors.at("model.weight").shape(), Shape({2, 3}));
+  nabla::testing::expect_close(loaded.tensors.at("model.weight"), {0, 1, 2, 3, 4, 5}, 0, 0);
+  EXPECT_EQ(loaded.tensors.at("step").to_vector<int64_t>(), std::vector<int64_t>{42});
+  EXPECT_EQ(loaded.metadata.at("format"), "nabla");
+  EXPECT_EQ(loaded.metadata.count("nabla.crc32"), 0u);
+}
+
+// An independent reading of the bytes, as any safetensors reader would do it.
+TEST(Safetensors, FileFollowsTheFormat) {
+  const fs::path file = temp_dir() / "b.safetensors";
+  io::save_safetensors(file, sample());
+  const std::string bytes = read_all(file);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  const auto header = nlohmann::json::parse(bytes.substr(8, n));
+  EXPECT_EQ((8 + n) % 8, 0u);
+  const auto& w = header.at("model.weight");
+  EXPECT_EQ(w.at("dtype"), "F32");
+  EXPECT_EQ(w.at("shape"), nlohmann::json({2, 3}));
+  const uint64_t begin = w.at("data_offsets")[0], end = w.at("data_offsets")[1];
+  ASSERT_EQ(end - begin, 24u);
+  float values[6];
+  std::memcpy(values, bytes.data() + 8 + n + begin, 24);
+  EXPECT_EQ(values[5], 5.0f);
+  EXPECT_EQ(header.at("step").at("dtype"), "I64");
+}
+
+TEST(Safetensors, MalformedFilesGiveClearErrors) {
+  const fs::path dir = temp_dir();
+  const fs::path good = dir / "good.safetensors";
+  io::save_safetensors(good, sample());
+  const std::string bytes = read_all(good);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  auto with_header = [&](std::string header) {
+    header.append((8 - header.size() % 8) % 8, ' ');
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(header.size() >> (8 * i));
+    return out + header + bytes.substr(8 + n);
+  };
+  std::string flipped = bytes;
+  flipped[bytes.size() - 9] ^= 0x40;  // inside model.weight's data
+  const std::string huge_len = std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8) + "{}";
+  struct Case {
+    std::string name, contents, expected;
+  };
+  const std::vector<Case> cases = {
+      {"empty", "", "only 0 bytes"},
+      {"short", bytes.substr(0, 5), "only 5 bytes"},
+      {"truncated_header", bytes.substr(0, 8 + n / 2), "truncated"},
+      {"truncated_data", bytes.substr(0, bytes.size() - 4), "truncated"},
+      {"huge_header_length", huge_len, "header length"},
+      {"not_json", with_header("{not json"), "invalid JSON"},
+      {"not_object", with_header("[1,2]"), "not a JSON object"},
+      {"bad_dtype", with_header(R"({"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})"),
+       "dtype"},
+      {"offsets_out_of_range",
+       with_header(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4000]}})"), "truncated"},
+      {"size_mismatch", with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,4]}})"),
+       "bytes for shape"},
+      {"absurd_shape",
+       with_header(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})"),
+       "invalid shape"},
+      {"trailing_bytes", bytes + "junk", "trailing"},
+      {"corrupted_bytes", flipped, "checksum"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path p = dir / (c.name + ".safetensors");
+    write_all(p, c.contents);
+    nabla::testing::expect_error([&] { io::load_safetensors(p); }, c.expected);
+  }
+  nabla::testing::expect_error([&] { io::load_safetensors(dir / "missing.safetensors"); },
+                               "no such file");
+}
+
+TEST(Safetensors, CrashDuringWriteKeepsThePreviousFile) {
+  const fs::path dir = temp_dir();
+  const fs::path file = dir / "ckpt.safetensors";
+  io::save_safetensors(file, sample(), {{"version", "1"}});
+  for (long long cut : {0LL, 7LL, 40LL, 200LL}) {
+    io::testing::fail_next_write_after(cut);
+    nabla::testing::expect_error(
+        [&] { io::save_safetensors(file, {{"other", Tensor::ones({100})}}, {{"version", "2"}}); },
+        "simulated crash");
+    const auto loaded = io::load_safetensors(file);
+    EXPECT_EQ(loaded.metadata.at("version"), "1");
+  }
+  // No temporary files are left behind.
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);
+}
