@@ -23,9 +23,11 @@ if(NABLA_WITH_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES "80-real;90")  # sm_80, sm_90 and compute_90 PTX
   endif()
   set(NABLA_CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
-  set(CMAKE_CUDA_STANDARD 20)
-  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   enable_language(CUDA)
+  # CMake 3.25 does not know nvcc's C++20 flag; the CUDA sources compile as C++20 like the rest.
+  set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+  set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  set(CMAKE_CUDA_STANDARD 20)
   message(STATUS "nabla: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
 else()
   message(STATUS "nabla: CUDA backend OFF")

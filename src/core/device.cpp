@@ -54,6 +54,10 @@ std::size_t memory_total(int index) {
   return total;
 }
 
+void set_allow_tf32(bool on) {
+  if (is_compiled()) ops::set_allow_tf32_stub(Device::cuda())(on);
+}
+
 void synchronize() {
   if (is_available()) ops::synchronize_stub(Device::cuda())();
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nabla/tensor.h"
+#include "ops/strided_layout.h"
 
 namespace nabla::cpu {
 
@@ -33,33 +34,13 @@ void parallel_for(int64_t n, int64_t grain, F&& body) {
   }
 }
 
-// Iterates over a shape for N operands with their own strides (in elements). Adjacent dims that
-// are contiguous for every operand are merged, so a dense loop becomes one long inner row.
-// body(row_offsets, inner_length, inner_strides) handles one innermost row.
+// Iterates over a shape for N operands with their own strides (in elements), one innermost row
+// at a time: body(row_offsets, inner_length, inner_strides).
 template <size_t N>
-struct StridedLoop {
-  std::vector<int64_t> sizes;                  // merged sizes, innermost last
-  std::array<std::vector<int64_t>, N> strides;  // merged strides per operand
-
-  StridedLoop(const Shape& shape, const std::array<const std::vector<int64_t>*, N>& in_strides) {
-    for (size_t d = 0; d < shape.dims.size(); ++d) {
-      if (shape.dims[d] == 1) continue;  // size-1 dims never move an offset
-      bool merge = !sizes.empty();
-      for (size_t k = 0; k < N && merge; ++k)
-        merge = strides[k].back() == (*in_strides[k])[d] * shape.dims[d];
-      if (merge) {
-        sizes.back() *= shape.dims[d];
-        for (size_t k = 0; k < N; ++k) strides[k].back() = (*in_strides[k])[d];
-      } else {
-        sizes.push_back(shape.dims[d]);
-        for (size_t k = 0; k < N; ++k) strides[k].push_back((*in_strides[k])[d]);
-      }
-    }
-    if (sizes.empty()) {
-      sizes.push_back(1);
-      for (size_t k = 0; k < N; ++k) strides[k].push_back(0);
-    }
-  }
+struct StridedLoop : ops::StridedLayout<N> {
+  using ops::StridedLayout<N>::StridedLayout;
+  using ops::StridedLayout<N>::sizes;
+  using ops::StridedLayout<N>::strides;
 
   int64_t inner() const { return sizes.back(); }
   int64_t rows() const {
