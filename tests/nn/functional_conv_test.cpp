@@ -94,3 +94,17 @@ TEST(Conv2d, Errors) {
       },
       "stride must be positive");
 }
+
+TEST(Conv2d, GradientsThroughASmallNetwork) {
+  // conv -> batch norm -> max pool -> conv (weight reused) -> cross-entropy, one graph.
+  const Tensor target = Tensor::from_vector(std::vector<int64_t>{1, 0}, {2});
+  expect_gradients_match(
+      [&](const std::vector<Tensor>& in) {
+        Tensor h = F::conv2d(in[0], in[1], in[2], {.padding = {1, 1}});
+        h = F::batch_norm(h, Tensor(), Tensor(), Tensor(), Tensor(), true);
+        h = F::max_pool2d(h, {2, 2});
+        h = F::conv2d(h, in[1], in[2]);  // (2, 2, 1, 1)
+        return F::cross_entropy(h.flatten(1), target);
+      },
+      {uniform({2, 2, 6, 6}, -1, 1, 1), uniform({2, 2, 3, 3}, -1, 1, 2), uniform({2}, -1, 1, 3)});
+}
