@@ -133,7 +133,7 @@ class OneCycleLR final : public LRScheduler {
  private:
   void advance(std::optional<double> metric) override {
     NABLA_CHECK(last_step_ + 1 <= total_steps_,
-                "OneCycleLR: tried to step {} times, but total_steps is {}", last_step_ + 2,
+                "OneCycleLR: tried to step {} times, but total_steps is {}", last_step_ + 1,
                 total_steps_);
     LRScheduler::advance(metric);
   }
