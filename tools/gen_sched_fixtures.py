@@ -122,6 +122,17 @@ def main():
                                         S.CosineAnnealingWarmRestarts(o, T_0=20),
                                         S.MultiStepLR(o, milestones=[30, 60], gamma=0.5)],
                                     milestones=[15, 150]))
+    # Children that set the lr and momentum themselves (and OneCycleLR its initial lr) when built.
+    record("sequential_cyclic", TWO_GROUPS,
+           lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, total_iters=8),
+                                        S.CyclicLR(o, base_lr=0.001, max_lr=0.01,
+                                                   step_size_up=7)], milestones=[8]),
+           momentum=True)
+    record("sequential_onecycle", TWO_GROUPS,
+           lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, total_iters=20),
+                                        S.OneCycleLR(o, max_lr=0.05, total_steps=250)],
+                                    milestones=[50]),
+           momentum=True)
 
 
 if __name__ == "__main__":

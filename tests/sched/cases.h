@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -97,6 +96,15 @@ inline std::vector<ScheduleCase> schedule_cases() {
                                          CosineAnnealingWarmRestartsConfig{.t_0 = 20},
                                          MultiStepLRConfig{.milestones = {30, 60}, .gamma = 0.5}},
                           .milestones = {15, 150}}},
+      {"sequential_cyclic", two, m,
+       SequentialLRConfig{
+           .schedulers = {LinearLRConfig{.start_factor = 0.25, .total_iters = 8},
+                          CyclicLRConfig{.base_lr = 0.001, .max_lr = 0.01, .step_size_up = 7}},
+           .milestones = {8}}},
+      {"sequential_onecycle", two, m,
+       SequentialLRConfig{.schedulers = {LinearLRConfig{.start_factor = 0.5, .total_iters = 20},
+                                         OneCycleLRConfig{.max_lr = 0.05, .total_steps = 250}},
+                          .milestones = {50}}},
       // Ours, without a PyTorch counterpart.
       {"exponential_decay", two, m, ExponentialDecayConfig{.k = 0.02}, 300, false},
       {"inverse_decay", two, m, InverseDecayConfig{.k = 0.05}, 300, false},
