@@ -1,0 +1,206 @@
+// Schedules given by one formula per group: none, ExponentialLR, ExponentialDecay, StepLR,
+// MultiStepLR, InverseDecay, LambdaLR, LinearLR and CosineAnnealingLR. Each writes PyTorch's
+// get_lr() (the chainable form: the next lr from the current one, at step t) and, where PyTorch
+// has one, its closed form, which SequentialLR uses when it restarts the schedule at step 0.
+// Arithmetic is written in PyTorch's order of operations so the values agree to the last bit.
+#include <algorithm>
+#include <numbers>
+
+#include "sched/lr_scheduler.h"
+
+namespace nabla::sched::detail {
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+class FormulaScheduler final : public LRScheduler {
+ public:
+  // lr_t from the current lr, the group's base lr and t.
+  using Chainable = std::function<double(double lr, double base_lr, int64_t t)>;
+  // lr_t from the group's base lr and t.
+  using Closed = std::function<double(double base_lr, int64_t t)>;
+
+  FormulaScheduler(std::string name, optim::Optimizer& optimizer, StepUnit unit,
+                   std::vector<double> base_lrs, Chainable chainable, Closed closed)
+      : LRScheduler(optimizer, unit, std::move(base_lrs)),
+        name_(std::move(name)),
+        chainable_(std::move(chainable)),
+        closed_(std::move(closed)) {}
+
+  std::string type_name() const override { return name_; }
+
+ private:
+  std::vector<double> chainable_lrs() override {
+    std::vector<double> lrs = current_lrs();
+    for (size_t g = 0; g < lrs.size(); ++g) lrs[g] = chainable_(lrs[g], base_lrs_[g], last_step_);
+    return lrs;
+  }
+
+  std::optional<std::vector<double>> closed_form_lrs() const override {
+    if (!closed_) return std::nullopt;
+    std::vector<double> lrs;
+    for (double base : base_lrs_) lrs.push_back(closed_(base, last_step_));
+    return lrs;
+  }
+
+  std::string name_;
+  Chainable chainable_;
+  Closed closed_;
+};
+
+LRSchedulerPtr build(const char* name, optim::Optimizer& optimizer, StepUnit unit,
+                     InitialLrs& initial, FormulaScheduler::Chainable chainable,
+                     FormulaScheduler::Closed closed = {}) {
+  auto s = std::make_unique<FormulaScheduler>(name, optimizer, unit, initial.get_or_set(optimizer),
+                                              std::move(chainable), std::move(closed));
+  s->initial_step();
+  return s;
+}
+
+// A schedule written only in closed form (ours, or PyTorch's LambdaLR): get_lr is the formula.
+LRSchedulerPtr build_closed(const char* name, optim::Optimizer& optimizer, StepUnit unit,
+                            InitialLrs& initial, FormulaScheduler::Closed closed) {
+  return build(name, optimizer, unit, initial,
+               [closed](double, double base, int64_t t) { return closed(base, t); });
+}
+
+void check_positive(int64_t value, const char* schedule, const char* field) {
+  NABLA_CHECK(value > 0, "{}: {} must be a positive integer (got {})", schedule, field, value);
+}
+
+void check_gamma(double gamma, const char* schedule) {
+  check_required(gamma, schedule, "gamma");
+  NABLA_CHECK(gamma > 0.0, "{}: gamma must be > 0 (got {})", schedule, gamma);
+}
+
+void check_rate(double k, const char* schedule) {
+  check_required(k, schedule, "k");
+  NABLA_CHECK(k >= 0.0, "{}: the decay rate k must be >= 0 (got {})", schedule, k);
+}
+
+}  // namespace
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const NoSchedulerConfig&, InitialLrs& initial) {
+  return build("NoScheduler", optimizer, StepUnit::Epoch, initial,
+               [](double lr, double, int64_t) { return lr; });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialLRConfig& c,
+                    InitialLrs& initial) {
+  check_gamma(c.gamma, "ExponentialLR");
+  const double gamma = c.gamma;
+  return build(
+      "ExponentialLR", optimizer, c.unit, initial,
+      [gamma](double lr, double, int64_t t) { return t == 0 ? lr : lr * gamma; },
+      [gamma](double base, int64_t t) { return base * std::pow(gamma, static_cast<double>(t)); });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialDecayConfig& c,
+                    InitialLrs& initial) {
+  check_rate(c.k, "ExponentialDecay");
+  const double k = c.k;
+  return build_closed("ExponentialDecay", optimizer, c.unit, initial, [k](double base, int64_t t) {
+    return base * std::exp(-k * static_cast<double>(t));
+  });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const StepLRConfig& c, InitialLrs& initial) {
+  check_positive(c.step_size, "StepLR", "step_size");
+  check_gamma(c.gamma, "StepLR");
+  const int64_t size = c.step_size;
+  const double gamma = c.gamma;
+  return build(
+      "StepLR", optimizer, c.unit, initial,
+      [size, gamma](double lr, double, int64_t t) {
+        return (t == 0 || t % size != 0) ? lr : lr * gamma;
+      },
+      [size, gamma](double base, int64_t t) {
+        return base * std::pow(gamma, static_cast<double>(t / size));
+      });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const MultiStepLRConfig& c, InitialLrs& initial) {
+  for (int64_t m : c.milestones)
+    NABLA_CHECK(m >= 0, "MultiStepLR: milestones must be >= 0 (got {})", m);
+  check_gamma(c.gamma, "MultiStepLR");
+  std::vector<int64_t> milestones = c.milestones;
+  std::sort(milestones.begin(), milestones.end());
+  const double gamma = c.gamma;
+  return build(
+      "MultiStepLR", optimizer, c.unit, initial,
+      // A milestone listed n times multiplies by gamma^n when it is reached.
+      [milestones, gamma](double lr, double, int64_t t) {
+        const auto n = std::count(milestones.begin(), milestones.end(), t);
+        return n == 0 ? lr : lr * std::pow(gamma, static_cast<double>(n));
+      },
+      [milestones, gamma](double base, int64_t t) {
+        const auto passed = std::upper_bound(milestones.begin(), milestones.end(), t);
+        return base * std::pow(gamma, static_cast<double>(passed - milestones.begin()));
+      });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const InverseDecayConfig& c, InitialLrs& initial) {
+  check_rate(c.k, "InverseDecay");
+  const double k = c.k;
+  return build_closed("InverseDecay", optimizer, c.unit, initial, [k](double base, int64_t t) {
+    return base / (1.0 + k * static_cast<double>(t));
+  });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const LambdaLRConfig& c, InitialLrs& initial) {
+  NABLA_CHECK(static_cast<bool>(c.lr_lambda), "LambdaLR: lr_lambda is required");
+  auto f = c.lr_lambda;
+  return build_closed("LambdaLR", optimizer, c.unit, initial,
+                      [f](double base, int64_t t) { return base * f(t); });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const LinearLRConfig& c, InitialLrs& initial) {
+  // start_factor = 0 would divide by zero in the chainable form.
+  NABLA_CHECK(c.start_factor > 0.0 && c.start_factor <= 1.0,
+              "LinearLR: start_factor must be in (0, 1] (got {})", c.start_factor);
+  NABLA_CHECK(c.end_factor >= 0.0 && c.end_factor <= 1.0,
+              "LinearLR: end_factor must be in [0, 1] (got {})", c.end_factor);
+  check_positive(c.total_iters, "LinearLR", "total_iters");
+  const double start = c.start_factor, end = c.end_factor;
+  const int64_t total = c.total_iters;
+  return build(
+      "LinearLR", optimizer, c.unit, initial,
+      [start, end, total](double lr, double, int64_t t) {
+        if (t == 0) return lr * start;
+        if (t > total) return lr;
+        return lr * (1.0 + (end - start) / (static_cast<double>(total) * start +
+                                            static_cast<double>(t - 1) * (end - start)));
+      },
+      [start, end, total](double base, int64_t t) {
+        return base * (start + (end - start) * static_cast<double>(std::min(total, t)) /
+                                   static_cast<double>(total));
+      });
+}
+
+LRSchedulerPtr make(optim::Optimizer& optimizer, const CosineAnnealingLRConfig& c,
+                    InitialLrs& initial) {
+  check_positive(c.t_max, "CosineAnnealingLR", "t_max");
+  check_finite(c.eta_min, "CosineAnnealingLR", "eta_min");
+  NABLA_CHECK(c.eta_min >= 0.0, "CosineAnnealingLR: eta_min must be >= 0 (got {})", c.eta_min);
+  const double t_max = static_cast<double>(c.t_max), eta_min = c.eta_min;
+  const int64_t period = 2 * c.t_max;
+  return build(
+      "CosineAnnealingLR", optimizer, c.unit, initial,
+      [t_max, eta_min, period](double lr, double base, int64_t t) {
+        if (t == 0) return lr;
+        // At a minimum the ratio below is 0/0: step up by the cosine's first increment instead.
+        if ((t - 1 - static_cast<int64_t>(t_max)) % period == 0)
+          return lr + (base - eta_min) * (1.0 - std::cos(kPi / t_max)) / 2.0;
+        const double td = static_cast<double>(t);
+        return (1.0 + std::cos(kPi * td / t_max)) / (1.0 + std::cos(kPi * (td - 1.0) / t_max)) *
+                   (lr - eta_min) +
+               eta_min;
+      },
+      [t_max, eta_min](double base, int64_t t) {
+        return eta_min +
+               (base - eta_min) * (1.0 + std::cos(kPi * static_cast<double>(t) / t_max)) / 2.0;
+      });
+}
+
+}  // namespace nabla::sched::detail

@@ -1,0 +1,198 @@
+// The lecture's schedules against their formulas, config validation, units, names, and the
+// errors a user can run into while stepping.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sched/cases.h"
+#include "support/gradcheck.h"
+
+using namespace nabla;
+using namespace nabla::testing;
+
+namespace {
+
+constexpr int64_t kSteps = 300;
+
+TEST(Formulas, ExponentialDecayIsLr0TimesExpMinusKt) {
+  FakeOptimizer optimizer({0.1, 0.03});
+  auto s = sched::make_scheduler(optimizer, sched::ExponentialDecayConfig{.k = 0.02});
+  for (int64_t t = 0; t <= kSteps; ++t) {
+    if (t > 0) s->step();
+    // Closed form, computed the same way: exact.
+    EXPECT_EQ(optimizer.group_lr(0), 0.1 * std::exp(-0.02 * t)) << t;
+    EXPECT_EQ(optimizer.group_lr(1), 0.03 * std::exp(-0.02 * t)) << t;
+  }
+}
+
+TEST(Formulas, ExponentialDecayEqualsExponentialLRWithGammaExpMinusK) {
+  FakeOptimizer a({0.1}), b({0.1});
+  auto decay = sched::make_scheduler(a, sched::ExponentialDecayConfig{.k = 0.05});
+  auto exponential = sched::make_scheduler(b, sched::ExponentialLRConfig{.gamma = std::exp(-0.05)});
+  for (int64_t t = 1; t <= kSteps; ++t) {
+    decay->step();
+    exponential->step();
+    // ExponentialLR multiplies step by step: t roundings of about 1.1e-16 each.
+    EXPECT_NEAR(decay->lr(), exponential->lr(), 1e-13 * decay->lr()) << t;
+  }
+}
+
+TEST(Formulas, InverseDecayIsLr0Over1PlusKt) {
+  FakeOptimizer optimizer({0.1, 0.03});
+  auto s = sched::make_scheduler(optimizer, sched::InverseDecayConfig{.k = 0.05});
+  for (int64_t t = 0; t <= kSteps; ++t) {
+    if (t > 0) s->step();
+    EXPECT_EQ(optimizer.group_lr(0), 0.1 / (1.0 + 0.05 * t)) << t;
+    EXPECT_EQ(optimizer.group_lr(1), 0.03 / (1.0 + 0.05 * t)) << t;
+  }
+}
+
+TEST(Formulas, StepLRWithGammaHalfHalves) {
+  FakeOptimizer optimizer({0.1});
+  auto s = sched::make_scheduler(optimizer, sched::StepLRConfig{.step_size = 10, .gamma = 0.5});
+  for (int64_t t = 1; t <= 100; ++t) {
+    s->step();
+    if (t % 10 == 0) EXPECT_EQ(s->lr(), 0.1 / std::pow(2.0, t / 10)) << t;
+  }
+}
+
+TEST(Formulas, NoSchedulerNeverChangesTheLr) {
+  FakeOptimizer optimizer({0.1, 0.02});
+  auto s = sched::make_scheduler(optimizer, sched::NoSchedulerConfig{});
+  EXPECT_EQ(s->type_name(), "NoScheduler");
+  for (int t = 0; t < 50; ++t) s->step(1.0 / (t + 1));
+  EXPECT_EQ(s->lrs(), (std::vector<double>{0.1, 0.02}));
+  EXPECT_EQ(optimizer.group_lr(1), 0.02);
+  EXPECT_EQ(s->last_step(), 50);
+}
+
+TEST(Scheduler, UnitComesFromTheConfig) {
+  FakeOptimizer optimizer({0.1}, 0.9);
+  EXPECT_EQ(sched::make_scheduler(optimizer, sched::StepLRConfig{.step_size = 2})->unit(),
+            sched::StepUnit::Epoch);
+  auto onecycle = sched::make_scheduler(
+      optimizer, sched::OneCycleLRConfig{
+                     .max_lr = 0.1, .total_steps = 100, .unit = sched::StepUnit::Iteration});
+  EXPECT_EQ(onecycle->unit(), sched::StepUnit::Iteration);
+  EXPECT_EQ(sched::make_scheduler(optimizer, sched::NoSchedulerConfig{})->unit(),
+            sched::StepUnit::Epoch);
+}
+
+TEST(Scheduler, MetricIsIgnoredExceptByPlateau) {
+  FakeOptimizer a({0.1}), b({0.1});
+  auto with = sched::make_scheduler(a, sched::ExponentialLRConfig{.gamma = 0.5});
+  auto without = sched::make_scheduler(b, sched::ExponentialLRConfig{.gamma = 0.5});
+  with->step(123.0);
+  without->step();
+  EXPECT_EQ(with->lr(), without->lr());
+}
+
+TEST(Scheduler, PlateauNeedsAMetric) {
+  FakeOptimizer optimizer({0.1});
+  auto s = sched::make_scheduler(optimizer, sched::ReduceLROnPlateauConfig{});
+  EXPECT_EQ(s->lr(), 0.1);  // not changed when built
+  expect_error([&] { s->step(); }, "ReduceLROnPlateau: step() needs the validation metric");
+}
+
+TEST(Scheduler, OneCycleRefusesToStepPastTotalSteps) {
+  FakeOptimizer optimizer({0.1}, 0.9);
+  auto s = sched::make_scheduler(
+      optimizer, sched::OneCycleLRConfig{.max_lr = 0.1, .epochs = 2, .steps_per_epoch = 5});
+  for (int t = 0; t < 10; ++t) s->step();
+  expect_error([&] { s->step(); }, "OneCycleLR: tried to step 11 times, but total_steps is 10");
+  EXPECT_EQ(s->last_step(), 10);
+}
+
+TEST(Scheduler, CyclicWithAdamLikeMomentumCyclesIt) {
+  FakeOptimizer optimizer({0.1, 0.2}, 0.9);
+  auto s = sched::make_scheduler(
+      optimizer, sched::CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1, .step_size_up = 4});
+  EXPECT_EQ(*optimizer.group_momentum(1), 0.9);  // max_momentum at the bottom of the cycle
+  for (int t = 0; t < 4; ++t) s->step();
+  EXPECT_DOUBLE_EQ(s->lr(), 0.1);
+  EXPECT_DOUBLE_EQ(*optimizer.group_momentum(0), 0.8);
+}
+
+TEST(Names, ParseShortAndPyTorchNames) {
+  EXPECT_TRUE(std::holds_alternative<sched::StepLRConfig>(sched::scheduler_from_name("step")));
+  EXPECT_TRUE(
+      std::holds_alternative<sched::CosineAnnealingLRConfig>(sched::scheduler_from_name("cosine")));
+  EXPECT_TRUE(std::holds_alternative<sched::CosineAnnealingLRConfig>(
+      sched::scheduler_from_name("CosineAnnealingLR")));
+  EXPECT_TRUE(std::holds_alternative<sched::NoSchedulerConfig>(sched::scheduler_from_name("none")));
+  EXPECT_TRUE(std::holds_alternative<sched::ReduceLROnPlateauConfig>(
+      sched::scheduler_from_name("plateau")));
+  expect_error([] { sched::scheduler_from_name("warmup"); },
+               "unknown schedule 'warmup' (known: none, exponential,");
+}
+
+struct InvalidCase {
+  sched::SchedulerConfig config;
+  std::string error;
+  std::optional<double> momentum = 0.9;
+};
+
+TEST(Validation, InvalidConfigsNameTheField) {
+  using namespace sched;
+  const std::vector<InvalidCase> cases = {
+      {ExponentialLRConfig{}, "ExponentialLR: gamma is required"},
+      {ExponentialLRConfig{.gamma = 0.0}, "ExponentialLR: gamma must be > 0"},
+      {ExponentialDecayConfig{}, "ExponentialDecay: k is required"},
+      {ExponentialDecayConfig{.k = -1.0}, "ExponentialDecay: the decay rate k must be >= 0"},
+      {StepLRConfig{}, "StepLR: step_size must be a positive integer (got 0)"},
+      {StepLRConfig{.step_size = 5, .gamma = -0.5}, "StepLR: gamma must be > 0"},
+      {MultiStepLRConfig{.milestones = {10, -3}}, "MultiStepLR: milestones must be >= 0 (got -3)"},
+      {InverseDecayConfig{.k = std::numeric_limits<double>::infinity()},
+       "InverseDecay: k must be finite"},
+      {CyclicLRConfig{.max_lr = 0.1}, "CyclicLR: base_lr is required"},
+      {CyclicLRConfig{.base_lr = 0.01}, "CyclicLR: max_lr is required"},
+      {CyclicLRConfig{.base_lr = {0.01, 0.02, 0.03}, .max_lr = 0.1},
+       "CyclicLR: base_lr has 3 values but the optimizer has 2 parameter groups"},
+      {CyclicLRConfig{.base_lr = -0.01, .max_lr = 0.1}, "CyclicLR: base_lr must be >= 0"},
+      {CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1, .step_size_up = 0},
+       "CyclicLR: step_size_up must be a positive integer"},
+      {CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1}, "CyclicLR: cycle_momentum needs",
+       std::nullopt},
+      {LambdaLRConfig{}, "LambdaLR: lr_lambda is required"},
+      {CosineAnnealingLRConfig{}, "CosineAnnealingLR: t_max must be a positive integer"},
+      {CosineAnnealingWarmRestartsConfig{}, "CosineAnnealingWarmRestarts: t_0 must be"},
+      {CosineAnnealingWarmRestartsConfig{.t_0 = 5, .t_mult = 0},
+       "CosineAnnealingWarmRestarts: t_mult must be an integer >= 1 (got 0)"},
+      {LinearLRConfig{.start_factor = 0.0}, "LinearLR: start_factor must be in (0, 1]"},
+      {LinearLRConfig{.end_factor = 1.5}, "LinearLR: end_factor must be in [0, 1]"},
+      {LinearLRConfig{.total_iters = 0}, "LinearLR: total_iters must be a positive integer"},
+      {OneCycleLRConfig{.total_steps = 10}, "OneCycleLR: max_lr is required"},
+      {OneCycleLRConfig{.max_lr = 0.1},
+       "OneCycleLR: set total_steps, or epochs and steps_per_epoch"},
+      {OneCycleLRConfig{.max_lr = 0.1, .total_steps = 0}, "OneCycleLR: total_steps must be"},
+      {OneCycleLRConfig{.max_lr = 0.1, .total_steps = 10, .pct_start = 1.5},
+       "OneCycleLR: pct_start must be in [0, 1] (got 1.5)"},
+      {OneCycleLRConfig{.max_lr = 0.1, .total_steps = 10, .div_factor = 0.0},
+       "OneCycleLR: div_factor must be > 0"},
+      {OneCycleLRConfig{.max_lr = 0.1, .total_steps = 10}, "OneCycleLR: cycle_momentum needs",
+       std::nullopt},
+      {ReduceLROnPlateauConfig{.factor = 1.0}, "ReduceLROnPlateau: factor must be in [0, 1)"},
+      {ReduceLROnPlateauConfig{.patience = -1}, "ReduceLROnPlateau: patience must be >= 0"},
+      {ReduceLROnPlateauConfig{.cooldown = -2}, "ReduceLROnPlateau: cooldown must be >= 0"},
+      {ReduceLROnPlateauConfig{.min_lr = {0.1, 0.2, 0.3}},
+       "ReduceLROnPlateau: min_lr has 3 values"},
+      {SequentialLRConfig{}, "SequentialLR: schedulers is empty"},
+      {SequentialLRConfig{.schedulers = {LinearLRConfig{}, StepLRConfig{.step_size = 2}}},
+       "SequentialLR: expected 1 milestones (one fewer than the 2 schedulers), got 0"},
+      {SequentialLRConfig{
+           .schedulers = {LinearLRConfig{}, StepLRConfig{.step_size = 2}, LinearLRConfig{}},
+           .milestones = {10, 10}},
+       "SequentialLR: milestones must be positive and increasing (got 10 at index 1)"},
+      {SequentialLRConfig{.schedulers = {LinearLRConfig{}, ReduceLROnPlateauConfig{}},
+                          .milestones = {5}},
+       "SequentialLR: schedulers[1] is a ReduceLROnPlateau, which cannot be chained"},
+      {SequentialLRConfig{.schedulers = {LinearLRConfig{}, StepLRConfig{}}, .milestones = {5}},
+       "StepLR: step_size must be a positive integer"},
+  };
+  for (const InvalidCase& c : cases) {
+    FakeOptimizer optimizer({0.1, 0.05}, c.momentum);
+    expect_error([&] { sched::make_scheduler(optimizer, c.config); }, c.error);
+  }
+}
+
+}  // namespace
