@@ -203,6 +203,9 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
 }
 
 Tensor Tensor::expand(const Shape& shape) const {
+  // broadcast_view returns this very handle for an unchanged shape; recording a node on it
+  // would turn a leaf into its own parent.
+  if (shape == this->shape()) return *this;
   const Shape in_shape = this->shape();
   return autograd::record("expand", ops::broadcast_view(*this, shape), {*this},
                           [in_shape](const Tensor& g) {
