@@ -514,6 +514,16 @@ TEST(Views, Gradients) {
   }
 }
 
+TEST(InPlace, AddIntoNonContiguousViews) {
+  Tensor a = Tensor::ones({2, 3});
+  a.t().add_(vec({1, 2, 3, 4, 5, 6}, {3, 2}));
+  expect_close(a, {2, 4, 6, 3, 5, 7});
+  a.slice(1, 0, 3, 2).add_(Tensor::scalar(1), -2.0f);  // columns 0 and 2
+  expect_close(a, {0, 4, 4, 1, 5, 5});
+  a.select(1, 1).add_(vec({10, 20}, {2}));
+  expect_close(a, {0, 14, 4, 1, 25, 5});
+}
+
 // ---------------------------------------------------------------- large tensors (parallel loops)
 
 TEST(Large, ParallelPathsMatchSerialReference) {
