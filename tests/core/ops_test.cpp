@@ -524,6 +524,21 @@ TEST(InPlace, AddIntoNonContiguousViews) {
   expect_close(a, {0, 14, 4, 1, 25, 5});
 }
 
+TEST(Empty, OpsOnEmptyTensors) {
+  const Tensor e = Tensor::zeros({0, 3});
+  EXPECT_EQ(add(e, Tensor::ones({3})).shape(), Shape({0, 3}));
+  EXPECT_EQ(where(e, e, e).shape(), Shape({0, 3}));
+  EXPECT_EQ(e.t().contiguous().shape(), Shape({3, 0}));
+  EXPECT_EQ(e.exp().shape(), Shape({0, 3}));
+  expect_close(e.sum({0}), {0, 0, 0});
+  EXPECT_EQ(e.softmax(1).shape(), Shape({0, 3}));
+  expect_close(cat({Tensor::arange(2), Tensor::zeros({0})}, 0), {0, 1});
+  expect_close(matmul(Tensor::ones({2, 0}), Tensor::ones({0, 2})), {0, 0, 0, 0});
+  Tensor x = Tensor::ones({2, 3}).requires_grad(true);
+  (x.slice(0, 1, 1) * 2.0f).sum().backward();
+  expect_close(x.grad(), {0, 0, 0, 0, 0, 0});
+}
+
 // ---------------------------------------------------------------- large tensors (parallel loops)
 
 TEST(Large, ParallelPathsMatchSerialReference) {
