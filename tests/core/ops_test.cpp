@@ -154,6 +154,16 @@ TEST(Scalar, ValuesAndGradients) {
   }
 }
 
+TEST(Scalar, PowZeroExponentHasZeroGradientAtZero) {
+  // d(x^0)/dx = 0 everywhere, also at x = 0 where p x^(p-1) would be 0 * inf.
+  Tensor x = vec({0, 2}, {2}).requires_grad(true);
+  x.pow(0.0f).sum().backward();
+  expect_close(x.grad(), {0, 0});
+  Tensor y = vec({0, 2}, {2}).requires_grad(true);
+  pow(y, vec({0, 2}, {2})).sum().backward();
+  expect_close(y.grad(), {0, 4});
+}
+
 TEST(Scalar, ClampGradientIsZeroOutside) {
   // spread({2,3}) is {-0.25, 0.25, 0.15, 0.05, -0.05, -0.15}; the bounds sit between values.
   const Tensor x = spread({2, 3});
