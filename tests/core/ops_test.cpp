@@ -595,3 +595,23 @@ TEST(Large, ParallelPathsMatchSerialReference) {
   expect_close(xt.sum({1}), e_col);
   expect_close(x.softmax(-1), e_softmax);
 }
+
+TEST(Large, ResultsDoNotDependOnTheThreadCount) {
+  // Work is split into fixed chunks and sums accumulate per output, so 1 and 2 threads agree
+  // bit for bit.
+  const Tensor x = uniform({40000, 3}, -2, 2);
+  const auto run = [&](int threads) {
+    set_num_threads(threads);
+    std::vector<float> all;
+    for (const Tensor& t : {x.sum({0}), x.sum({1}), x.t().contiguous().sum({0}), x.softmax(1),
+                            x.exp() * x, x.mean()}) {
+      const std::vector<float> v = t.contiguous().to_vector<float>();
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+  };
+  const int previous = get_num_threads();
+  const std::vector<float> one = run(1), two = run(2);
+  set_num_threads(previous);
+  EXPECT_EQ(one, two);
+}
