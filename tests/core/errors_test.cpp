@@ -59,6 +59,8 @@ TEST(Errors, BroadcastingNamesTheOpAndBothShapes) {
     cases.push_back({name, [&, op] { op(a, b); }, {std::string(name) + ":", "[2, 3]", "[4]"}});
   cases.push_back({"expand", [&] { b.expand({2, 3}); }, {"expand", "[4]", "[2, 3]"}});
   cases.push_back({"sum_to", [&] { sum_to(a, {2, 3, 1}); }, {"sum_to", "[2, 3]", "[2, 3, 1]"}});
+  cases.push_back({"sum_to size", [&] { sum_to(a, {4}); }, {"sum_to", "[2, 3]", "[4]"}});
+  cases.push_back({"sum_to inner", [&] { sum_to(a, {2, 2}); }, {"sum_to", "[2, 3]", "[2, 2]"}});
   expect_errors(cases);
 }
 
