@@ -101,8 +101,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
               a.shape().str(), b.shape().str());
   // Checked here, on the shapes the caller passed, before vectors become matrices.
   const int64_t k = a.shape()[-1], kb = b.dim() == 1 ? b.shape()[0] : b.shape()[-2];
-  NABLA_CHECK(k == kb, "matmul: shapes {} and {} cannot be multiplied ({} vs {})",
-              a.shape().str(), b.shape().str(), k, kb);
+  NABLA_CHECK(k == kb, "matmul: shapes {} and {} cannot be multiplied ({} vs {})", a.shape().str(),
+              b.shape().str(), k, kb);
   const int64_t na = std::max<int64_t>(a.dim() - 2, 0), nb = std::max<int64_t>(b.dim() - 2, 0);
   for (int64_t i = 1; i <= std::min(na, nb); ++i) {
     const int64_t da = a.shape().dims[na - i], db = b.shape().dims[nb - i];
