@@ -37,6 +37,8 @@ Tensor record(const char* name, Tensor output, std::vector<Tensor> inputs, Backw
   bool any = false;
   for (const Tensor& t : inputs) any = any || needs_grad(t);
   if (!any) return output;
+  for (const Tensor& t : inputs)
+    NABLA_ASSERT(!t.is_same(output), "{}: recorded its input as its own output", name);
   auto node = std::make_shared<Node>();
   node->name = name;
   node->inputs = std::move(inputs);

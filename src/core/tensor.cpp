@@ -198,8 +198,10 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
   ops::check_float(*this, "add_");
   const Tensor o = alpha == 1.0f ? other : nabla::mul(other, alpha);
   ops::check_same_device(*this, o, "add_");
-  ops::binary_stub(device())(kernels::BinaryOp::Add, *this, ops::broadcast_view(o, shape()), *this,
-                             0.0f, 0.0f);
+  const Tensor ob = ops::broadcast_view(o, shape());
+  // The binary kernels write a contiguous output; any other layout goes through a temporary.
+  if (!is_contiguous()) return copy_(nabla::add(*this, ob));
+  ops::binary_stub(device())(kernels::BinaryOp::Add, *this, ob, *this, 0.0f, 0.0f);
   return *this;
 }
 

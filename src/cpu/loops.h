@@ -52,6 +52,7 @@ struct StridedLoop : ops::StridedLayout<N> {
   template <typename F>
   void run(F&& body) const {
     const int64_t n_rows = rows(), n_inner = inner();
+    if (n_rows == 0 || n_inner == 0) return;  // an empty tensor
     std::array<int64_t, N> inner_strides;
     for (size_t k = 0; k < N; ++k) inner_strides[k] = strides[k].back();
     const int64_t grain = n_inner >= kParallelGrain ? 1 : kParallelGrain / n_inner;

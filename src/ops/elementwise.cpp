@@ -91,14 +91,16 @@ Tensor div(const Tensor& a, const Tensor& b) {
   });
 }
 
-// d(a^b) = (g b a^(b-1), g a^b log a)
+// d(a^b) = (g b a^(b-1), g a^b log a); the first is 0 where b = 0 (not 0 * inf at a = 0).
 Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = run_binary(BinaryOp::Pow, a, b, "pow");
   const bool ga = autograd::needs_grad(a), gb = autograd::needs_grad(b);
   return autograd::record("pow", out, {a, b}, [a, b, out_d = out.detach(), ga, gb](const Tensor& g) {
     const Tensor ad = a.detach(), bd = b.detach();
+    const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});
     return std::vector<Tensor>{
-        ga ? sum_to(mul(g, mul(bd, pow(ad, sub(bd, Tensor::scalar(1.0f, bd.device()))))),
+        ga ? sum_to(where(eq(bd, zero), zero,
+                          mul(g, mul(bd, pow(ad, sub(bd, Tensor::scalar(1.0f, bd.device())))))),
                     a.shape())
            : Tensor(),
         gb ? sum_to(mul(g, mul(out_d, log(ad))), b.shape()) : Tensor()};
@@ -178,10 +180,11 @@ Tensor rdiv(const Tensor& a, float s) {
   });
 }
 
-// d(a^p) = g p a^(p-1)
+// d(a^p) = g p a^(p-1), and 0 for p = 0 (not 0 * inf at a = 0).
 Tensor pow(const Tensor& a, float p) {
   ops::check_float(a, "pow");
   return autograd::record("pow", run_unary(UnaryOp::PowScalar, a, p), {a}, [a, p](const Tensor& g) {
+    if (p == 0.0f) return std::vector<Tensor>{Tensor::zeros(g.shape(), {g.dtype(), g.device()})};
     return std::vector<Tensor>{mul(g, mul(pow(a.detach(), p - 1.0f), p))};
   });
 }

@@ -1,5 +1,7 @@
 // matmul (2-D, vectors, batched with broadcast batch dims) and linear, on GEMM. Transposed views
 // are passed to GEMM as transpose flags rather than copied.
+#include <algorithm>
+
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
 #include "ops/core_stubs.h"
@@ -97,6 +99,17 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   ops::check_same_device(a, b, "matmul");
   NABLA_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: got a 0-d tensor (shapes {} and {})",
               a.shape().str(), b.shape().str());
+  // Checked here, on the shapes the caller passed, before vectors become matrices.
+  const int64_t k = a.shape()[-1], kb = b.dim() == 1 ? b.shape()[0] : b.shape()[-2];
+  NABLA_CHECK(k == kb, "matmul: shapes {} and {} cannot be multiplied ({} vs {})", a.shape().str(),
+              b.shape().str(), k, kb);
+  const int64_t na = std::max<int64_t>(a.dim() - 2, 0), nb = std::max<int64_t>(b.dim() - 2, 0);
+  for (int64_t i = 1; i <= std::min(na, nb); ++i) {
+    const int64_t da = a.shape().dims[na - i], db = b.shape().dims[nb - i];
+    NABLA_CHECK(da == db || da == 1 || db == 1,
+                "matmul: batch dimensions of shapes {} and {} cannot be broadcast ({} vs {})",
+                a.shape().str(), b.shape().str(), da, db);
+  }
   if (a.dim() == 1 && b.dim() == 1) return matmul_nd(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
   if (a.dim() == 1) return matmul_nd(a.unsqueeze(0), b).squeeze(-2);
   if (b.dim() == 1) return matmul_nd(a, b.unsqueeze(1)).squeeze(-1);

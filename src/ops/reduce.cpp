@@ -121,8 +121,16 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
   const int64_t lead = a.dim() - shape.ndim();
   NABLA_CHECK(lead >= 0, "sum_to: cannot sum shape {} down to {}", a.shape().str(), shape.str());
   std::vector<int64_t> dims;
-  for (int64_t i = 0; i < a.dim(); ++i)
-    if (i < lead || (shape.dims[i - lead] == 1 && a.shape().dims[i] != 1)) dims.push_back(i);
+  for (int64_t i = 0; i < a.dim(); ++i) {
+    if (i < lead) {
+      dims.push_back(i);
+      continue;
+    }
+    const int64_t target = shape.dims[i - lead], size = a.shape().dims[i];
+    NABLA_CHECK(target == size || target == 1, "sum_to: cannot sum shape {} down to {}",
+                a.shape().str(), shape.str());
+    if (target == 1 && size != 1) dims.push_back(i);
+  }
   if (dims.empty()) return a.reshape(shape);
   return sum(a, dims, true).reshape(shape);
 }

@@ -177,9 +177,13 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
 Tensor Tensor::squeeze(int64_t dim) const {
   const int64_t d = shape().wrap_dim(dim);
   if (shape().dims[d] != 1) return *this;
-  std::vector<int64_t> sizes = shape().dims;
+  std::vector<int64_t> sizes = shape().dims, strides = this->strides();
   sizes.erase(sizes.begin() + d);
-  return reshape(Shape(sizes));
+  strides.erase(strides.begin() + d);
+  Tensor v = ops::make_view(*this, Shape(sizes), strides, offset());
+  return autograd::record("squeeze", v, {*this}, [d](const Tensor& g) {
+    return std::vector<Tensor>{g.unsqueeze(d)};
+  });
 }
 
 Tensor Tensor::unsqueeze(int64_t dim) const {
@@ -187,12 +191,21 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   NABLA_CHECK(dim >= -n && dim < n, "unsqueeze: dimension {} out of range for shape {}", dim,
               shape().str());
   if (dim < 0) dim += n;
-  std::vector<int64_t> sizes = shape().dims;
+  std::vector<int64_t> sizes = shape().dims, strides = this->strides();
+  // The new dim has size 1, so its stride never moves an offset; pick the contiguous value.
+  const int64_t stride = dim < n - 1 ? strides[dim] * sizes[dim] : 1;
   sizes.insert(sizes.begin() + dim, 1);
-  return reshape(Shape(sizes));
+  strides.insert(strides.begin() + dim, stride);
+  Tensor v = ops::make_view(*this, Shape(sizes), strides, offset());
+  return autograd::record("unsqueeze", v, {*this}, [dim](const Tensor& g) {
+    return std::vector<Tensor>{g.squeeze(dim)};
+  });
 }
 
 Tensor Tensor::expand(const Shape& shape) const {
+  // broadcast_view returns this very handle for an unchanged shape; recording a node on it
+  // would turn a leaf into its own parent.
+  if (shape == this->shape()) return *this;
   const Shape in_shape = this->shape();
   return autograd::record("expand", ops::broadcast_view(*this, shape), {*this},
                           [in_shape](const Tensor& g) {
