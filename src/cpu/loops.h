@@ -55,6 +55,14 @@ struct StridedLoop : ops::StridedLayout<N> {
     if (n_rows == 0 || n_inner == 0) return;  // an empty tensor
     std::array<int64_t, N> inner_strides;
     for (size_t k = 0; k < N; ++k) inner_strides[k] = strides[k].back();
+    if (n_rows == 1) {  // one long row (a dense loop): split the row itself
+      parallel_for(n_inner, kParallelGrain, [&](int64_t begin, int64_t end) {
+        std::array<int64_t, N> off;
+        for (size_t k = 0; k < N; ++k) off[k] = begin * inner_strides[k];
+        body(off, end - begin, inner_strides);
+      });
+      return;
+    }
     const int64_t grain = n_inner >= kParallelGrain ? 1 : kParallelGrain / n_inner;
     parallel_for(n_rows, grain, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
