@@ -194,17 +194,18 @@ IdxArray read_idx(const fs::path& path) {
   uint8_t dim_bytes[4 * kMaxDims];
   read_header(*source, dim_bytes, 4 * ndims, path, "dimensions");
   IdxArray array;
-  uint64_t elements = 1;
   for (int64_t i = 0; i < ndims; ++i) {
-    const uint64_t d = big_endian_u32(dim_bytes + 4 * i);
+    const uint32_t d = big_endian_u32(dim_bytes + 4 * i);
     if (d == 0) fail(path, fmt::format("dimension {} of {} is zero", i, ndims));
-    if (d > kMaxElements / elements)
-      fail(path,
-           fmt::format("absurd dimensions: more than 2^40 elements (dimension {} is {})", i, d));
-    elements *= d;
-    array.dims.push_back(static_cast<int64_t>(d));
+    array.dims.push_back(d);
   }
   const std::string dims_text = fmt::format("{}", fmt::join(array.dims, " x "));
+  uint64_t elements = 1;
+  for (int64_t d : array.dims) {
+    if (static_cast<uint64_t>(d) > kMaxElements / elements)
+      fail(path, fmt::format("absurd dimensions {}: more than 2^40 elements", dims_text));
+    elements *= static_cast<uint64_t>(d);
+  }
 
   // Check the claim against what the file can hold before reading any of it.
   const uint64_t header_size = 4 + 4 * static_cast<uint64_t>(ndims);
