@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nabla/autograd.h"
+#include "nabla/data/data.h"
 #include "nabla/device.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"

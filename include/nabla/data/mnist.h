@@ -1,0 +1,50 @@
+// MNIST-format datasets (MNIST, Fashion-MNIST, and others with the same four files) loaded
+// from a folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte,
+// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or with a .gz suffix.
+//
+//   data::MNIST train(data::kFashionMNISTDir, data::Split::Train,
+//   data::Normalize::fashion_mnist()); train.images();  // float32 (60000, 1, 28, 28), pixels / 255
+//   in [0, 1], then normalised train.labels();  // int64 (60000), in [0, 10)
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include "nabla/data/dataset.h"
+
+namespace nabla::data {
+
+enum class Split { Train, Test };
+
+// Where Debian's dataset-fashion-mnist package installs Fashion-MNIST.
+inline constexpr const char* kFashionMNISTDir = "/usr/share/datasets/fashion-mnist";
+
+// x -> (x - mean) / std, applied after scaling pixels to [0, 1].
+struct Normalize {
+  float mean = 0.0f;
+  float std = 1.0f;
+  // The usual statistics of the training sets.
+  static Normalize mnist() { return {0.1307f, 0.3081f}; }
+  static Normalize fashion_mnist() { return {0.2860f, 0.3530f}; }
+};
+
+class MNIST : public TensorDataset {
+ public:
+  static constexpr int64_t kNumClasses = 10;
+
+  // Loads and validates both files of the split. Throws nabla::Error naming the file when one
+  // is missing (saying how to get the data) or malformed, when images and labels disagree in
+  // count, or when a label is outside [0, 10).
+  MNIST(const std::filesystem::path& dir, Split split,
+        std::optional<Normalize> normalize = std::nullopt);
+
+  const Tensor& images() const { return inputs(); }   // float32 (N, 1, rows, cols)
+  const Tensor& labels() const { return targets(); }  // int64 (N)
+  Split split() const { return split_; }
+
+ private:
+  MNIST(std::pair<Tensor, Tensor> data, Split split);
+  Split split_;
+};
+
+}  // namespace nabla::data
