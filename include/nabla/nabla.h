@@ -6,6 +6,7 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/generator.h"
+#include "nabla/nn/nn.h"
 #include "nabla/ops.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
