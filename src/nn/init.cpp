@@ -58,10 +58,12 @@ double calculate_gain(Nonlinearity nonlinearity, double param) {
 }
 
 int64_t fan_in(const Tensor& w) {
-  return w.shape()[1] * receptive_field(w, "fan_in");
+  const int64_t r = receptive_field(w, "fan_in");  // checks the rank first
+  return w.shape()[1] * r;
 }
 int64_t fan_out(const Tensor& w) {
-  return w.shape()[0] * receptive_field(w, "fan_out");
+  const int64_t r = receptive_field(w, "fan_out");
+  return w.shape()[0] * r;
 }
 
 Tensor uniform_(const Tensor& t, double a, double b, Generator* gen) {
