@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "nn/repr.h"
+
 namespace nabla::nn {
 
 namespace {
@@ -31,7 +33,7 @@ Tensor CrossEntropyLoss::operator()(const Tensor& input, const Tensor& target) c
 std::string CrossEntropyLoss::str() const {
   return fmt::format("CrossEntropyLoss(ignore_index={}, reduction='{}', label_smoothing={})",
                      config_.ignore_index, reduction_name(config_.reduction),
-                     config_.label_smoothing);
+                     repr::py_float(config_.label_smoothing));
 }
 
 NLLLoss::NLLLoss(NLLLossConfig config) : config_(config) {}
