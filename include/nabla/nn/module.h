@@ -26,7 +26,8 @@ class Module : public std::enable_shared_from_this<Module> {
   Tensor operator()(const Tensor& input) { return forward(input); }
 
   // Parameters and buffers of this module and all descendants, depth first in registration
-  // order (the order of the parameter arena).
+  // order (the order of the parameter arena). A tensor shared by several modules is listed
+  // once, under its first name.
   std::vector<Tensor> parameters() const;
   NamedTensors named_parameters() const;
   std::vector<Tensor> buffers() const;
@@ -49,6 +50,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // Zeroes every parameter's gradient in place (keeps it where it lives, e.g. in an arena).
   void zero_grad();
 
+  // Every parameter and buffer by its full name (a tensor reachable by several paths appears
+  // under each), as detached tensors sharing storage with the module.
   StateDict state_dict() const;
   // Copies values into the existing tensors. Strict: every key must match a parameter or buffer
   // of the same shape, and every parameter/buffer must be present; violations are listed in one
