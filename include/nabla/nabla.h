@@ -7,6 +7,7 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/generator.h"
+#include "nabla/nn/nn.h"
 #include "nabla/ops.h"
 #include "nabla/sched/sched.h"
 #include "nabla/shape.h"

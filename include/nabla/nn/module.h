@@ -26,7 +26,8 @@ class Module : public std::enable_shared_from_this<Module> {
   Tensor operator()(const Tensor& input) { return forward(input); }
 
   // Parameters and buffers of this module and all descendants, depth first in registration
-  // order (the order of the parameter arena).
+  // order (the order of the parameter arena). A tensor shared by several modules is listed
+  // once, under its first name.
   std::vector<Tensor> parameters() const;
   NamedTensors named_parameters() const;
   std::vector<Tensor> buffers() const;
@@ -34,17 +35,23 @@ class Module : public std::enable_shared_from_this<Module> {
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
     return children_;
   }
+  // Every module of the tree, this one first (name ""), depth first in registration order.
+  std::vector<std::pair<std::string, Module*>> named_modules();
   int64_t num_parameters() const;
 
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Moves every parameter and buffer in place: existing handles see the new device.
+  // Moves every parameter and buffer in place: existing handles see the new device. Gradients
+  // are dropped (they belong to the old device). Throws before moving anything when the device
+  // cannot be used.
   Module& to(Device device);
   // Zeroes every parameter's gradient in place (keeps it where it lives, e.g. in an arena).
   void zero_grad();
 
+  // Every parameter and buffer by its full name (a tensor reachable by several paths appears
+  // under each), as detached tensors sharing storage with the module.
   StateDict state_dict() const;
   // Copies values into the existing tensors. Strict: every key must match a parameter or buffer
   // of the same shape, and every parameter/buffer must be present; violations are listed in one
@@ -58,6 +65,14 @@ class Module : public std::enable_shared_from_this<Module> {
   std::string str() const;
 
  protected:
+  Module() = default;
+  // Copies share parameters, buffers and children with the original (handles, as PyTorch's
+  // nn.Sequential(a, a) shares a): containers store copies of the modules they are given.
+  Module(const Module&) = default;
+  Module& operator=(const Module&) = default;
+
+  // Registration: names are non-empty, contain no '.', and are unique within the module.
+  // Parameters are float32 leaves and are marked as requiring a gradient.
   Tensor& register_parameter(const std::string& name, Tensor tensor);
   Tensor& register_buffer(const std::string& name, Tensor tensor);
   template <typename M>
@@ -68,8 +83,10 @@ class Module : public std::enable_shared_from_this<Module> {
   void add_child(const std::string& name, std::shared_ptr<Module> module);
 
  private:
+  void check_new_name(const std::string& name) const;
   void collect(const std::string& prefix, bool want_params, NamedTensors& out) const;
-  void to_impl(Device device);
+  void collect_modules(const std::string& prefix,
+                       std::vector<std::pair<std::string, Module*>>& out);
 
   NamedTensors params_;
   NamedTensors buffers_;
