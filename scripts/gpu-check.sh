@@ -45,7 +45,11 @@ summary() {
     printf '%-12s %-6s %5ss  %s\n' "${names[$i]}" "${statuses[$i]}" "${seconds[$i]}" "${notes[$i]}"
   done
   echo
-  if [ $failed -eq 0 ]; then echo "gpu-check: all steps passed"; else echo "gpu-check: FAILED (logs in $logs)"; fi
+  if [ $failed -eq 0 ]; then
+    echo "gpu-check: all steps passed"
+  else
+    echo "gpu-check: FAILED (logs in $logs)"
+  fi
 }
 
 # 0. The device itself (informational: without one, the parity step fails below).
@@ -56,7 +60,8 @@ else
 fi
 
 # 1. Configure and build with the CUDA backend.
-if run configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNABLA_CUDA=ON "$@"; then
+if run configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DNABLA_CUDA=ON "$@"; then
   record configure ok "$elapsed" ""
 else
   record configure FAIL "$elapsed" "see $logs/configure.log"
@@ -82,8 +87,9 @@ fi
 #    (no device seen, CUDA not compiled in) is a failure.
 run gpu-parity 180 ctest --test-dir "$build" -L gpu -V --timeout 120
 rc=$?
-ran=$(grep -cE '^[0-9]+/[0-9]+ Test +#' "$logs/gpu-parity.log")
-skipped=$(grep -oE '\[  SKIPPED \] [[:alnum:]_]+\.[[:alnum:]_/]+' "$logs/gpu-parity.log" | sort -u | wc -l)
+ran=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#' "$logs/gpu-parity.log")
+skipped=$(grep -oE '\[  SKIPPED \] [[:alnum:]_]+\.[[:alnum:]_/]+' "$logs/gpu-parity.log" |
+  sort -u | wc -l)
 if [ $rc -eq 0 ] && [ "$ran" -gt 0 ] && [ "$skipped" -eq 0 ]; then
   record gpu-parity ok "$elapsed" "$ran tests, none skipped"
 else
