@@ -1,5 +1,7 @@
 // CUDA device plumbing: device queries, a caching allocator (no cudaMalloc/cudaFree per op in
-// steady state), host<->device copies on the device's stream, and synchronisation.
+// steady state), host<->device copies on the device's stream, synchronisation, and the math
+// switches.
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -13,6 +15,17 @@ namespace nabla::cuda_detail {
 cudaStream_t stream() { return cudaStreamPerThread; }
 
 namespace {
+std::atomic<bool> g_allow_tf32{false};
+std::atomic<bool> g_deterministic{false};
+}  // namespace
+
+bool allow_tf32() { return g_allow_tf32.load(); }
+bool deterministic() { return g_deterministic.load(); }
+
+namespace {
+
+void set_allow_tf32_cuda(bool on) { g_allow_tf32 = on; }
+void set_deterministic_cuda(bool on) { g_deterministic = on; }
 
 class CachingAllocator {
  public:
@@ -112,4 +125,6 @@ NABLA_REGISTER(allocate_stub, cuda, cuda_detail::allocate_cuda)
 NABLA_REGISTER(deallocate_stub, cuda, cuda_detail::deallocate_cuda)
 NABLA_REGISTER(copy_to_host_stub, cuda, cuda_detail::copy_to_host_cuda)
 NABLA_REGISTER(copy_from_host_stub, cuda, cuda_detail::copy_from_host_cuda)
+NABLA_REGISTER(set_allow_tf32_stub, cuda, cuda_detail::set_allow_tf32_cuda)
+NABLA_REGISTER(set_deterministic_stub, cuda, cuda_detail::set_deterministic_cuda)
 }  // namespace nabla::ops

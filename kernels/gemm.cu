@@ -12,8 +12,6 @@
 namespace nabla::cuda_detail {
 namespace {
 
-bool g_allow_tf32 = false;
-
 // One cuBLAS handle per device, created on first use and kept for the process.
 cublasHandle_t handle() {
   static std::mutex mutex;
@@ -24,7 +22,7 @@ cublasHandle_t handle() {
   if (handles.size() <= static_cast<size_t>(device)) handles.resize(device + 1, nullptr);
   if (handles[device] == nullptr) NABLA_CUBLAS_CHECK(cublasCreate(&handles[device]));
   NABLA_CUBLAS_CHECK(cublasSetMathMode(
-      handles[device], g_allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+      handles[device], allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
   NABLA_CUBLAS_CHECK(cublasSetStream(handles[device], stream()));
   return handles[device];
 }
@@ -38,12 +36,9 @@ void gemm_cuda(const ops::GemmArgs& g) {
       g.stride_a, &g.beta, g.c, static_cast<int>(g.ldc), g.stride_c, static_cast<int>(g.batch)));
 }
 
-void set_allow_tf32_cuda(bool on) { g_allow_tf32 = on; }
-
 }  // namespace
 }  // namespace nabla::cuda_detail
 
 namespace nabla::ops {
 NABLA_REGISTER(gemm_stub, cuda, cuda_detail::gemm_cuda)
-NABLA_REGISTER(set_allow_tf32_stub, cuda, cuda_detail::set_allow_tf32_cuda)
 }  // namespace nabla::ops

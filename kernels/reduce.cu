@@ -2,6 +2,7 @@
 // row with a warp-shuffle tree; a strided one uses one thread per output element.
 #include <cfloat>
 
+#include "kernels/common/device_flag.h"
 #include "kernels/common/launch.h"
 #include "kernels/common/runtime.h"
 #include "ops/core_stubs.h"
@@ -162,17 +163,7 @@ void softmax_backward_cuda(const Tensor& y, const Tensor& dy, const Tensor& dx, 
   NABLA_CUDA_CHECK_LAUNCH();
 }
 
-// Index errors are flagged on the device and reported once the kernel has finished.
-class DeviceFlag {
- public:
-  DeviceFlag() : buffer_(Tensor::zeros({1}, {DType::Int64, Device::cuda()})) {}
-  int* get() const { return static_cast<int*>(buffer_.raw_data()); }
-  bool raised() const { return buffer_.to_vector<int64_t>()[0] != 0; }
-
- private:
-  Tensor buffer_;
-};
-
+// Index errors are flagged on the device (DeviceFlag) and reported once the kernel has finished.
 void gather_cuda(const Tensor& x, const Tensor& index, const Tensor& out, int64_t outer,
                  int64_t n, int64_t k, int64_t inner) {
   const int64_t total = outer * k * inner;

@@ -36,6 +36,9 @@ void synchronize();
 // Lets cuBLAS use TF32 tensor cores for float32 GEMM (faster, about 1e-3 relative error).
 // Off by default, so GPU results match the CPU's to float32 tolerance.
 void set_allow_tf32(bool on);
+// Restricts cuDNN to deterministic convolution algorithms, so that repeated GPU runs (and a
+// resumed one) give identical bits. Off by default: the fastest algorithm is used.
+void set_deterministic(bool on);
 }  // namespace cuda
 
 }  // namespace nabla

@@ -32,4 +32,16 @@ NABLA_HD float bce_with_logits_dpos_weight(float x, float t) {
   return t * softplus_neg(x);
 }
 
+// Cross-entropy of one position from the log-sum-exp l of its logits, the target's logit x_t and
+// the mean logit, with label smoothing ls: (1 - ls) (l - x_t) + ls (l - mean_x).
+NABLA_HD double cross_entropy_from_lse(double l, double x_t, double mean_x, double ls) {
+  return (1.0 - ls) * (l - x_t) + ls * (l - mean_x);
+}
+// dl/dx_k scaled by the incoming gradient g: g (softmax_k - on [k == t] - off), with
+// softmax_k = exp(x_k - lse), on = 1 - ls and off = ls / C.
+NABLA_HD float cross_entropy_dlogit(float x, float lse, float g, bool is_target, float on,
+                                    float off) {
+  return g * (expf(x - lse) - (is_target ? on : 0.0f) - off);
+}
+
 }  // namespace nabla::kernels

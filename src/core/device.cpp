@@ -58,6 +58,10 @@ void set_allow_tf32(bool on) {
   if (is_compiled()) ops::set_allow_tf32_stub(Device::cuda())(on);
 }
 
+void set_deterministic(bool on) {
+  if (is_compiled()) ops::set_deterministic_stub(Device::cuda())(on);
+}
+
 void synchronize() {
   if (is_available()) ops::synchronize_stub(Device::cuda())();
 }

@@ -53,9 +53,8 @@ void cross_entropy_forward_cpu(const Tensor& logits, const Tensor& target, const
       out[i] = 0.0f;
       return;
     }
-    // (1 - ls) (lse - x_t) + ls (lse - mean_k x_k)
-    out[i] = static_cast<float>((1.0 - label_smoothing) * (l - row[t[i] * s]) +
-                                label_smoothing * (l - sum_x / static_cast<double>(c)));
+    out[i] = static_cast<float>(kernels::cross_entropy_from_lse(
+        l, row[t[i] * s], sum_x / static_cast<double>(c), label_smoothing));
   });
 }
 
@@ -76,11 +75,8 @@ void cross_entropy_backward_cpu(const Tensor& logits, const Tensor& target, cons
       for (int64_t k = 0; k < c; ++k) drow[k * s] = 0.0f;
       return;
     }
-    // d/dx_k = g (softmax_k - (1 - ls) [k == t] - ls / C)
-    for (int64_t k = 0; k < c; ++k) {
-      const float p = std::exp(row[k * s] - l[i]);
-      drow[k * s] = g[i] * (p - (k == t[i] ? on : 0.0f) - off);
-    }
+    for (int64_t k = 0; k < c; ++k)
+      drow[k * s] = kernels::cross_entropy_dlogit(row[k * s], l[i], g[i], k == t[i], on, off);
   });
 }
 

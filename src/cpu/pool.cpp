@@ -1,11 +1,11 @@
 // CPU max and average pooling over (N, C, H, W), one plane per task. The window arithmetic
-// follows PyTorch's CPU kernels exactly (padding never wins a max; the average divides by the
-// padded or the clipped window size).
+// (kernels/nn/pool.h, shared with the CUDA kernels) follows PyTorch's CPU kernels exactly.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "cpu/loops.h"
+#include "kernels/nn/pool.h"
 #include "nn/functional_stubs.h"
 
 namespace nabla::cpu {
@@ -13,15 +13,8 @@ namespace {
 
 using nn::Pool2dGeometry;
 
-// The window of output (oy, ox): rows [y0, y1) and columns [x0, x1) of the padded input in
-// input coordinates, before clipping.
-struct Window {
-  int64_t y0, y1, x0, x1;
-};
-Window window(const Pool2dGeometry& g, int64_t oy, int64_t ox) {
-  const int64_t y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
-  return {y0, y0 + g.kh, x0, x0 + g.kw};
-}
+using kernels::pool_window;
+using kernels::PoolWindow;
 
 // Runs body(plane) for every (n, c) plane, split across threads by planes.
 template <typename F>
@@ -43,9 +36,8 @@ void max_pool2d_forward_cpu(const Tensor& x, const Tensor& y, const Tensor& indi
     int64_t* idx = ip + plane * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        const Window w = window(g, oy, ox);
-        const int64_t y0 = std::max<int64_t>(w.y0, 0), y1 = std::min(w.y1, g.h);
-        const int64_t x0 = std::max<int64_t>(w.x0, 0), x1 = std::min(w.x1, g.w);
+        const PoolWindow w = pool_window(g, oy, ox, false);
+        const int64_t y0 = w.y0, y1 = w.y1, x0 = w.x0, x1 = w.x1;
         // Ties keep the first position; a NaN wins (and propagates), as in PyTorch.
         int64_t best = y0 * g.w + x0;
         float m = -std::numeric_limits<float>::infinity();
@@ -75,22 +67,6 @@ void max_pool2d_backward_cpu(const Tensor& dy, const Tensor& indices, const Tens
   });
 }
 
-// The divisor of output (oy, ox) and its clipped window.
-struct AvgWindow {
-  int64_t y0, y1, x0, x1;
-  float divisor;
-};
-AvgWindow avg_window(const Pool2dGeometry& g, int64_t oy, int64_t ox, bool count_include_pad) {
-  const Window w = window(g, oy, ox);
-  // The padded window stops at the padding's edge (matters when stride > 1).
-  const int64_t py1 = std::min(w.y1, g.h + g.pad_h), px1 = std::min(w.x1, g.w + g.pad_w);
-  const int64_t padded = (py1 - w.y0) * (px1 - w.x0);
-  AvgWindow a{std::max<int64_t>(w.y0, 0), std::min(w.y1, g.h), std::max<int64_t>(w.x0, 0),
-              std::min(w.x1, g.w), 0.0f};
-  a.divisor = static_cast<float>(count_include_pad ? padded : (a.y1 - a.y0) * (a.x1 - a.x0));
-  return a;
-}
-
 void avg_pool2d_forward_cpu(const Tensor& x, const Tensor& y, const Pool2dGeometry& g,
                             bool count_include_pad) {
   const float* xp = x.data<float>();
@@ -100,7 +76,7 @@ void avg_pool2d_forward_cpu(const Tensor& x, const Tensor& y, const Pool2dGeomet
     float* out = yp + plane * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        const AvgWindow a = avg_window(g, oy, ox, count_include_pad);
+        const PoolWindow a = pool_window(g, oy, ox, count_include_pad);
         float sum = 0.0f;
         for (int64_t iy = a.y0; iy < a.y1; ++iy)
           for (int64_t ix = a.x0; ix < a.x1; ++ix) sum += in[iy * g.w + ix];
@@ -120,7 +96,7 @@ void avg_pool2d_backward_cpu(const Tensor& dy, const Tensor& dx, const Pool2dGeo
     const float* gout = dyp + plane * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        const AvgWindow a = avg_window(g, oy, ox, count_include_pad);
+        const PoolWindow a = pool_window(g, oy, ox, count_include_pad);
         const float share = gout[oy * g.out_w + ox] / a.divisor;
         for (int64_t iy = a.y0; iy < a.y1; ++iy)
           for (int64_t ix = a.x0; ix < a.x1; ++ix) d[iy * g.w + ix] += share;

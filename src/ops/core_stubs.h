@@ -85,4 +85,5 @@ NABLA_DECLARE_STUB(device_count_stub, int());
 NABLA_DECLARE_STUB(memory_info_stub, void(int device_index, std::size_t* free, std::size_t* total));
 NABLA_DECLARE_STUB(synchronize_stub, void());
 NABLA_DECLARE_STUB(set_allow_tf32_stub, void(bool on));
+NABLA_DECLARE_STUB(set_deterministic_stub, void(bool on));
 }  // namespace nabla::ops
