@@ -7,6 +7,7 @@
 #include "nabla/error.h"
 #include "nabla/generator.h"
 #include "nabla/ops.h"
+#include "nabla/optim/optim.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
 #include "nabla/threads.h"

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/nn/arena.h"
 #include "nabla/nn/module.h"
 #include "nabla/state.h"
 
@@ -45,6 +46,10 @@ class Optimizer {
 
   virtual State state_dict() const = 0;
   virtual void load_state_dict(const State& state) = 0;
+
+  // The parameter arena the optimizer updates (null for an optimizer without one). Its flat
+  // gradient buffer is what clipping works on.
+  virtual std::shared_ptr<nn::ParameterArena> arena() const { return nullptr; }
 
  protected:
   explicit Optimizer(std::vector<double> group_lrs) : group_lrs_(std::move(group_lrs)) {}
