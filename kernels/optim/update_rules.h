@@ -17,6 +17,15 @@ namespace nabla::kernels::optim {
 
 constexpr int kMaxSlots = 3;
 
+// max and min as selects: fmaxf/fminf's nan rules keep CPU loops from vectorising. (A nan
+// gradient never reaches a rule unless skip_nonfinite is off.)
+NABLA_HD float max_of(float a, float b) {
+  return a > b ? a : b;
+}
+NABLA_HD float min_of(float a, float b) {
+  return a < b ? a : b;
+}
+
 // Sums over a launch of step*step and step*grad (the step is the change applied to p).
 struct Dots {
   double pp = 0.0, pg = 0.0;
@@ -36,21 +45,18 @@ struct SGDRule {
   static constexpr bool kReduces = false;
   NABLA_HD static constexpr bool uses(int k) { return kMomentum && k == 0; }
   NABLA_HD static void update(const Scalars& s, float& p, float g, float* st, Dots&) {
-    float d = g + s.weight_decay * p;
+    const float d = g + s.weight_decay * p;
     if constexpr (kMomentum) {
-      if (s.classical) {
-        // The learning rate is inside the velocity, so a changed lr only affects new gradients.
-        const float lr_d = s.lr * d;
-        const float v = s.first ? lr_d : s.momentum * st[0] + s.one_minus_dampening * lr_d;
-        st[0] = v;
-        p = p - (s.nesterov ? s.momentum * v + lr_d : v);
-        return;
-      }
-      const float b = s.first ? d : s.momentum * st[0] + s.one_minus_dampening * d;
+      // The classical form keeps the learning rate inside the velocity, so a changed lr only
+      // affects new gradients. Both forms as selects, so the loop stays branch-free.
+      const float x = s.classical ? s.lr * d : d;  // what enters the buffer
+      const float b = s.first ? x : s.momentum * st[0] + s.one_minus_dampening * x;
       st[0] = b;
-      d = s.nesterov ? d + s.momentum * b : b;
+      const float dir = s.nesterov ? x + s.momentum * b : b;
+      p = p - (s.classical ? dir : s.lr * dir);
+    } else {
+      p = p - s.lr * d;
     }
-    p = p - s.lr * d;
   }
 };
 
@@ -68,7 +74,7 @@ struct AdaptiveGainRule {
     const float agree = d * st[1];
     // Same sign as last time: add beta; opposite: shrink by (1 - beta); a zero: keep.
     float gain = agree > 0.0f ? st[0] + s.beta : (agree < 0.0f ? st[0] * (1.0f - s.beta) : st[0]);
-    gain = fminf(fmaxf(gain, s.min_gain), s.max_gain);
+    gain = min_of(max_of(gain, s.min_gain), s.max_gain);
     st[0] = gain;
     st[1] = d;
     p = p - s.lr * gain * d;
@@ -126,7 +132,7 @@ struct AdamRule {
     st[1] = s.beta2 * st[1] + (1.0f - s.beta2) * (d * d);
     float v = st[1];
     if constexpr (kAmsgrad) {
-      st[2] = fmaxf(st[2], v);
+      st[2] = max_of(st[2], v);
       v = st[2];
     }
     const float step = -s.step_size * (st[0] / (sqrtf(v) / s.bias_correction2_sqrt + s.eps));
@@ -202,7 +208,7 @@ struct AdamaxRule {
   NABLA_HD static void update(const Scalars& s, float& p, float g, float* st, Dots&) {
     const float d = g + s.weight_decay * p;
     st[0] = s.beta1 * st[0] + (1.0f - s.beta1) * d;
-    st[1] = fmaxf(s.beta2 * st[1], fabsf(d) + s.eps);
+    st[1] = max_of(s.beta2 * st[1], fabsf(d) + s.eps);
     p = p - s.clr * (st[0] / st[1]);
   }
 };

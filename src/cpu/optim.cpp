@@ -1,6 +1,10 @@
 // CPU optimizer loops: each rule from kernels/optim/update_rules.h in one vectorisable pass over
 // the flat buffers, split statically over the threads (so sums are reproducible bit for bit for
 // a fixed thread count).
+// Built with -fno-math-errno (see CMakeLists.txt): the square roots in the rules never see a
+// negative argument, and without errno handling (a branch to the library call) the loops
+// vectorise.
+
 #include <omp.h>
 
 #include <vector>
