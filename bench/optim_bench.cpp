@@ -2,7 +2,8 @@
 // against a STREAM triad (a = b + s c) over the same number of floats measured in the same run.
 // An optimizer step is memory bound, so the figure of merit is bytes moved per second relative
 // to the triad. Counters: bytes_per_elem (what the rule must read and write per parameter;
-// Adam 28 B: reads p, g, m, v, writes p, m, v; triad 12 B), GB/s, and ratio_to_triad. The
+// Adam 28 B: reads p, g, m, v, writes p, m, v; triad 12 B), bytes_per_step, GB/s, and
+// ratio_to_triad. The
 // non-finite check (skip_nonfinite, on by default) reads the gradients once more, 4 B/param that
 // GB/s does not count; BM_Adam_NoCheck leaves the check out.
 #include <benchmark/benchmark.h>
@@ -69,6 +70,7 @@ double timed_loop(benchmark::State& state, double bytes_per_elem, F&& body) {
   const double gbps = bytes * static_cast<double>(state.iterations()) / seconds / 1e9;
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
   state.counters["bytes_per_elem"] = bytes_per_elem;
+  state.counters["bytes_per_step"] = bytes;
   state.counters["GB/s"] = gbps;
   return gbps;
 }

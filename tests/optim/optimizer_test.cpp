@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <set>
 
 #include "support/gradcheck.h"
 #include "support/optim_fixtures.h"
@@ -116,6 +117,10 @@ struct Regression {
 };
 
 TEST(Optimizer, EveryConfigRunsTheSameLoopAndReducesTheLoss) {
+  // every_config() holds each alternative of the variant once.
+  std::set<size_t> kinds;
+  for (const auto& config : every_config()) kinds.insert(config.index());
+  EXPECT_EQ(kinds.size(), std::variant_size_v<optim::OptimizerConfig>);
   const Regression data;
   for (const auto& config : every_config()) {
     SCOPED_TRACE(optim::optimizer_name(config));
