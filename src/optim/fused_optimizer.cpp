@@ -2,6 +2,7 @@
 // state slot is a flat buffer of the arena's size, and a step is one fused update per parameter
 // group (a contiguous arena range) through optim_update_stub. What differs between optimizers is
 // small and lives here: which slots exist, and the per-step scalars computed on the host.
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -132,12 +133,13 @@ class FusedOptimizer final : public Optimizer {
     NABLA_CHECK(groups_[group].momentum.has_value(), "{} has no momentum to cycle", type_name());
     NABLA_CHECK(momentum >= 0.0 && momentum < 1.0, "{}: invalid momentum {} (must be in [0, 1))",
                 type_name(), momentum);
-    if (std::holds_alternative<SGDConfig>(config_) ||
-        std::holds_alternative<RMSpropConfig>(config_))
-      NABLA_CHECK(!names_[std::holds_alternative<SGDConfig>(config_) ? 0 : 2].empty(),
-                  "{} was created with momentum 0, so it keeps no momentum buffer; create it "
-                  "with momentum > 0 to cycle it",
-                  type_name());
+    // SGD and RMSprop created with momentum 0 keep no buffer that a momentum could act on.
+    const bool buffer_based = std::holds_alternative<SGDConfig>(config_) ||
+                              std::holds_alternative<RMSpropConfig>(config_);
+    NABLA_CHECK(!buffer_based || std::ranges::count(names_, "momentum_buffer") == 1,
+                "{} was created with momentum 0, so it keeps no momentum buffer; create it with "
+                "momentum > 0 to cycle it",
+                type_name());
     groups_[group].momentum = momentum;
   }
 

@@ -268,6 +268,11 @@ TEST(Optimizer, MomentumCanBeCycled) {
   auto adagrad = optim::make_optimizer({w}, optim::AdagradConfig{});
   EXPECT_FALSE(adagrad->group_momentum(0).has_value());
   expect_error([&] { adagrad->set_group_momentum(0, 0.9); }, "no momentum");
+  auto sgd = optim::make_optimizer({w}, optim::SGDConfig{});
+  expect_error([&] { sgd->set_group_momentum(0, 0.9); }, "keeps no momentum buffer");
+  auto sgd_momentum = optim::make_optimizer({w}, optim::SGDConfig{.momentum = 0.9});
+  sgd_momentum->set_group_momentum(0, 0.8);
+  EXPECT_EQ(sgd_momentum->group_momentum(0), 0.8);
 }
 
 }  // namespace
