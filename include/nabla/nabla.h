@@ -9,6 +9,7 @@
 #include "nabla/generator.h"
 #include "nabla/nn/nn.h"
 #include "nabla/ops.h"
+#include "nabla/optim/optim.h"
 #include "nabla/sched/sched.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"

@@ -5,8 +5,9 @@
 namespace nabla::optim {
 
 void Optimizer::check_group(int64_t group) const {
-  NABLA_CHECK(group >= 0 && group < num_groups(), "{}: parameter group {} does not exist ({} groups)",
-              type_name(), group, num_groups());
+  NABLA_CHECK(group >= 0 && group < num_groups(),
+              "{}: parameter group {} does not exist ({} groups)", type_name(), group,
+              num_groups());
 }
 
 double Optimizer::group_lr(int64_t group) const {

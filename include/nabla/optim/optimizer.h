@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/nn/arena.h"
 #include "nabla/nn/module.h"
 #include "nabla/state.h"
 
@@ -43,8 +44,17 @@ class Optimizer {
   // Updates applied so far (skipped ones not counted).
   int64_t step_count() const { return step_count_; }
 
+  // Every slot (keyed "<slot>.<parameter name>"), the step counter and each group's
+  // hyperparameters. Loading into an optimizer of the same type over parameters of the same names
+  // and shapes continues bit for bit like an uninterrupted run on the CPU (the updates are
+  // elementwise; SWATS's dot products and the non-finite check are split statically over the
+  // threads, so keep the thread count equal).
   virtual State state_dict() const = 0;
   virtual void load_state_dict(const State& state) = 0;
+
+  // The parameter arena the optimizer updates (null for an optimizer without one). Its flat
+  // gradient buffer is what clipping works on.
+  virtual std::shared_ptr<nn::ParameterArena> arena() const { return nullptr; }
 
  protected:
   explicit Optimizer(std::vector<double> group_lrs) : group_lrs_(std::move(group_lrs)) {}

@@ -1,0 +1,140 @@
+// Optimizer configurations: one aggregate per optimizer, written with designated initialisers,
+//   optim::SGDConfig{.lr = 0.1, .momentum = 0.9, .nesterov = true}
+// Fields come in the order of PyTorch's constructor arguments and default to PyTorch's values;
+// our own options follow. Every config ends with skip_nonfinite: a step whose gradients hold an
+// inf or nan is skipped (step() returns false, no state changes, the step counter stays).
+#pragma once
+
+#include <array>
+#include <limits>
+#include <string>
+#include <variant>
+
+namespace nabla::optim {
+
+using Betas = std::array<double, 2>;
+
+// PyTorch's SGD has no default lr; ours is 0.01.
+// Two forms of momentum, equal while the learning rate is constant:
+//   PyTorch (classical = false): b = momentum b + (1 - dampening) d,  w -= lr b
+//   lecture (classical = true):  v = momentum v + (1 - dampening) lr d,  w -= v
+// where d = grad + weight_decay w, and the buffer starts at d (resp. lr d) on the first step.
+// With nesterov the step is lr (d + momentum b), resp. lr d + momentum v.
+struct SGDConfig {
+  double lr = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+  bool classical = false;
+  bool skip_nonfinite = true;
+};
+
+// Per-weight local gains (delta-bar-delta, the lecture's form): gains start at 1; a gain grows by
+// beta when the gradient keeps its sign and shrinks by (1 - beta) when it flips, then is clipped
+// to [min_gain, max_gain]; w -= lr gain d, d = grad + weight_decay w.
+struct AdaptiveGainConfig {
+  double lr = 0.01;
+  double beta = 0.05;
+  double weight_decay = 0.0;
+  double min_gain = 0.0;
+  double max_gain = std::numeric_limits<double>::infinity();
+  bool skip_nonfinite = true;
+};
+
+// PyTorch: w -= lr d / (sqrt(mean_square) + eps); the lecture's form (eps_inside_sqrt = true):
+// w -= lr d / sqrt(mean_square + eps). centered subtracts the squared mean gradient.
+struct RMSpropConfig {
+  double lr = 0.01;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool centered = false;
+  bool eps_inside_sqrt = false;
+  bool skip_nonfinite = true;
+};
+
+// weight_decay is L2 (added to the gradient); AdamW decouples it.
+struct AdamConfig {
+  double lr = 1e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+  bool skip_nonfinite = true;
+};
+
+struct AdamWConfig {
+  double lr = 1e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  bool skip_nonfinite = true;
+};
+
+struct AdagradConfig {
+  double lr = 1e-2;
+  double lr_decay = 0.0;
+  double weight_decay = 0.0;
+  double initial_accumulator_value = 0.0;
+  double eps = 1e-10;
+  bool skip_nonfinite = true;
+};
+
+struct AdadeltaConfig {
+  double lr = 1.0;
+  double rho = 0.9;
+  double eps = 1e-6;
+  double weight_decay = 0.0;
+  bool skip_nonfinite = true;
+};
+
+struct AdamaxConfig {
+  double lr = 2e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool skip_nonfinite = true;
+};
+
+// PyTorch 1.13 semantics, including its mu-product bookkeeping.
+struct NAdamConfig {
+  double lr = 2e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum_decay = 4e-3;
+  bool skip_nonfinite = true;
+};
+
+// SWATS (Keskar & Socher 2017): Adam until the projected SGD learning rate settles, then SGD
+// with momentum beta1. After each Adam step p (per parameter group) with gradient d:
+//   gamma = (p.p) / (-p.d),  lambda = beta2 lambda + (1 - beta2) gamma,
+//   switch when t > 1 and |lambda / (1 - beta2^t) - gamma| < eps_switch; lr_sgd = lambda / (1 -
+//   beta2^t).
+// After the switch: v = beta1 v + d, w -= (1 - beta1) lr_sgd v.
+struct SWATSConfig {
+  double lr = 1e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double eps_switch = 1e-9;
+  bool skip_nonfinite = true;
+};
+
+using OptimizerConfig =
+    std::variant<SGDConfig, AdaptiveGainConfig, RMSpropConfig, AdamConfig, AdamWConfig,
+                 AdagradConfig, AdadeltaConfig, AdamaxConfig, NAdamConfig, SWATSConfig>;
+
+// "SGD", "AdaptiveGain", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "NAdam",
+// "SWATS".
+std::string optimizer_name(const OptimizerConfig& config);
+// The default config of an optimizer named as above, case-insensitively ("sgd", "adamw", ...);
+// throws nabla::Error listing the known names.
+OptimizerConfig parse_optimizer(const std::string& name);
+// Throws nabla::Error naming the first invalid field (negative lr, betas outside [0, 1), ...).
+void validate(const OptimizerConfig& config);
+
+}  // namespace nabla::optim

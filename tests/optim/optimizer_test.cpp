@@ -1,0 +1,278 @@
+// Optimizer behaviour beyond the update formulas: exact resume from a saved state, swapping
+// configs in one training loop, parameter groups, clipping, skipping non-finite steps, config
+// validation and names.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+
+#include "support/gradcheck.h"
+#include "support/optim_fixtures.h"
+
+using namespace nabla;
+using nabla::testing::expect_close;
+using nabla::testing::expect_error;
+namespace fx = nabla::testing::optim_fixtures;
+
+namespace {
+
+// One config of each type, with the flags that add state switched on.
+std::vector<optim::OptimizerConfig> every_config() {
+  return {optim::SGDConfig{.lr = 0.05, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true},
+          optim::AdaptiveGainConfig{.lr = 0.01, .max_gain = 10.0},
+          optim::RMSpropConfig{.lr = 0.01, .momentum = 0.5, .centered = true},
+          optim::AdamConfig{.lr = 0.05, .amsgrad = true},
+          optim::AdamWConfig{.lr = 0.05},
+          optim::AdagradConfig{.lr = 0.1},
+          optim::AdadeltaConfig{.lr = 1.0},
+          optim::AdamaxConfig{.lr = 0.05},
+          optim::NAdamConfig{.lr = 0.05},
+          optim::SWATSConfig{.lr = 0.05, .eps_switch = 2e-3}};
+}
+
+bool bitwise_equal(const fx::Values& a, const fx::Values& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[k].size() != b[k].size() ||
+        std::memcmp(a[k].data(), b[k].data(), a[k].size() * sizeof(float)) != 0)
+      return false;
+  return true;
+}
+
+TEST(Optimizer, ResumeFromStep37IsBitwiseIdentical) {
+  const fx::Fixture f = fx::read_fixture("sgd_plain");
+  for (const auto& config : every_config()) {
+    SCOPED_TRACE(optim::optimizer_name(config));
+    auto run = [&](optim::Optimizer& opt, const std::vector<Tensor>& params, int from, int to) {
+      for (int t = from; t <= to; ++t) {
+        if (t == fx::kLrHalvingStep) opt.set_lr(opt.lr() * 0.5);
+        fx::set_gradients(params, t);
+        opt.step();
+      }
+    };
+    auto params = fx::make_params(f.initial);
+    auto opt = optim::make_optimizer(params, config);
+    run(*opt, params, 1, fx::kSteps);
+
+    auto first = fx::make_params(f.initial);
+    auto opt1 = optim::make_optimizer(first, config);
+    run(*opt1, first, 1, 37);
+    const State saved = opt1->state_dict();
+    // A fresh optimizer over fresh parameters holding the step-37 values.
+    auto second = fx::make_params(fx::values_of(first));
+    auto opt2 = optim::make_optimizer(second, config);
+    opt2->load_state_dict(saved);
+    EXPECT_EQ(opt2->step_count(), 37);
+    run(*opt2, second, 38, fx::kSteps);
+    EXPECT_TRUE(bitwise_equal(fx::values_of(second), fx::values_of(params)));
+    EXPECT_TRUE(bitwise_equal(fx::values_of({saved.tensors.begin()->second}),
+                              fx::values_of({opt1->state_dict().tensors.begin()->second})));
+  }
+}
+
+TEST(Optimizer, StateIsKeyedByParameterName) {
+  nn::NamedTensors params = {{"0.weight", Tensor::ones({2, 2}).requires_grad(true)},
+                             {"0.bias", Tensor::ones({2}).requires_grad(true)}};
+  auto opt = optim::make_optimizer(params, optim::AdamConfig{});
+  const State s = opt->state_dict();
+  EXPECT_EQ(s.strings.at("type"), "Adam");
+  EXPECT_EQ(s.tensors.at("exp_avg.0.weight").shape(), Shape({2, 2}));
+  EXPECT_EQ(s.tensors.at("exp_avg_sq.0.bias").shape(), Shape({2}));
+  EXPECT_EQ(s.tensors.count("max_exp_avg_sq.0.bias"), 0u);
+  EXPECT_EQ(s.scalars.at("group.0.lr"), 1e-3);
+}
+
+TEST(Optimizer, LoadStateReportsEveryMismatch) {
+  nn::NamedTensors a = {{"w", Tensor::ones({2, 2}).requires_grad(true)},
+                        {"b", Tensor::ones({2}).requires_grad(true)}};
+  nn::NamedTensors b = {{"w", Tensor::ones({3}).requires_grad(true)},
+                        {"c", Tensor::ones({2}).requires_grad(true)}};
+  auto opt_a = optim::make_optimizer(a, optim::AdamConfig{});
+  auto opt_b = optim::make_optimizer(b, optim::AdamConfig{});
+  try {
+    opt_b->load_state_dict(opt_a->state_dict());
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'exp_avg.w' has shape [2, 2], expected [3]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("missing 'exp_avg.c'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("unexpected 'exp_avg_sq.b'"), std::string::npos) << msg;
+  }
+  auto sgd = optim::make_optimizer(a, optim::SGDConfig{});
+  expect_error([&] { sgd->load_state_dict(opt_a->state_dict()); }, "of a Adam optimizer, not SGD");
+}
+
+// A tiny linear regression with core ops and autograd: y = x w* + b*.
+struct Regression {
+  Tensor x, y;
+  Regression() {
+    Generator gen(7);
+    x = Tensor::randn({64, 3}, &gen);
+    const Tensor w_true = Tensor::from_vector({1.5f, -2.0f, 0.5f}, {3, 1});
+    y = matmul(x, w_true) + 0.3f;
+  }
+  Tensor loss(const Tensor& w, const Tensor& b) const {
+    return mean(pow(matmul(x, w) + b - y, 2.0f));
+  }
+};
+
+TEST(Optimizer, EveryConfigRunsTheSameLoopAndReducesTheLoss) {
+  // every_config() holds each alternative of the variant once.
+  std::set<size_t> kinds;
+  for (const auto& config : every_config()) kinds.insert(config.index());
+  EXPECT_EQ(kinds.size(), std::variant_size_v<optim::OptimizerConfig>);
+  const Regression data;
+  for (const auto& config : every_config()) {
+    SCOPED_TRACE(optim::optimizer_name(config));
+    Tensor w = Tensor::zeros({3, 1}).requires_grad(true);
+    Tensor b = Tensor::zeros({1}).requires_grad(true);
+    auto opt = optim::make_optimizer({{"weight", w}, {"bias", b}}, config);
+    const float initial = data.loss(w, b).item<float>();
+    for (int step = 0; step < 200; ++step) {
+      opt->zero_grad();
+      data.loss(w, b).backward();
+      EXPECT_TRUE(opt->step());
+    }
+    const float final_loss = data.loss(w, b).item<float>();
+    EXPECT_LT(final_loss, 0.5f * initial) << "initial " << initial;
+    EXPECT_EQ(opt->step_count(), 200);
+  }
+}
+
+TEST(Optimizer, ParameterGroupsHaveTheirOwnLrAndWeightDecay) {
+  Tensor w = Tensor::ones({2, 2}).requires_grad(true);
+  Tensor b = Tensor::ones({2}).requires_grad(true);
+  const auto groups = optim::weight_decay_groups({{"weight", w}, {"bias", b}});
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].params[0].first, "weight");
+  EXPECT_EQ(groups[1].params[0].first, "bias");
+  std::vector<optim::ParamGroup> with_lr = groups;
+  with_lr[1].lr = 0.5;
+  auto opt = optim::make_optimizer(with_lr, optim::SGDConfig{.lr = 0.1, .weight_decay = 0.1});
+  EXPECT_EQ(opt->num_groups(), 2);
+  EXPECT_EQ(opt->group_lr(1), 0.5);
+  // Zero gradients: only weight decay moves the weights; the biases are not decayed.
+  opt->step();
+  expect_close(w, {0.99f, 0.99f, 0.99f, 0.99f});
+  expect_close(b, {1, 1});
+  // Unit gradients: each group steps with its own lr.
+  opt->arena()->flat_grads().fill_(1.0);
+  opt->step();
+  expect_close(b, {0.5f, 0.5f});
+  const float w_expected = 0.99f - 0.1f * (1.0f + 0.1f * 0.99f);
+  expect_close(w, {w_expected, w_expected, w_expected, w_expected});
+  opt->set_group_lr(0, 0.0);
+  opt->step();
+  expect_close(w, {w_expected, w_expected, w_expected, w_expected});
+}
+
+TEST(Clip, ByNormScalesTheFlatBuffer) {
+  Tensor w = Tensor::zeros({3}).requires_grad(true);
+  Tensor b = Tensor::zeros({1}).requires_grad(true);
+  auto opt = optim::make_optimizer({{"w", w}, {"b", b}}, optim::SGDConfig{});
+  w.grad().copy_(Tensor::from_vector({3, 0, 0}, {3}));
+  b.grad().copy_(Tensor::from_vector({4}, {1}));
+  EXPECT_NEAR(optim::clip_grad_norm(*opt, 10.0), 5.0, 1e-6);  // below the limit: unchanged
+  expect_close(w.grad(), {3, 0, 0});
+  EXPECT_NEAR(optim::clip_grad_norm(*opt, 1.0), 5.0, 1e-6);
+  expect_close(w.grad(), {0.6f, 0, 0}, 1e-5);
+  expect_close(b.grad(), {0.8f}, 1e-5);
+  EXPECT_NEAR(optim::global_norm(opt->arena()->flat_grads()), 1.0, 1e-5);
+}
+
+TEST(Clip, ByValueClampsAndReturnsTheNorm) {
+  Tensor w = Tensor::zeros({4}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::SGDConfig{});
+  w.grad().copy_(Tensor::from_vector({3, -4, 0.5f, 0}, {4}));
+  EXPECT_NEAR(optim::clip_grad_value(*opt, 1.0), std::sqrt(25.25), 1e-6);
+  expect_close(w.grad(), {1, -1, 0.5f, 0});
+}
+
+TEST(Clip, NonFiniteIsReportedAndLeftAlone) {
+  Tensor w = Tensor::zeros({3}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::SGDConfig{});
+  for (float bad : {INFINITY, -INFINITY, NAN}) {
+    w.grad().copy_(Tensor::from_vector({1, bad, 2}, {3}));
+    EXPECT_FALSE(std::isfinite(optim::clip_grad_norm(*opt, 1.0)));
+    EXPECT_FALSE(std::isfinite(optim::clip_grad_value(*opt, 1.0)));
+    EXPECT_EQ(w.grad().to_vector<float>()[0], 1.0f);
+  }
+  expect_error([&] { optim::clip_grad_norm(*opt, 0.0); }, "max_norm");
+}
+
+TEST(Optimizer, NonFiniteStepIsSkipped) {
+  for (const auto& config : every_config()) {
+    SCOPED_TRACE(optim::optimizer_name(config));
+    Tensor w = Tensor::ones({5}).requires_grad(true);
+    auto opt = optim::make_optimizer({w}, config);
+    w.grad().fill_(0.5);
+    EXPECT_TRUE(opt->step());
+    const auto before = w.to_vector<float>();
+    const State state_before = opt->state_dict();
+    w.grad().copy_(Tensor::from_vector({0.5f, NAN, 0.5f, 0.5f, INFINITY}, {5}));
+    EXPECT_FALSE(opt->step());
+    EXPECT_EQ(w.to_vector<float>(), before);
+    EXPECT_EQ(opt->step_count(), 1);
+    const State state_after = opt->state_dict();
+    for (const auto& [key, t] : state_before.tensors)
+      EXPECT_EQ(t.to_vector<float>(), state_after.tensors.at(key).to_vector<float>()) << key;
+  }
+  // With skipping off, the nan goes through.
+  Tensor w = Tensor::ones({2}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::SGDConfig{.skip_nonfinite = false});
+  w.grad().copy_(Tensor::from_vector({NAN, 1}, {2}));
+  EXPECT_TRUE(opt->step());
+  EXPECT_TRUE(std::isnan(w.to_vector<float>()[0]));
+}
+
+TEST(Config, InvalidValuesNameTheField) {
+  Tensor w = Tensor::ones({2}).requires_grad(true);
+  auto make = [&](const optim::OptimizerConfig& c) { optim::make_optimizer({w}, c); };
+  expect_error([&] { make(optim::SGDConfig{.lr = -1}); }, "SGDConfig: invalid lr -1");
+  expect_error([&] { make(optim::SGDConfig{.nesterov = true}); }, "nesterov needs momentum");
+  expect_error(
+      [&] {
+        make(optim::AdamConfig{.betas = {0.9, 1.0}});
+      },
+      "AdamConfig: invalid betas[1]");
+  expect_error([&] { make(optim::AdamWConfig{.eps = 0}); }, "AdamWConfig: invalid eps");
+  expect_error([&] { make(optim::RMSpropConfig{.alpha = -0.1}); }, "invalid alpha");
+  expect_error([&] { make(optim::AdaptiveGainConfig{.max_gain = 0.5}); }, "max_gain");
+  expect_error([&] { make(optim::AdagradConfig{.lr_decay = -1}); }, "lr_decay");
+  expect_error([&] { make(optim::NAdamConfig{.momentum_decay = -1}); }, "momentum_decay");
+  expect_error([&] { optim::make_optimizer(std::vector<Tensor>{}, optim::SGDConfig{}); },
+               "no parameters");
+}
+
+TEST(Config, NamesParseBack) {
+  for (const auto& config : every_config()) {
+    const std::string name = optim::optimizer_name(config);
+    EXPECT_EQ(optim::optimizer_name(optim::parse_optimizer(name)), name);
+  }
+  EXPECT_EQ(optim::optimizer_name(optim::parse_optimizer("adamw")), "AdamW");
+  EXPECT_TRUE(std::holds_alternative<optim::SGDConfig>(optim::parse_optimizer("SGD")));
+  expect_error([] { optim::parse_optimizer("lion"); }, "unknown optimizer 'lion' (known: sgd,");
+  // PyTorch's defaults (SGD's lr has none in PyTorch; ours is 0.01).
+  EXPECT_EQ(optim::SGDConfig{}.lr, 0.01);
+  EXPECT_EQ(optim::AdamConfig{}.betas[1], 0.999);
+  EXPECT_EQ(optim::RMSpropConfig{}.alpha, 0.99);
+  EXPECT_EQ(optim::AdamWConfig{}.weight_decay, 1e-2);
+}
+
+TEST(Optimizer, MomentumCanBeCycled) {
+  Tensor w = Tensor::ones({2}).requires_grad(true);
+  auto adam = optim::make_optimizer({w}, optim::AdamConfig{});
+  EXPECT_EQ(adam->group_momentum(0), 0.9);
+  adam->set_group_momentum(0, 0.85);
+  EXPECT_EQ(adam->group_momentum(0), 0.85);
+  auto adagrad = optim::make_optimizer({w}, optim::AdagradConfig{});
+  EXPECT_FALSE(adagrad->group_momentum(0).has_value());
+  expect_error([&] { adagrad->set_group_momentum(0, 0.9); }, "no momentum");
+  auto sgd = optim::make_optimizer({w}, optim::SGDConfig{});
+  expect_error([&] { sgd->set_group_momentum(0, 0.9); }, "keeps no momentum buffer");
+  auto sgd_momentum = optim::make_optimizer({w}, optim::SGDConfig{.momentum = 0.9});
+  sgd_momentum->set_group_momentum(0, 0.8);
+  EXPECT_EQ(sgd_momentum->group_momentum(0), 0.8);
+}
+
+}  // namespace
