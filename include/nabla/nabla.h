@@ -14,3 +14,4 @@
 #include "nabla/shape.h"
 #include "nabla/tensor.h"
 #include "nabla/threads.h"
+#include "nabla/train/train.h"

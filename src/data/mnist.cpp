@@ -65,6 +65,33 @@ std::pair<Tensor, Tensor> load(const fs::path& dir, Split split,
 
 }  // namespace
 
+MnistSource find_mnist(const std::string& preferred) {
+  auto holds_mnist = [](const fs::path& dir) {
+    std::error_code ec;
+    for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+      if (!fs::exists(dir / stem, ec) && !fs::exists(dir / (std::string(stem) + ".gz"), ec))
+        return false;
+    return true;
+  };
+  if (!preferred.empty()) {
+    find_file(preferred, "train-images-idx3-ubyte");  // throws, saying how to get the data
+    const bool fashion = fs::path(preferred).lexically_normal() == fs::path(kFashionMNISTDir);
+    return {preferred, fashion ? "Fashion-MNIST" : preferred,
+            fashion ? Normalize::fashion_mnist() : Normalize::mnist()};
+  }
+  if (holds_mnist("data/mnist")) return {"data/mnist", "MNIST", Normalize::mnist()};
+  if (holds_mnist(kFashionMNISTDir))
+    return {kFashionMNISTDir, "Fashion-MNIST", Normalize::fashion_mnist()};
+  NABLA_FAIL(
+      "no MNIST-format data found: data/mnist/ does not hold MNIST and {} does not exist. "
+      "Install Fashion-MNIST with 'apt install dataset-fashion-mnist' (scripts/install-deps.sh "
+      "does), or put the four MNIST files (train-images-idx3-ubyte.gz, "
+      "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in "
+      "data/mnist/ or a folder given with --data",
+      kFashionMNISTDir);
+}
+
 MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normalize)
     : MNIST(load(dir, split, normalize), split) {}
 

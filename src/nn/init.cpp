@@ -1,6 +1,8 @@
 // Weight initialisers with torch.nn.init's formulas, drawing from a Generator.
 #include "nabla/nn/init.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "nabla/autograd.h"
@@ -167,6 +169,23 @@ void apply(Module& module, const InitConfig& config, Generator* gen, bool zero_b
       if (zero_bias && bias.defined()) zeros_(bias);
     }
   }
+}
+
+InitConfig from_name(const std::string& name) {
+  std::string n = name;
+  std::replace(n.begin(), n.end(), '_', '-');
+  if (n.rfind("kaiming-", 0) == 0) n = "he-" + n.substr(8);
+  if (n == "default") return Default{};
+  if (n == "uniform") return Uniform{-0.1, 0.1};
+  if (n == "normal") return Normal{0.0, 0.1};
+  if (n == "xavier-uniform") return XavierUniform{};
+  if (n == "xavier-normal") return XavierNormal{};
+  if (n == "he-uniform") return KaimingUniform{};
+  if (n == "he-normal") return KaimingNormal{};
+  NABLA_FAIL(
+      "unknown initialisation '{}': expected default, uniform, normal, xavier-uniform, "
+      "xavier-normal, he-uniform or he-normal",
+      name);
 }
 
 }  // namespace nabla::nn::init

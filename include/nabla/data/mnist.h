@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "nabla/data/dataset.h"
 
@@ -27,6 +28,16 @@ struct Normalize {
   static Normalize mnist() { return {0.1307f, 0.3081f}; }
   static Normalize fashion_mnist() { return {0.2860f, 0.3530f}; }
 };
+
+// Which MNIST-format folder a program should use: `preferred` when given (it must hold the
+// files), else data/mnist when it holds real MNIST, else Debian's Fashion-MNIST. Throws a
+// nabla::Error saying how to get a dataset when none is there.
+struct MnistSource {
+  std::filesystem::path dir;
+  std::string name;  // "MNIST", "Fashion-MNIST" or the folder given
+  Normalize normalize;
+};
+MnistSource find_mnist(const std::string& preferred = "");
 
 class MNIST : public TensorDataset {
  public:

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <variant>
 
 #include "nabla/generator.h"
@@ -78,6 +79,11 @@ struct Default {};
 
 using InitConfig = std::variant<Default, Uniform, Normal, XavierUniform, XavierNormal,
                                 KaimingUniform, KaimingNormal>;
+
+// The schemes of the lecture's weight-initialisation experiment by name: "default", "uniform"
+// (U(-0.1, 0.1)), "normal" (N(0, 0.1^2)), "xavier-uniform", "xavier-normal", "he-uniform",
+// "he-normal" ("kaiming-*" also works), each with torch.nn.init's default arguments.
+InitConfig from_name(const std::string& name);
 
 // PyTorch's initialisation of a Linear or Conv2d: the weight by Default, the bias (when
 // defined) uniform in +-1/sqrt(fan_in(weight)).

@@ -1,0 +1,51 @@
+// Checkpoints: everything a training run needs to continue exactly, in one safetensors file.
+//
+// File layout (safetensors, readable by any safetensors reader):
+//   tensors    "model.<name>"          parameters and buffers, as Module::state_dict() names them
+//              "<section>.<key>"       tensors of the other sections (optimizer slots, ...)
+//   metadata   "nabla.format"          "checkpoint" (or "weights" for save_weights files)
+//              "nabla.version"         the format version (kCheckpointVersion)
+//              "nabla.state"           JSON: per section, its scalars and strings
+//              "nabla.config"          JSON: the run's configuration, compared on resume
+// Sections: "optimizer", "scheduler", "loader", "trainer" (counters, epoch accumulators, RNG).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "nabla/nn/module.h"
+#include "nabla/state.h"
+
+namespace nabla::train {
+
+constexpr int kCheckpointVersion = 1;
+
+struct Checkpoint {
+  nn::StateDict model;
+  std::map<std::string, State> sections;
+  std::string config_json = "{}";
+};
+
+// Writes atomically (temporary file, fsync, rename): a crash never leaves half a checkpoint.
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+// Reads and validates: missing, truncated or corrupted files, other formats and newer versions
+// are each a nabla::Error that says what is wrong.
+Checkpoint load_checkpoint(const std::string& path);
+
+// "step-000075.safetensors"
+std::string checkpoint_filename(int64_t step);
+// Writes `checkpoint` into `dir` under its step's name, then points `dir/latest` at it, then
+// deletes the oldest step files beyond keep_last (0 keeps all). Returns the file's path.
+std::string write_checkpoint_in(const std::string& dir, int64_t step, const Checkpoint& checkpoint,
+                                int64_t keep_last);
+// A checkpoint file as given, or the latest one of a folder (the `latest` pointer, else the
+// newest step file).
+std::string resolve_checkpoint(const std::string& file_or_dir);
+
+// Model weights only, under their plain names ("0.weight"), so that any safetensors reader can
+// load them into the same architecture (PyTorch's load_state_dict included).
+void save_weights(const nn::Module& model, const std::string& path);
+// Strict: the names and shapes must match the model. Also reads full checkpoints.
+void load_weights(nn::Module& model, const std::string& path);
+
+}  // namespace nabla::train

@@ -1,0 +1,58 @@
+// Options of a training program, from a TOML file and the command line. The file's sections map
+// onto the config structs; flags override the file:
+//
+//   # run.toml
+//   [model]      hidden = [256]   init = "default"
+//   [optimizer]  type = "adam"    lr = 1e-3   betas = [0.9, 0.999]
+//   [scheduler]  type = "step"    step_size = 2   gamma = 0.5
+//   [trainer]    epochs = 5       batch_size = 128
+//
+//   mnist_mlp --config run.toml --lr 3e-4 --scheduler cosine --t-max 5
+//
+// Flags are the fields' names in kebab case (--weight-decay, --step-size); boolean fields are
+// bare flags (--nesterov) or take true/false; lists are comma-separated (--milestones 3,6).
+// An unknown section, key or flag, or a value of the wrong type, is a nabla::Error naming it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nabla/optim/config.h"
+#include "nabla/sched/scheduler.h"
+#include "nabla/train/trainer.h"
+
+namespace nabla::train {
+
+struct ModelOptions {
+  std::vector<int64_t> hidden{256};  // widths of the hidden layers
+  std::string init = "default";      // see nn::init: default, uniform, normal, xavier-uniform, ...
+  double dropout = 0.0;
+};
+
+struct RunOptions {
+  std::string data_dir;  // empty: data/mnist if it holds MNIST, else Fashion-MNIST
+  ModelOptions model;
+  optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
+  sched::SchedulerConfig scheduler = sched::NoSchedulerConfig{};
+  TrainerConfig trainer;
+  std::string device = "auto";
+  int threads = 0;  // 0: all cores
+  bool help = false;
+};
+
+// Applies a TOML file (sections data, model, optimizer, scheduler, trainer, run).
+void apply_config_file(RunOptions& options, const std::string& path);
+// Applies argv[1..]: --config first, then --optimizer and --scheduler, then every other flag.
+void apply_command_line(RunOptions& options, int argc, const char* const* argv);
+// The flags, with the current values of `defaults` as their defaults.
+std::string usage(const std::string& program, const RunOptions& defaults);
+
+// Fills in what a schedule needs to know about the run: OneCycleLR's total_steps (epochs times
+// batches per epoch, or epochs when it steps per epoch) when it was not given.
+void complete_schedule(RunOptions& options, int64_t train_size);
+
+// The config for a scheduler name as the command line spells it ("step", "exponential-decay",
+// "linear-warmup", ...). Cyclic and one-cycle schedules step per iteration.
+sched::SchedulerConfig scheduler_for_cli(const std::string& name);
+
+}  // namespace nabla::train

@@ -1,0 +1,140 @@
+// train::Trainer: the minibatch loop. fit() runs forward, loss, backward, clipping, the optimizer
+// step and the schedule, evaluates in eval mode, records metrics, and checkpoints so that a run
+// killed at any moment resumes exactly where it stopped.
+//
+//   train::Trainer trainer(model, optim::AdamConfig{.lr = 1e-3}, sched::NoSchedulerConfig{},
+//                          {.epochs = 5, .batch_size = 64, .checkpoint_dir = "runs/mlp"});
+//   train::History history = trainer.fit(train_set, &test_set);
+//
+// Exact resume (CPU): a run of N steps and a run stopped after k steps and resumed give
+// bit-identical parameters and metrics, at an epoch boundary or mid-epoch, provided the resumed
+// run keeps the same model, data, batch size, seed, optimizer type and thread count.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nabla/data/dataset.h"
+#include "nabla/nn/module.h"
+#include "nabla/optim/config.h"
+#include "nabla/optim/optimizer.h"
+#include "nabla/sched/scheduler.h"
+#include "nabla/train/checkpoint.h"
+
+namespace nabla::train {
+
+enum class ProgressMode { Auto, Bar, Lines, Off };  // Auto: a bar on a terminal, else lines
+
+struct TrainerConfig {
+  int64_t epochs = 10;  // the total, also when resuming
+  int64_t batch_size = 64;
+  uint64_t seed = 0;  // data order and the default generator (dropout)
+  Device device = Device::cpu();
+  double clip_grad_norm = 0.0;   // 0: off
+  double clip_grad_value = 0.0;  // 0: off
+  int64_t eval_every = 1;        // epochs
+  int64_t eval_batch_size = 1000;
+  std::string checkpoint_dir;    // empty: no checkpoints
+  int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch only
+  int64_t keep_last = 3;         // 0: keep all
+  std::string resume;            // a checkpoint file, or a folder (its latest)
+  std::string metrics_path;      // JSON lines, one object per epoch (appended)
+  ProgressMode progress = ProgressMode::Auto;
+  bool shuffle = true;
+  bool drop_last = false;
+  bool prefetch = false;
+  // Stop with an error after this many consecutive skipped (non-finite) updates.
+  int64_t max_consecutive_skips = 20;
+  // Early stopping on the validation loss: stop after this many evaluations without an
+  // improvement of at least min_delta (0: off).
+  int64_t early_stopping_patience = 0;
+  double early_stopping_min_delta = 0.0;
+  // Finish the current step and checkpoint on SIGINT/SIGTERM (a second SIGINT exits at once).
+  bool handle_signals = true;
+};
+
+struct EpochMetrics {
+  int64_t epoch = 0;  // 1-based
+  int64_t step = 0;   // global step count at the end of the epoch
+  double lr = 0.0;
+  double train_loss = 0.0;
+  double train_accuracy = 0.0;
+  std::optional<double> test_loss;
+  std::optional<double> test_accuracy;
+  double seconds = 0.0;
+  double examples_per_second = 0.0;
+  int64_t skipped_steps = 0;
+};
+
+struct History {
+  std::vector<EpochMetrics> epochs;
+  bool interrupted = false;    // stopped by a signal after writing a checkpoint
+  bool early_stopped = false;  // stopped by early stopping
+  std::string last_checkpoint;
+};
+
+struct EvalResult {
+  double loss = 0.0;
+  double accuracy = 0.0;
+  int64_t examples = 0;
+};
+
+struct StepInfo {
+  int64_t epoch = 0;  // 1-based
+  int64_t batch = 0;  // within the epoch, 0-based
+  int64_t step = 0;   // global, after this step
+  double loss = 0.0;
+  double lr = 0.0;
+  bool skipped = false;
+};
+
+// Loss of a batch: (model output, targets) -> scalar. Default: cross-entropy on class indices.
+using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>;
+
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optimizer,
+          sched::SchedulerConfig scheduler, TrainerConfig config);
+  ~Trainer();
+
+  History fit(const data::Dataset& train_set, const data::Dataset* val_set = nullptr);
+  EvalResult evaluate(const data::Dataset& dataset);
+
+  void save_checkpoint(const std::string& path) const;
+  // Restores model, optimizer, schedule, data position, counters and RNG; reports changed
+  // hyperparameters; an other architecture or optimizer type is an error.
+  void load_checkpoint(const std::string& path);
+
+  void set_loss(LossFn loss) { loss_ = std::move(loss); }
+  std::function<void(const StepInfo&)> on_step_end;
+  std::function<void(const EpochMetrics&)> on_epoch_end;
+
+  nn::Module& model() { return *model_; }
+  optim::Optimizer& optimizer() { return *optimizer_; }
+  sched::Scheduler& scheduler() { return *scheduler_; }
+  int64_t global_step() const;
+  const TrainerConfig& config() const { return config_; }
+
+ private:
+  struct Run;  // the counters and accumulators that a checkpoint saves
+  std::string config_json() const;
+  Checkpoint snapshot() const;
+
+  std::shared_ptr<nn::Module> model_;
+  optim::OptimizerConfig optimizer_config_;
+  sched::SchedulerConfig scheduler_config_;
+  TrainerConfig config_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::unique_ptr<sched::Scheduler> scheduler_;
+  std::unique_ptr<Run> run_;
+  LossFn loss_;
+};
+
+// Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
+// test_accuracy, seconds (test_* are null when not evaluated).
+std::string metrics_json_line(const EpochMetrics& m);
+
+}  // namespace nabla::train

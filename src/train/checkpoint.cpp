@@ -1,0 +1,192 @@
+#include "nabla/train/checkpoint.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "nabla/autograd.h"
+#include "nabla/train/safetensors.h"
+
+namespace nabla::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kModelPrefix = "model.";
+
+void check_format(const io::Metadata& meta, const std::string& path) {
+  auto format = meta.find("nabla.format");
+  NABLA_CHECK(format != meta.end(),
+              "'{}' is not a nabla checkpoint (no nabla.format entry in its metadata)", path);
+  auto version = meta.find("nabla.version");
+  NABLA_CHECK(version != meta.end(), "'{}' has no format version", path);
+  int v = 0;
+  try {
+    v = std::stoi(version->second);
+  } catch (const std::exception&) {
+    NABLA_FAIL("'{}' has an invalid format version '{}'", path, version->second);
+  }
+  NABLA_CHECK(v <= kCheckpointVersion,
+              "'{}' has checkpoint format version {}, newer than this nabla reads ({}); "
+              "upgrade nabla to load it",
+              path, v, kCheckpointVersion);
+}
+
+// JSON has no infinities or NaN (an unset best metric, an unbounded gain): they go as strings.
+json scalar_to_json(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+}
+
+double scalar_from_json(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  const std::string s = v.get<std::string>();
+  if (s == "inf") return INFINITY;
+  if (s == "-inf") return -INFINITY;
+  NABLA_CHECK(s == "nan", "invalid value '{}' in the state table", s);
+  return NAN;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
+  io::TensorMap tensors;
+  for (const auto& [name, t] : checkpoint.model) tensors[kModelPrefix + name] = t;
+  json state = json::object();
+  for (const auto& [section, s] : checkpoint.sections) {
+    NABLA_CHECK(section != "model", "checkpoint: 'model' is a reserved section name");
+    json scalars = json::object(), strings = json::object(), names = json::array();
+    for (const auto& [k, v] : s.scalars) scalars[k] = scalar_to_json(v);
+    for (const auto& [k, v] : s.strings) strings[k] = v;
+    for (const auto& [k, t] : s.tensors) {
+      tensors[section + "." + k] = t;
+      names.push_back(k);
+    }
+    state[section] = {{"scalars", scalars}, {"strings", strings}, {"tensors", names}};
+  }
+  io::save_safetensors(path, tensors,
+                       {{"nabla.format", "checkpoint"},
+                        {"nabla.version", std::to_string(kCheckpointVersion)},
+                        {"nabla.state", state.dump()},
+                        {"nabla.config", checkpoint.config_json}});
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  io::SafetensorsContents contents = io::load_safetensors(path);
+  check_format(contents.metadata, path);
+  NABLA_CHECK(contents.metadata.at("nabla.format") == "checkpoint",
+              "'{}' holds {} only, not a training checkpoint; use load_weights()", path,
+              contents.metadata.at("nabla.format"));
+  Checkpoint out;
+  out.config_json = contents.metadata.count("nabla.config") ? contents.metadata["nabla.config"] : "{}";
+  const json state = json::parse(contents.metadata.count("nabla.state") ? contents.metadata["nabla.state"] : "{}",
+                                 nullptr, false);
+  NABLA_CHECK(state.is_object(), "'{}' has a corrupted state table", path);
+  for (auto& [name, t] : contents.tensors)
+    if (name.rfind(kModelPrefix, 0) == 0) out.model[name.substr(6)] = t;
+  try {
+    for (const auto& [section, entry] : state.items()) {
+      State s;
+      for (const auto& [k, v] : entry.at("scalars").items()) s.scalars[k] = scalar_from_json(v);
+      for (const auto& [k, v] : entry.at("strings").items()) s.strings[k] = v.get<std::string>();
+      for (const auto& k : entry.at("tensors")) {
+        const std::string key = k.get<std::string>();
+        auto it = contents.tensors.find(section + "." + key);
+        NABLA_CHECK(it != contents.tensors.end(), "'{}' lists tensor '{}.{}' but does not hold it",
+                    path, section, key);
+        s.tensors[key] = it->second;
+      }
+      out.sections[section] = std::move(s);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    NABLA_FAIL("'{}' has a corrupted state table: {}", path, e.what());
+  }
+  return out;
+}
+
+std::string checkpoint_filename(int64_t step) {
+  return fmt::format("step-{:06d}.safetensors", step);
+}
+
+namespace {
+// Step files of a folder, oldest first.
+std::vector<std::pair<int64_t, fs::path>> step_files(const fs::path& dir) {
+  static const std::regex pattern(R"(step-(\d+)\.safetensors)");
+  std::vector<std::pair<int64_t, fs::path>> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && std::regex_match(name, m, pattern))
+      files.emplace_back(std::stoll(m[1].str()), e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << '\n';
+    out.flush();
+    NABLA_CHECK(out.good(), "cannot write '{}'", tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+}  // namespace
+
+std::string write_checkpoint_in(const std::string& dir, int64_t step, const Checkpoint& checkpoint,
+                                int64_t keep_last) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  NABLA_CHECK(!ec, "cannot create checkpoint folder '{}': {}", dir, ec.message());
+  const fs::path file = fs::path(dir) / checkpoint_filename(step);
+  save_checkpoint(file.string(), checkpoint);
+  write_text_atomically(fs::path(dir) / "latest", file.filename().string());
+  if (keep_last > 0) {
+    auto files = step_files(dir);
+    for (size_t i = 0; i + static_cast<size_t>(keep_last) < files.size(); ++i)
+      if (files[i].second != file) fs::remove(files[i].second, ec);
+  }
+  return file.string();
+}
+
+std::string resolve_checkpoint(const std::string& file_or_dir) {
+  const fs::path p(file_or_dir);
+  NABLA_CHECK(fs::exists(p), "cannot resume from '{}': no such file or folder", file_or_dir);
+  if (!fs::is_directory(p)) return file_or_dir;
+  std::ifstream latest(p / "latest");
+  std::string name;
+  if (latest >> name && fs::is_regular_file(p / name)) return (p / name).string();
+  const auto files = step_files(p);
+  NABLA_CHECK(!files.empty(), "cannot resume from '{}': the folder holds no checkpoint", file_or_dir);
+  return files.back().second.string();
+}
+
+void save_weights(const nn::Module& model, const std::string& path) {
+  io::TensorMap tensors;
+  for (const auto& [name, t] : model.state_dict()) tensors[name] = t;
+  io::save_safetensors(path, tensors,
+                       {{"nabla.format", "weights"},
+                        {"nabla.version", std::to_string(kCheckpointVersion)}});
+}
+
+void load_weights(nn::Module& model, const std::string& path) {
+  io::SafetensorsContents contents = io::load_safetensors(path);
+  nn::StateDict state;
+  const bool checkpoint = contents.metadata.count("nabla.format") &&
+                          contents.metadata.at("nabla.format") == "checkpoint";
+  if (contents.metadata.count("nabla.format")) check_format(contents.metadata, path);
+  for (auto& [name, t] : contents.tensors) {
+    if (!checkpoint) state[name] = t;
+    else if (name.rfind(kModelPrefix, 0) == 0) state[name.substr(6)] = t;
+  }
+  model.load_state_dict(state, true);
+}
+
+}  // namespace nabla::train

@@ -1,0 +1,419 @@
+#include "nabla/train/trainer.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "nabla/autograd.h"
+#include "nabla/data/loader.h"
+#include "nabla/nn/functional.h"
+#include "nabla/ops.h"
+#include "nabla/optim/clip.h"
+#include "nabla/optim/factory.h"
+#include "nabla/train/checkpoint.h"
+#include "train/progress.h"
+
+namespace nabla::train {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------- signals
+
+namespace {
+
+std::atomic<int> g_stop_requests{0};
+
+void on_stop_signal(int sig) {
+  if (g_stop_requests.fetch_add(1) >= 1 && sig == SIGINT) {
+    // A second Ctrl-C: leave now, with the default action.
+    ::signal(SIGINT, SIG_DFL);
+    ::raise(SIGINT);
+  }
+}
+
+// Installs the handlers for the duration of fit() and restores the previous ones after.
+class SignalGuard {
+ public:
+  explicit SignalGuard(bool on) : on_(on) {
+    if (!on_) return;
+    g_stop_requests = 0;
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~SignalGuard() {
+    if (!on_) return;
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  bool stop_requested() const { return on_ && g_stop_requests.load() > 0; }
+
+ private:
+  bool on_;
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// Correct predictions of a batch, when the targets are class indices of (N, C) outputs.
+int64_t count_correct(const Tensor& output, const Tensor& target) {
+  if (output.dim() != 2 || target.dtype() != DType::Int64 || target.dim() != 1) return 0;
+  NoGradGuard no_grad;
+  return static_cast<int64_t>(eq(argmax(output.detach(), 1), target).sum().item<float>());
+}
+
+double optimizer_lr(const optim::OptimizerConfig& config) {
+  return std::visit([](const auto& c) { return static_cast<double>(c.lr); }, config);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- run state
+
+struct Trainer::Run {
+  int64_t epoch = 0;  // 0-based index of the epoch in progress
+  int64_t global_step = 0;
+  int64_t consecutive_skips = 0;
+  // Accumulators of the epoch in progress (saved, so a mid-epoch resume reports the same).
+  double loss_sum = 0.0;
+  int64_t loss_count = 0, correct = 0, seen = 0, skipped = 0;
+  double best_val_loss = INFINITY;
+  int64_t evals_without_improvement = 0;
+  std::optional<State> pending_loader;
+
+  void reset_epoch() { loss_sum = 0.0, loss_count = correct = seen = skipped = 0; }
+
+  State save() const {
+    State s;
+    s.scalars = {{"epoch", double(epoch)},
+                 {"global_step", double(global_step)},
+                 {"consecutive_skips", double(consecutive_skips)},
+                 {"loss_sum", loss_sum},
+                 {"loss_count", double(loss_count)},
+                 {"correct", double(correct)},
+                 {"seen", double(seen)},
+                 {"skipped", double(skipped)},
+                 {"best_val_loss", best_val_loss},
+                 {"evals_without_improvement", double(evals_without_improvement)}};
+    const Generator::State rng = default_generator().state();
+    s.strings = {{"rng_seed", std::to_string(rng.seed)}, {"rng_offset", std::to_string(rng.offset)}};
+    return s;
+  }
+
+  void load(const State& s) {
+    const char* what = "trainer state";
+    epoch = static_cast<int64_t>(s.scalar("epoch", what));
+    global_step = static_cast<int64_t>(s.scalar("global_step", what));
+    consecutive_skips = static_cast<int64_t>(s.scalar("consecutive_skips", what));
+    loss_sum = s.scalar("loss_sum", what);
+    loss_count = static_cast<int64_t>(s.scalar("loss_count", what));
+    correct = static_cast<int64_t>(s.scalar("correct", what));
+    seen = static_cast<int64_t>(s.scalar("seen", what));
+    skipped = static_cast<int64_t>(s.scalar("skipped", what));
+    best_val_loss = s.scalar("best_val_loss", what);
+    evals_without_improvement = static_cast<int64_t>(s.scalar("evals_without_improvement", what));
+    default_generator().set_state({std::stoull(s.string("rng_seed", what)),
+                                   std::stoull(s.string("rng_offset", what))});
+  }
+};
+
+// ---------------------------------------------------------------- setup
+
+Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optimizer,
+                 sched::SchedulerConfig scheduler, TrainerConfig config)
+    : model_(std::move(model)),
+      optimizer_config_(std::move(optimizer)),
+      scheduler_config_(std::move(scheduler)),
+      config_(std::move(config)),
+      run_(std::make_unique<Run>()) {
+  NABLA_CHECK(model_ != nullptr, "Trainer: the model is null");
+  NABLA_CHECK(config_.epochs >= 0, "TrainerConfig.epochs must be >= 0, got {}", config_.epochs);
+  NABLA_CHECK(config_.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
+              config_.batch_size);
+  NABLA_CHECK(config_.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
+              config_.eval_every);
+  NABLA_CHECK(config_.eval_batch_size > 0, "TrainerConfig.eval_batch_size must be > 0, got {}",
+              config_.eval_batch_size);
+  NABLA_CHECK(config_.clip_grad_norm >= 0 && config_.clip_grad_value >= 0,
+              "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
+  NABLA_CHECK(config_.checkpoint_every >= 0 && config_.keep_last >= 0,
+              "TrainerConfig: checkpoint_every and keep_last must be >= 0");
+  NABLA_CHECK(config_.checkpoint_every == 0 || !config_.checkpoint_dir.empty(),
+              "TrainerConfig.checkpoint_every needs a checkpoint_dir");
+  NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),
+              "TrainerConfig.device is {}, but CUDA is not available{}", config_.device.str(),
+              cuda::is_compiled() ? "" : " (nabla was built without CUDA)");
+  manual_seed(config_.seed);
+  // The arena is built on the model's final device, so move first.
+  model_->to(config_.device);
+  optimizer_ = optim::make_optimizer(*model_, optimizer_config_);
+  scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
+  loss_ = [](const Tensor& output, const Tensor& target) {
+    return nn::functional::cross_entropy(output, target);
+  };
+  if (!config_.resume.empty()) load_checkpoint(resolve_checkpoint(config_.resume));
+}
+
+Trainer::~Trainer() = default;
+
+int64_t Trainer::global_step() const { return run_->global_step; }
+
+std::string Trainer::config_json() const {
+  const json j = {{"epochs", config_.epochs},
+                  {"batch_size", config_.batch_size},
+                  {"seed", std::to_string(config_.seed)},
+                  {"shuffle", config_.shuffle},
+                  {"drop_last", config_.drop_last},
+                  {"clip_grad_norm", config_.clip_grad_norm},
+                  {"clip_grad_value", config_.clip_grad_value},
+                  {"optimizer", optim::optimizer_name(optimizer_config_)},
+                  {"lr", optimizer_lr(optimizer_config_)},
+                  {"scheduler", scheduler_->type_name()},
+                  {"device", config_.device.str()}};
+  return j.dump();
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+Checkpoint Trainer::snapshot() const {
+  Checkpoint c;
+  c.model = model_->state_dict();
+  c.sections["optimizer"] = optimizer_->state_dict();
+  c.sections["scheduler"] = scheduler_->state_dict();
+  c.sections["trainer"] = run_->save();
+  if (run_->pending_loader) c.sections["loader"] = *run_->pending_loader;
+  c.config_json = config_json();
+  return c;
+}
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  train::save_checkpoint(path, snapshot());
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  Checkpoint c = train::load_checkpoint(path);
+  const json saved = json::parse(c.config_json, nullptr, false);
+  const json current = json::parse(config_json());
+  NABLA_CHECK(saved.is_object(), "'{}' has a corrupted configuration entry", path);
+  const std::string saved_optimizer = saved.value("optimizer", "");
+  NABLA_CHECK(saved_optimizer == current["optimizer"],
+              "'{}' was written by a run with the {} optimizer; this run uses {}. Resume with the "
+              "same optimizer, or start a new run",
+              path, saved_optimizer, current["optimizer"].get<std::string>());
+  try {
+    model_->load_state_dict(c.model, true);
+  } catch (const Error& e) {
+    NABLA_FAIL("'{}' holds another architecture than this model: {}", path, e.what());
+  }
+  for (const char* section : {"optimizer", "scheduler", "trainer"})
+    NABLA_CHECK(c.sections.count(section), "'{}' has no {} state", path, section);
+  optimizer_->load_state_dict(c.sections["optimizer"]);
+  scheduler_->load_state_dict(c.sections["scheduler"]);
+  run_->load(c.sections["trainer"]);
+  run_->pending_loader.reset();
+  if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];
+
+  std::vector<std::string> changes;
+  for (const auto& [key, value] : current.items())
+    if (saved.contains(key) && saved[key] != value)
+      changes.push_back(fmt::format("{}: {} -> {}", key, saved[key].dump(), value.dump()));
+  if (saved.contains("lr") && saved["lr"] != current["lr"]) optimizer_->set_lr(current["lr"]);
+  fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
+  for (const std::string& change : changes) fmt::print("  changed since the checkpoint: {}\n", change);
+}
+
+// ---------------------------------------------------------------- evaluation
+
+EvalResult Trainer::evaluate(const data::Dataset& dataset) {
+  NoGradGuard no_grad;
+  const bool was_training = model_->is_training();
+  model_->eval();
+  data::DataLoader loader(dataset, {.batch_size = config_.eval_batch_size,
+                                    .pin_memory = config_.device.is_cuda()});
+  EvalResult r;
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  while (auto batch = loader.next()) {
+    const Tensor x = batch->inputs.to(config_.device), y = batch->targets.to(config_.device);
+    const Tensor out = (*model_)(x);
+    const int64_t n = x.size(0);
+    loss_sum += static_cast<double>(loss_(out, y).item<float>()) * n;
+    correct += count_correct(out, y);
+    r.examples += n;
+  }
+  model_->train(was_training);
+  if (r.examples > 0) {
+    r.loss = loss_sum / r.examples;
+    r.accuracy = static_cast<double>(correct) / r.examples;
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- the loop
+
+History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
+  data::DataLoader loader(train_set, {.batch_size = config_.batch_size,
+                                      .shuffle = config_.shuffle,
+                                      .pin_memory = config_.device.is_cuda(),
+                                      .drop_last = config_.drop_last,
+                                      .seed = config_.seed,
+                                      .prefetch = config_.prefetch});
+  if (run_->pending_loader) loader.load_state_dict(*run_->pending_loader);
+  else loader.set_epoch(run_->epoch);
+  NABLA_CHECK(loader.epoch() == run_->epoch,
+              "the checkpoint's data position (epoch {}) does not match its trainer state "
+              "(epoch {})",
+              loader.epoch() + 1, run_->epoch + 1);
+  const int64_t num_batches = loader.num_batches();
+  NABLA_CHECK(num_batches > 0, "fit: the training set yields no batch ({} examples, batch size {})",
+              train_set.size(), config_.batch_size);
+
+  SignalGuard signals(config_.handle_signals);
+  Progress progress(config_.progress);
+  History history;
+  std::ofstream metrics;
+  if (!config_.metrics_path.empty()) {
+    metrics.open(config_.metrics_path, std::ios::app);
+    NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}'", config_.metrics_path);
+  }
+  auto checkpoint_now = [&] {
+    run_->pending_loader = loader.state_dict();
+    if (!config_.checkpoint_dir.empty())
+      history.last_checkpoint =
+          write_checkpoint_in(config_.checkpoint_dir, run_->global_step, snapshot(), config_.keep_last);
+  };
+
+  while (run_->epoch < config_.epochs) {
+    model_->train();
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const int64_t first_batch = loader.batch_index();
+    int64_t examples_this_run = 0;
+    progress.start_epoch(run_->epoch + 1, config_.epochs, num_batches, first_batch);
+
+    while (true) {
+      const int64_t batch_index = loader.batch_index();
+      std::optional<data::Batch> batch = loader.next();
+      if (!batch) break;
+      const Tensor x = batch->inputs.to(config_.device), y = batch->targets.to(config_.device);
+      const int64_t n = x.size(0);
+      optimizer_->zero_grad();
+      const Tensor out = (*model_)(x);
+      const Tensor loss = loss_(out, y);
+      const double loss_value = loss.item<float>();
+      bool skipped = !std::isfinite(loss_value);
+      if (!skipped) {
+        loss.backward();
+        if (config_.clip_grad_value > 0) optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
+        if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
+        skipped = !optimizer_->step();
+      }
+      run_->seen += n;
+      examples_this_run += n;
+      run_->correct += count_correct(out, y);
+      if (skipped) {
+        ++run_->skipped;
+        ++run_->consecutive_skips;
+        progress.message(fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
+                                     std::isfinite(loss_value) ? "gradient" : "loss"));
+        NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
+                    "training diverged: {} consecutive updates had non-finite values (last at "
+                    "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",
+                    run_->consecutive_skips, run_->epoch + 1, batch_index + 1,
+                    history.last_checkpoint.empty()
+                        ? std::string("no checkpoint was written")
+                        : "the last good checkpoint is " + history.last_checkpoint);
+      } else {
+        run_->consecutive_skips = 0;
+        ++run_->global_step;
+        run_->loss_sum += loss_value * n;
+        run_->loss_count += n;
+        if (scheduler_->unit() == sched::StepUnit::Iteration) scheduler_->step(loss_value);
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+      progress.update(batch_index, loss_value, examples_this_run / std::max(seconds, 1e-9));
+      if (on_step_end)
+        on_step_end({run_->epoch + 1, batch_index, run_->global_step, loss_value, optimizer_->lr(),
+                     skipped});
+      if (!skipped && config_.checkpoint_every > 0 &&
+          run_->global_step % config_.checkpoint_every == 0)
+        checkpoint_now();
+      if (signals.stop_requested()) {
+        checkpoint_now();
+        history.interrupted = true;
+        progress.message(
+            history.last_checkpoint.empty()
+                ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
+                : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
+                              run_->global_step, history.last_checkpoint, config_.checkpoint_dir));
+        return history;
+      }
+    }
+
+    EpochMetrics m;
+    m.epoch = run_->epoch + 1;
+    m.step = run_->global_step;
+    m.lr = optimizer_->lr();  // the rate of the epoch's last step
+    m.train_loss = run_->loss_count ? run_->loss_sum / run_->loss_count : NAN;
+    m.train_accuracy = run_->seen ? static_cast<double>(run_->correct) / run_->seen : 0.0;
+    m.skipped_steps = run_->skipped;
+    double metric = m.train_loss;
+    if (val_set != nullptr && m.epoch % config_.eval_every == 0) {
+      const EvalResult r = evaluate(*val_set);
+      m.test_loss = r.loss, m.test_accuracy = r.accuracy;
+      metric = r.loss;
+    }
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    m.examples_per_second = examples_this_run / std::max(m.seconds, 1e-9);
+    if (scheduler_->unit() == sched::StepUnit::Epoch) scheduler_->step(metric);
+
+    bool stop = false;
+    if (config_.early_stopping_patience > 0 && m.test_loss) {
+      if (*m.test_loss < run_->best_val_loss - config_.early_stopping_min_delta) {
+        run_->best_val_loss = *m.test_loss;
+        run_->evals_without_improvement = 0;
+      } else if (++run_->evals_without_improvement >= config_.early_stopping_patience) {
+        stop = true;
+      }
+    }
+    ++run_->epoch;
+    run_->reset_epoch();
+    history.epochs.push_back(m);
+    if (metrics.is_open()) metrics << metrics_json_line(m) << std::endl;
+    progress.end_epoch(m, config_.epochs);
+    if (on_epoch_end) on_epoch_end(m);
+    checkpoint_now();
+    if (stop) {
+      history.early_stopped = true;
+      progress.message(fmt::format("early stopping: no improvement of the test loss for {} "
+                                   "evaluations",
+                                   run_->evals_without_improvement));
+      break;
+    }
+    if (signals.stop_requested()) {
+      history.interrupted = true;
+      return history;
+    }
+  }
+  return history;
+}
+
+std::string metrics_json_line(const EpochMetrics& m) {
+  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  const json j = {{"epoch", m.epoch},
+                  {"step", m.step},
+                  {"lr", m.lr},
+                  {"train_loss", m.train_loss},
+                  {"train_accuracy", m.train_accuracy},
+                  {"test_loss", optional(m.test_loss)},
+                  {"test_accuracy", optional(m.test_accuracy)},
+                  {"seconds", m.seconds}};
+  return j.dump();
+}
+
+}  // namespace nabla::train

@@ -1,0 +1,271 @@
+// Trainer: learning, exact resume (epoch boundary and mid-epoch), crash safety, loading errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "nabla/nabla.h"
+#include "support/gradcheck.h"
+
+using namespace nabla;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("nabla_trainer_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// 96 points in 8 dimensions, labelled by the argmax of a fixed linear map: learnable.
+std::shared_ptr<data::TensorDataset> toy_data(uint64_t seed, int64_t n = 96) {
+  Generator gen(seed);
+  const Tensor x = Tensor::randn({n, 8}, &gen);
+  Generator wgen(1000);
+  const Tensor w = Tensor::randn({8, 4}, &wgen);
+  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
+}
+
+std::shared_ptr<nn::Sequential> toy_model(uint64_t seed = 3) {
+  Generator gen(seed);
+  return std::make_shared<nn::Sequential>(nn::Linear(8, 16, true, &gen), nn::ReLU(),
+                                          nn::Dropout(0.1), nn::Linear(16, 4, true, &gen));
+}
+
+train::TrainerConfig quiet(train::TrainerConfig c) {
+  c.progress = train::ProgressMode::Off;
+  c.handle_signals = false;
+  return c;
+}
+
+std::vector<float> flat_params(nn::Module& m) {
+  std::vector<float> out;
+  for (const Tensor& p : m.parameters()) {
+    const auto v = p.to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+struct TrainingSetup {
+  std::string name;
+  optim::OptimizerConfig optimizer;
+  sched::SchedulerConfig scheduler;
+};
+
+std::vector<TrainingSetup> setups() {
+  return {
+      {"sgd_momentum", optim::SGDConfig{.lr = 0.1, .momentum = 0.9}, sched::NoSchedulerConfig{}},
+      {"adam_step", optim::AdamConfig{.lr = 1e-2},
+       sched::StepLRConfig{.step_size = 1, .gamma = 0.5}},
+      {"sgd_cosine_iter", optim::SGDConfig{.lr = 0.05, .momentum = 0.5, .nesterov = true},
+       sched::CosineAnnealingLRConfig{.t_max = 7, .unit = sched::StepUnit::Iteration}},
+  };
+}
+
+}  // namespace
+
+TEST(Trainer, LearnsAToyProblem) {
+  auto data = toy_data(1, 256);
+  train::Trainer trainer(toy_model(), optim::AdamConfig{.lr = 1e-2}, sched::NoSchedulerConfig{},
+                         quiet({.epochs = 15, .batch_size = 32, .seed = 1}));
+  const train::History h = trainer.fit(*data, data.get());
+  ASSERT_EQ(h.epochs.size(), 15u);
+  EXPECT_LT(h.epochs.back().train_loss, 0.5 * h.epochs.front().train_loss);
+  EXPECT_GT(*h.epochs.back().test_accuracy, 0.85);
+  EXPECT_EQ(h.epochs.back().step, 15 * 8);
+}
+
+// Training N steps straight, and training k steps, stopping, and resuming for N - k, give
+// bit-identical parameters and metrics (k mid-epoch and at an epoch boundary).
+TEST(Trainer, ResumesExactly) {
+  auto data = toy_data(2);  // 6 batches of 16 per epoch
+  for (const TrainingSetup& s : setups()) {
+    SCOPED_TRACE(s.name);
+    const fs::path dir = fresh_dir("resume_" + s.name);
+    train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16, .seed = 11,
+                                         .checkpoint_dir = dir.string(), .checkpoint_every = 4,
+                                         .keep_last = 0});
+    auto straight_model = toy_model();
+    train::Trainer straight(straight_model, s.optimizer, s.scheduler, config);
+    const train::History full = straight.fit(*data, data.get());
+    ASSERT_EQ(full.epochs.size(), 3u);
+    const std::vector<float> expected = flat_params(*straight_model);
+
+    for (int64_t k : {4, 6, 16}) {  // mid-epoch 1, end of epoch 1, mid-epoch 3
+      SCOPED_TRACE(k);
+      train::TrainerConfig resumed_config = config;
+      resumed_config.checkpoint_dir = (dir / ("resumed_" + std::to_string(k))).string();
+      resumed_config.resume = (dir / train::checkpoint_filename(k)).string();
+      auto model = toy_model(99);  // other initial weights: the checkpoint must replace them
+      train::Trainer resumed(model, s.optimizer, s.scheduler, resumed_config);
+      EXPECT_EQ(resumed.global_step(), k);
+      const train::History rest = resumed.fit(*data, data.get());
+      EXPECT_EQ(flat_params(*model), expected);
+      ASSERT_FALSE(rest.epochs.empty());
+      const size_t offset = full.epochs.size() - rest.epochs.size();
+      for (size_t i = 0; i < rest.epochs.size(); ++i) {
+        const auto &a = full.epochs[offset + i], &b = rest.epochs[i];
+        EXPECT_EQ(a.epoch, b.epoch);
+        EXPECT_EQ(a.step, b.step);
+        EXPECT_EQ(a.lr, b.lr);
+        EXPECT_EQ(a.train_loss, b.train_loss);
+        EXPECT_EQ(a.train_accuracy, b.train_accuracy);
+        EXPECT_EQ(a.test_loss, b.test_loss);
+      }
+    }
+  }
+}
+
+TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
+  auto data = toy_data(3);
+  const fs::path dir = fresh_dir("latest");
+  auto config = quiet({.epochs = 2, .batch_size = 16, .checkpoint_dir = dir.string(),
+                       .checkpoint_every = 1, .keep_last = 2});
+  train::Trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config)
+      .fit(*data);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    files += e.path().extension() == ".safetensors";
+  EXPECT_EQ(files, 2);
+  EXPECT_EQ(train::resolve_checkpoint(dir.string()), (dir / "step-000012.safetensors").string());
+  // --epochs is the total: a finished run resumed with more epochs trains only the new ones.
+  config.resume = dir.string();
+  config.epochs = 3;
+  train::Trainer more(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config);
+  const auto h = more.fit(*data);
+  ASSERT_EQ(h.epochs.size(), 1u);
+  EXPECT_EQ(h.epochs[0].epoch, 3);
+}
+
+TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
+  auto data = toy_data(4);
+  const fs::path dir = fresh_dir("crash");
+  auto config = quiet({.epochs = 1, .batch_size = 16, .checkpoint_dir = dir.string(),
+                       .checkpoint_every = 2, .keep_last = 0});
+  train::Trainer trainer(toy_model(), optim::AdamConfig{}, sched::NoSchedulerConfig{}, config);
+  int step_ends = 0;
+  trainer.on_step_end = [&](const train::StepInfo& s) {
+    if (++step_ends == 3) io::testing::fail_next_write_after(100);  // the write at step 4 dies
+  };
+  EXPECT_THROW(trainer.fit(*data), Error);
+  EXPECT_EQ(train::resolve_checkpoint(dir.string()), (dir / "step-000002.safetensors").string());
+  config.resume = dir.string();
+  train::Trainer resumed(toy_model(), optim::AdamConfig{}, sched::NoSchedulerConfig{}, config);
+  EXPECT_EQ(resumed.global_step(), 2);
+}
+
+TEST(Trainer, LoadingErrorsAreClear) {
+  auto data = toy_data(5);
+  const fs::path dir = fresh_dir("errors");
+  const fs::path good = dir / "good.safetensors";
+  train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
+                         sched::NoSchedulerConfig{}, quiet({.epochs = 1, .batch_size = 32}));
+  trainer.fit(*data);
+  trainer.save_checkpoint(good.string());
+  std::ifstream in(good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+
+  auto write = [&](const std::string& name, const std::string& contents) {
+    std::ofstream(dir / name, std::ios::binary) << contents;
+    return (dir / name).string();
+  };
+  std::string corrupted = bytes;
+  corrupted[corrupted.size() - 3] ^= 0x10;
+  // A newer format version: the same file with its version entry edited.
+  std::string newer = bytes;
+  const auto at = newer.find("\"nabla.version\":\"1\"");
+  ASSERT_NE(at, std::string::npos);
+  newer.replace(at, 19, "\"nabla.version\":\"9\"");
+
+  auto other_arch = std::make_shared<nn::Sequential>(nn::Linear(8, 32), nn::ReLU(), nn::Linear(32, 4));
+  struct Case {
+    std::string name;
+    std::function<void()> load;
+    std::string expected;
+  };
+  auto load_into_fresh = [&](const std::string& path) {
+    return [path] {
+      train::Trainer t(toy_model(), optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
+                       sched::NoSchedulerConfig{}, quiet({}));
+      t.load_checkpoint(path);
+    };
+  };
+  const std::vector<Case> cases = {
+      {"missing", load_into_fresh((dir / "nope.safetensors").string()), "no such file"},
+      {"truncated", load_into_fresh(write("t.safetensors", bytes.substr(0, bytes.size() / 2))),
+       "truncated"},
+      {"corrupted", load_into_fresh(write("c.safetensors", corrupted)), "corrupted"},
+      {"newer_version", load_into_fresh(write("v.safetensors", newer)), "newer than this nabla"},
+      {"other_architecture",
+       [&] {
+         train::Trainer t(other_arch, optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
+                          sched::NoSchedulerConfig{}, quiet({}));
+         t.load_checkpoint(good.string());
+       },
+       "another architecture"},
+      {"other_optimizer",
+       [&] {
+         train::Trainer t(toy_model(), optim::AdamConfig{}, sched::NoSchedulerConfig{}, quiet({}));
+         t.load_checkpoint(good.string());
+       },
+       "SGD optimizer"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    nabla::testing::expect_error(c.load, c.expected);
+  }
+}
+
+// Any safetensors reader finds the model under "model.<name>" with the right values.
+TEST(Trainer, CheckpointIsPlainSafetensors) {
+  const fs::path file = fresh_dir("plain") / "c.safetensors";
+  auto model = toy_model();
+  train::Trainer trainer(model, optim::SGDConfig{}, sched::NoSchedulerConfig{}, quiet({}));
+  trainer.save_checkpoint(file.string());
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  const auto header = nlohmann::json::parse(bytes.substr(8, n));
+  const auto& w = header.at("model.0.weight");
+  EXPECT_EQ(w.at("shape"), nlohmann::json({16, 8}));
+  const uint64_t begin = w.at("data_offsets")[0];
+  float first;
+  std::memcpy(&first, bytes.data() + 8 + n + begin, 4);
+  EXPECT_EQ(first, model->named_parameters()[0].second.to_vector<float>()[0]);
+}
+
+TEST(Trainer, WeightsRoundTrip) {
+  const fs::path file = fresh_dir("weights") / "w.safetensors";
+  auto a = toy_model(1), b = toy_model(2);
+  train::save_weights(*a, file.string());
+  train::load_weights(*b, file.string());
+  EXPECT_EQ(flat_params(*a), flat_params(*b));
+  auto other = std::make_shared<nn::Sequential>(nn::Linear(8, 5));
+  nabla::testing::expect_error([&] { train::load_weights(*other, file.string()); }, "0.weight");
+}
+
+TEST(Trainer, SkipsNonFiniteUpdatesAndStopsWhenTheyPersist) {
+  auto data = toy_data(6);
+  train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                         quiet({.epochs = 1, .batch_size = 16, .max_consecutive_skips = 2}));
+  int calls = 0;
+  trainer.set_loss([&](const Tensor& out, const Tensor& y) {
+    const Tensor loss = nn::functional::cross_entropy(out, y);
+    return ++calls == 2 ? loss * NAN : loss;  // one bad batch
+  });
+  const auto h = trainer.fit(*data);
+  EXPECT_EQ(h.epochs[0].skipped_steps, 1);
+  EXPECT_EQ(h.epochs[0].step, 5);
+  trainer.set_loss([](const Tensor& out, const Tensor&) { return out.sum() * INFINITY; });
+  nabla::testing::expect_error([&] {
+    train::Trainer t(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                     quiet({.epochs = 1, .batch_size = 16, .max_consecutive_skips = 2}));
+    t.set_loss([](const Tensor& out, const Tensor&) { return out.sum() * INFINITY; });
+    t.fit(*data);
+  }, "diverged");
+}
