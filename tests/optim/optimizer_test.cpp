@@ -198,6 +198,10 @@ TEST(Clip, NonFiniteIsReportedAndLeftAlone) {
     EXPECT_EQ(w.grad().to_vector<float>()[0], 1.0f);
   }
   expect_error([&] { optim::clip_grad_norm(*opt, 0.0); }, "max_norm");
+  // Huge but finite: the squares overflow float, not the norm.
+  w.grad().copy_(Tensor::from_vector({3e20f, 4e20f, 0}, {3}));
+  EXPECT_NEAR(optim::clip_grad_norm(*opt, 1.0), 5e20, 1e15);
+  expect_close(w.grad(), {0.6f, 0.8f, 0}, 1e-5);
 }
 
 TEST(Optimizer, NonFiniteStepIsSkipped) {
