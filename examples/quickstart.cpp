@@ -1,0 +1,25 @@
+// The README's first program: an MLP on MNIST-format data, checkpointed every epoch.
+#include <nabla/nabla.h>
+
+using namespace nabla;
+
+int main() {
+  auto source = data::find_mnist();  // data/mnist if present, else Fashion-MNIST
+  data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
+  data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+
+  auto model = std::make_shared<nn::Sequential>(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(),
+                                                nn::Linear(256, 10));
+
+  // Swapping the optimizer is changing this one line, e.g. optim::AdamConfig{.lr = 1e-3}.
+  optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.05, .momentum = 0.9};
+  sched::SchedulerConfig schedule = sched::StepLRConfig{.step_size = 2, .gamma = 0.5};
+
+  train::Trainer trainer(model, optimizer, schedule,
+                         {.epochs = 3,
+                          .checkpoint_dir = "runs/quickstart",
+                          .resume = std::filesystem::exists("runs/quickstart") ? "runs/quickstart" : ""});
+  train::History history = trainer.fit(train_set, &test_set);
+  if (!history.epochs.empty())
+    fmt::print("test accuracy {:.2f}%\n", 100 * *history.epochs.back().test_accuracy);
+}
