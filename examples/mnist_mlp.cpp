@@ -32,7 +32,7 @@ int run(int argc, char** argv) {
   train::RunOptions options;
   options.trainer.epochs = 5;
   options.trainer.batch_size = 64;
-  options.optimizer = optim::SGDConfig{.lr = 0.05, .momentum = 0.9};
+  options.optimizer = optim::SGDConfig{.lr = 0.01, .momentum = 0.9};
   const train::RunOptions defaults = options;
   train::apply_command_line(options, argc, argv);
   if (options.help) {
