@@ -52,6 +52,15 @@ void ParameterArena::zero_grad() {
   grads_.zero_();
 }
 
+void ParameterArena::check_intact() const {
+  for (const Entry& e : entries_)
+    NABLA_CHECK(e.param.impl()->storage == params_.impl()->storage,
+                "parameter '{}' no longer lives in the optimizer's parameter arena: the model was "
+                "moved to another device after the optimizer was created. Create the optimizer "
+                "after Module::to()",
+                e.name);
+}
+
 int64_t ParameterArena::find(const std::string& name) const {
   for (size_t i = 0; i < entries_.size(); ++i)
     if (entries_[i].name == name) return static_cast<int64_t>(i);

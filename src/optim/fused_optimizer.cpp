@@ -144,6 +144,7 @@ class FusedOptimizer final : public Optimizer {
   }
 
   bool step() override {
+    arena_->check_intact();
     const bool skip = std::visit([](const auto& c) { return c.skip_nonfinite; }, config_);
     const Device device = arena_->device();
     if (skip) {

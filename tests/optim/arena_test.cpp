@@ -87,3 +87,13 @@ TEST(Arena, RejectsDuplicatesAndBadTensors) {
 }
 
 }  // namespace
+
+TEST(Arena, MovingTheModelAfterwardsIsAClearError) {
+  auto model = std::make_shared<nabla::nn::Linear>(3, 2);
+  auto opt = nabla::optim::make_optimizer(*model, nabla::optim::SGDConfig{.lr = 0.1});
+  // Re-pointing a parameter (what Module::to does) takes it out of the arena.
+  auto params = model->parameters();
+  params[0].impl()->storage = nabla::Tensor::zeros({2, 3}).impl()->storage;
+  params[0].impl()->offset = 0;
+  nabla::testing::expect_error([&] { opt->step(); }, "no longer lives");
+}

@@ -39,6 +39,9 @@ class ParameterArena {
   Tensor flat_params() const { return params_; }  // 1-D, size()
   Tensor flat_grads() const { return grads_; }    // 1-D, size()
   void zero_grad();
+  // Throws when a parameter no longer lives in the arena: the model was moved (Module::to) after
+  // the optimizer was made, so updates would no longer reach it.
+  void check_intact() const;
   // The entry index of a parameter name, or -1.
   int64_t find(const std::string& name) const;
 
