@@ -287,6 +287,12 @@ std::string kebab(std::string key) {
   return key;
 }
 
+// An optimizer as the command line spells it: "adaptive-gain" or "adaptive_gain" for AdaptiveGain.
+optim::OptimizerConfig optimizer_for_cli(std::string name) {
+  std::erase_if(name, [](char c) { return c == '-' || c == '_'; });
+  return optim::parse_optimizer(name);
+}
+
 }  // namespace
 
 sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
@@ -334,7 +340,7 @@ void apply_config_file(RunOptions& o, const std::string& path) {
                 path, section);
     // The type keys come first: they choose the struct the other keys go into.
     if (section == "optimizer") {
-      if (auto type = (*table)["type"].value<std::string>()) o.optimizer = optim::parse_optimizer(*type);
+      if (auto type = (*table)["type"].value<std::string>()) o.optimizer = optimizer_for_cli(*type);
     } else if (section == "scheduler") {
       if (auto type = (*table)["type"].value<std::string>()) o.scheduler = scheduler_for_cli(*type);
     }
@@ -393,7 +399,7 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
   for (const Flag& f : flags) {
     if (f.key == "optimizer") {
       NABLA_CHECK(f.has_value, "--optimizer needs a name (sgd, adam, ...)");
-      optim::OptimizerConfig chosen = optim::parse_optimizer(f.value);
+      optim::OptimizerConfig chosen = optimizer_for_cli(f.value);
       if (chosen.index() != o.optimizer.index()) o.optimizer = chosen;
     } else if (f.key == "scheduler") {
       NABLA_CHECK(f.has_value, "--scheduler needs a name (none, step, cosine, ...)");
