@@ -3,13 +3,15 @@
 // function is built from tensor ops, and the optimizers are the same ones that train networks.
 //
 //   optimizer_paths                    # writes paths-rosenbrock.svg, ... in the current folder
-//   optimizer_paths --out runs --steps 1000
+//   optimizer_paths --out runs --steps 1000 --only sgd,momentum,nesterov
 #include <fmt/format.h>
 
 #include <nabla/nabla.h>
 #include <nabla/plot/svg.h>
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 
 using namespace nabla;
 
@@ -47,39 +49,15 @@ struct Problem {
   std::vector<std::pair<double, double>> minima;
 };
 
+// clang-format off
 const std::vector<Problem> kProblems = {
-    {"rosenbrock",
-     rosenbrock<double>,
-     rosenbrock<Tensor>,
-     {-2, 2},
-     {-1, 3},
-     -1.5f,
-     2.5f,
-     1e-3,
-     0.05,
-     {{1, 1}}},
-    {"beale",
-     beale<double>,
-     beale<Tensor>,
-     {-4.5, 4.5},
-     {-4.5, 4.5},
-     1.0f,
-     1.5f,
-     1e-3,
-     0.05,
-     {{3, 0.5}}},
-    {"ravine", ravine<double>, ravine<Tensor>, {-5, 5}, {-3, 3}, -4.5f, 2.0f, 0.065, 0.2, {{0, 0}}},
-    {"saddle",
-     saddle<double>,
-     saddle<Tensor>,
-     {-2, 2},
-     {-2, 2},
-     -1.8f,
-     1e-3f,
-     0.05,
-     0.05,
-     {{0, 1}, {0, -1}}},
+  // name, f, f on tensors, x range, y range, start, lr sgd, lr adaptive, minima
+  {"rosenbrock", rosenbrock<double>, rosenbrock<Tensor>, {-2, 2}, {-1, 3}, -1.5f, 2.5f, 1e-3, 0.02, {{1, 1}}},
+  {"beale", beale<double>, beale<Tensor>, {-4.5, 4.5}, {-4.5, 4.5}, 1.0f, 1.5f, 1e-3, 0.05, {{3, 0.5}}},
+  {"ravine", ravine<double>, ravine<Tensor>, {-5, 5}, {-3, 3}, -4.5f, 2.0f, 0.065, 0.2, {{0, 0}}},
+  {"saddle", saddle<double>, saddle<Tensor>, {-2, 2}, {-2, 2}, -1.8f, 1e-3f, 0.05, 0.05, {{0, 1}, {0, -1}}},
 };
+// clang-format on
 
 // The optimizers, with the problem's step size.
 std::vector<std::pair<std::string, optim::OptimizerConfig>> optimizers(const Problem& p) {
@@ -98,6 +76,17 @@ std::vector<std::pair<std::string, optim::OptimizerConfig>> optimizers(const Pro
       {"nadam", optim::NAdamConfig{.lr = a}},
       {"swats", optim::SWATSConfig{.lr = a}},
   };
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) items.push_back(item);
+  return items;
+}
+bool listed(const std::string& list, const std::string& name) {
+  const std::vector<std::string> items = split(list);
+  return std::find(items.begin(), items.end(), name) != items.end();
 }
 
 // Gradient steps from the problem's start; returns the visited points.
@@ -122,18 +111,26 @@ plot::Series descend(const Problem& p, const std::string& name,
 int run(int argc, char** argv) {
   const std::string out = train::take_flag(argc, argv, "out").value_or(".");
   const int steps = std::stoi(train::take_flag(argc, argv, "steps").value_or("500"));
+  const std::optional<std::string> only = train::take_flag(argc, argv, "only");
   if (argc > 1) {
     const bool help = std::string(argv[1]) == "--help";
     fmt::print(
         help ? stdout : stderr,
-        "{}usage: optimizer_paths [--out DIR] [--steps N]\n\n"
+        "{}usage: optimizer_paths [--out DIR] [--steps N] [--only NAME,NAME...]\n\n"
         "Runs every optimizer for N steps (default 500) on the Rosenbrock, Beale, ravine\n"
         "(ill-conditioned quadratic) and saddle functions and writes DIR/paths-<function>.svg\n"
-        "(default: the current folder).\n",
+        "(default: the current folder). --only sgd,momentum draws just those optimizers.\n",
         help ? "" : fmt::format("error: unknown argument '{}'\n", argv[1]));
     return help ? 0 : 1;
   }
   NABLA_CHECK(steps > 0, "--steps must be positive (got {})", steps);
+  if (only) {
+    std::vector<std::string> known;
+    for (const auto& [name, config] : optimizers(kProblems[0])) known.push_back(name);
+    for (const std::string& name : split(*only))
+      NABLA_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                  "--only: unknown optimizer '{}' (known: {})", name, fmt::join(known, ", "));
+  }
 
   for (const Problem& p : kProblems) {
     plot::ContourPlot picture{
@@ -144,6 +141,7 @@ int run(int argc, char** argv) {
         .stars = p.minima};
     fmt::print("{} (sgd-like lr {:g}, adaptive lr {:g})\n", p.name, p.lr_sgd, p.lr_adaptive);
     for (const auto& [name, config] : optimizers(p)) {
+      if (only && !listed(*only, name)) continue;
       picture.paths.push_back(descend(p, name, config, steps));
       const double x = picture.paths.back().x.back(), y = picture.paths.back().y.back();
       fmt::print("  {:<14} ends at ({:>9.4f}, {:>9.4f})  f = {:.3g}\n", name, x, y, p.f(x, y));

@@ -120,7 +120,7 @@ std::string legend(const Frame& f, const std::vector<Series>& series) {
   if (series.empty()) return "";
   size_t longest = 0;
   for (const Series& s : series) longest = std::max(longest, s.label.size());
-  const double w = 34 + 7.0 * static_cast<double>(longest), h = 8 + 16.0 * series.size();
+  const double w = 40 + 7.5 * static_cast<double>(longest), h = 8 + 16.0 * series.size();
   const double x0 = f.right - w - 8, y0 = f.top + 8;
   std::string s = fmt::format(
       "<g><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" "
@@ -309,10 +309,11 @@ std::string to_svg(const ContourPlot& plot) {
       s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", f.x(p.x[0]),
                        f.y(p.y[0]), color(i));
   }
-  for (const auto& [x, y] : plot.stars)
+  for (const auto& [x, y] : plot.stars)  // a ringed dot
     s += fmt::format(
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"18\">*</text>\n",
-        f.x(x), f.y(y) + 7);
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"black\" stroke=\"white\" "
+        "stroke-width=\"2\"/>\n",
+        f.x(x), f.y(y));
   s += "</g>\n";
   s += legend(f, plot.paths);
   return close_svg(std::move(s));
