@@ -54,6 +54,7 @@ after --stop-at N steps (default 70), and resumed from the checkpoint written in
 )"));
     return 0;
   }
+  if (options.threads > 0) set_num_threads(options.threads);  // equal in all three runs
   const data::MnistSource source = data::find_mnist(options.data_dir);
   auto mnist = std::make_shared<data::MNIST>(source.dir, data::Split::Train, source.normalize);
   std::vector<int64_t> first(std::min<int64_t>(5000, mnist->size()));

@@ -51,7 +51,7 @@ std::string open_svg(int width, int height, const std::string& title) {
   return s;
 }
 
-// Tick marks, labels and light grid lines; `label_of` formats a tick value.
+// Tick marks, labels and light grid lines; `ylabel_of` formats a y tick value.
 std::string axes(const Frame& f, const std::vector<double>& xticks,
                  const std::vector<double>& yticks, const std::string& x_label,
                  const std::string& y_label, const std::function<std::string(double)>& ylabel_of) {
