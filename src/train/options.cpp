@@ -287,6 +287,12 @@ std::string kebab(std::string key) {
   return key;
 }
 
+// An optimizer as the command line spells it: "adaptive-gain" or "adaptive_gain" for AdaptiveGain.
+optim::OptimizerConfig optimizer_for_cli(std::string name) {
+  std::erase_if(name, [](char c) { return c == '-' || c == '_'; });
+  return optim::parse_optimizer(name);
+}
+
 }  // namespace
 
 sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
@@ -334,7 +340,7 @@ void apply_config_file(RunOptions& o, const std::string& path) {
                 path, section);
     // The type keys come first: they choose the struct the other keys go into.
     if (section == "optimizer") {
-      if (auto type = (*table)["type"].value<std::string>()) o.optimizer = optim::parse_optimizer(*type);
+      if (auto type = (*table)["type"].value<std::string>()) o.optimizer = optimizer_for_cli(*type);
     } else if (section == "scheduler") {
       if (auto type = (*table)["type"].value<std::string>()) o.scheduler = scheduler_for_cli(*type);
     }
@@ -393,7 +399,7 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
   for (const Flag& f : flags) {
     if (f.key == "optimizer") {
       NABLA_CHECK(f.has_value, "--optimizer needs a name (sgd, adam, ...)");
-      optim::OptimizerConfig chosen = optim::parse_optimizer(f.value);
+      optim::OptimizerConfig chosen = optimizer_for_cli(f.value);
       if (chosen.index() != o.optimizer.index()) o.optimizer = chosen;
     } else if (f.key == "scheduler") {
       NABLA_CHECK(f.has_value, "--scheduler needs a name (none, step, cosine, ...)");
@@ -416,14 +422,38 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
   }
 }
 
-std::string usage(const std::string& program, const RunOptions& d) {
+std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name) {
+  const std::string flag = "--" + name;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    int used = 0;
+    std::string value;
+    if (arg == flag) {
+      NABLA_CHECK(i + 1 < argc, "{} needs a value", flag);
+      value = argv[i + 1], used = 2;
+    } else if (arg.rfind(flag + "=", 0) == 0) {
+      value = arg.substr(flag.size() + 1), used = 1;
+    } else {
+      continue;
+    }
+    std::copy(argv + i + used, argv + argc, argv + i);
+    argc -= used;
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {
   const TrainerConfig& t = d.trainer;
+  const std::string text =
+      !about.empty() ? about
+                     : "Trains a multilayer perceptron on MNIST-format data (real MNIST when --data "
+                       "or data/mnist\nholds it, else Fashion-MNIST from Debian's "
+                       "dataset-fashion-mnist).\n";
   return fmt::format(
       R"(usage: {0} [flags]
 
-Trains a multilayer perceptron on MNIST-format data (real MNIST when --data or data/mnist holds
-it, else Fashion-MNIST from Debian's dataset-fashion-mnist).
-
+{13}
 data and model
   --data DIR               folder with the four IDX files (default: auto)
   --hidden N[,N...]        hidden layer widths (default: {1})
@@ -462,7 +492,7 @@ training
 )",
       program, fmt::join(d.model.hidden, ","), d.model.init, d.model.dropout, d.device, d.threads,
       t.seed, optim::optimizer_name(d.optimizer), t.epochs, t.batch_size, t.clip_grad_norm,
-      t.eval_every, t.keep_last);
+      t.eval_every, t.keep_last, text);
 }
 
 }  // namespace nabla::train

@@ -14,6 +14,7 @@
 // An unknown section, key or flag, or a value of the wrong type, is a nabla::Error naming it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,14 @@ struct RunOptions {
 void apply_config_file(RunOptions& options, const std::string& path);
 // Applies argv[1..]: --config first, then --optimizer and --scheduler, then every other flag.
 void apply_command_line(RunOptions& options, int argc, const char* const* argv);
-// The flags, with the current values of `defaults` as their defaults.
-std::string usage(const std::string& program, const RunOptions& defaults);
+// The flags, with the current values of `defaults` as their defaults, after `about` (what the
+// program does; by default mnist_mlp's description).
+std::string usage(const std::string& program, const RunOptions& defaults,
+                  const std::string& about = "");
+
+// Removes a program's own flag ("--name VALUE" or "--name=VALUE") from argv before
+// apply_command_line sees it, and returns its value (nullopt when absent). argc shrinks.
+std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name);
 
 // Fills in what a schedule needs to know about the run: OneCycleLR's total_steps (epochs times
 // batches per epoch, or epochs when it steps per epoch) when it was not given.

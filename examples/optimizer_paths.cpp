@@ -1,0 +1,165 @@
+// Runs every optimizer on 2-D test functions and draws their paths over the contour lines, as
+// the lecture's momentum figures: the parameters are one tensor (x, y) with requires_grad, the
+// function is built from tensor ops, and the optimizers are the same ones that train networks.
+//
+//   optimizer_paths                    # writes paths-rosenbrock.svg, ... in the current folder
+//   optimizer_paths --out runs --steps 1000 --only sgd,momentum,nesterov
+#include <fmt/format.h>
+
+#include <nabla/nabla.h>
+#include <nabla/plot/svg.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+using namespace nabla;
+
+namespace {
+
+// Each function is written once, for doubles (the contour lines) and tensors (autograd).
+template <typename T>
+T sq(const T& a) {
+  return a * a;
+}
+template <typename T>
+T rosenbrock(const T& x, const T& y) {  // a curved valley, minimum at (1, 1)
+  return sq(1.0f - x) + 100.0f * sq(y - x * x);
+}
+template <typename T>
+T beale(const T& x, const T& y) {  // flat plateaus and steep walls, minimum at (3, 0.5)
+  return sq(1.5f - x + x * y) + sq(2.25f - x + x * y * y) + sq(2.625f - x + x * y * y * y);
+}
+template <typename T>
+T ravine(const T& x, const T& y) {  // an ill-conditioned quadratic (condition number 20)
+  return 0.5f * x * x + 10.0f * y * y;
+}
+template <typename T>
+T saddle(const T& x, const T& y) {  // a saddle at (0, 0) between minima at (0, +-1)
+  return x * x + 0.25f * sq(y * y) - 0.5f * y * y;
+}
+
+struct Problem {
+  std::string name;
+  double (*f)(const double&, const double&);
+  Tensor (*f_tensor)(const Tensor&, const Tensor&);
+  plot::Range x_range, y_range;
+  float x0, y0;                // the start
+  double lr_sgd, lr_adaptive;  // for plain gradient steps, and for per-weight step sizes
+  std::vector<std::pair<double, double>> minima;
+};
+
+// clang-format off
+const std::vector<Problem> kProblems = {
+  // name, f, f on tensors, x range, y range, start, lr sgd, lr adaptive, minima
+  {"rosenbrock", rosenbrock<double>, rosenbrock<Tensor>, {-2, 2}, {-1, 3}, -1.5f, 2.5f, 1e-3, 0.02, {{1, 1}}},
+  {"beale", beale<double>, beale<Tensor>, {-4.5, 4.5}, {-4.5, 4.5}, 1.0f, 1.5f, 1e-3, 0.05, {{3, 0.5}}},
+  {"ravine", ravine<double>, ravine<Tensor>, {-5, 5}, {-3, 3}, -4.5f, 2.0f, 0.065, 0.2, {{0, 0}}},
+  {"saddle", saddle<double>, saddle<Tensor>, {-2, 2}, {-2, 2}, -1.8f, 1e-3f, 0.05, 0.05, {{0, 1}, {0, -1}}},
+};
+// clang-format on
+
+// The optimizers, with the problem's step size.
+std::vector<std::pair<std::string, optim::OptimizerConfig>> optimizers(const Problem& p) {
+  const double s = p.lr_sgd, a = p.lr_adaptive;
+  return {
+      {"sgd", optim::SGDConfig{.lr = s}},
+      {"momentum", optim::SGDConfig{.lr = s, .momentum = 0.9}},
+      {"nesterov", optim::SGDConfig{.lr = s, .momentum = 0.9, .nesterov = true}},
+      {"adaptive-gain", optim::AdaptiveGainConfig{.lr = s, .max_gain = 10}},
+      {"rmsprop", optim::RMSpropConfig{.lr = a}},
+      {"adam", optim::AdamConfig{.lr = a}},
+      {"adamw", optim::AdamWConfig{.lr = a}},
+      {"adagrad", optim::AdagradConfig{.lr = a}},
+      {"adadelta", optim::AdadeltaConfig{.lr = 1.0}},
+      {"adamax", optim::AdamaxConfig{.lr = a}},
+      {"nadam", optim::NAdamConfig{.lr = a}},
+      {"swats", optim::SWATSConfig{.lr = a}},
+  };
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) items.push_back(item);
+  return items;
+}
+bool listed(const std::string& list, const std::string& name) {
+  const std::vector<std::string> items = split(list);
+  return std::find(items.begin(), items.end(), name) != items.end();
+}
+
+// Gradient steps from the problem's start; returns the visited points.
+plot::Series descend(const Problem& p, const std::string& name,
+                     const optim::OptimizerConfig& config, int steps) {
+  Tensor xy = Tensor::from_vector({p.x0, p.y0}, {2});
+  xy.requires_grad(true);
+  auto optimizer = optim::make_optimizer(nn::NamedTensors{{"xy", xy}}, config);
+  plot::Series path{name, {p.x0}, {p.y0}};
+  for (int i = 0; i < steps; ++i) {
+    optimizer->zero_grad();
+    Tensor loss = p.f_tensor(xy.select(0, 0), xy.select(0, 1));
+    loss.backward();
+    optimizer->step();
+    const std::vector<float> v = xy.to_vector<float>();
+    path.x.push_back(v[0]);
+    path.y.push_back(v[1]);
+  }
+  return path;
+}
+
+int run(int argc, char** argv) {
+  const std::string out = train::take_flag(argc, argv, "out").value_or(".");
+  const int steps = std::stoi(train::take_flag(argc, argv, "steps").value_or("500"));
+  const std::optional<std::string> only = train::take_flag(argc, argv, "only");
+  if (argc > 1) {
+    const bool help = std::string(argv[1]) == "--help";
+    fmt::print(
+        help ? stdout : stderr,
+        "{}usage: optimizer_paths [--out DIR] [--steps N] [--only NAME,NAME...]\n\n"
+        "Runs every optimizer for N steps (default 500) on the Rosenbrock, Beale, ravine\n"
+        "(ill-conditioned quadratic) and saddle functions and writes DIR/paths-<function>.svg\n"
+        "(default: the current folder). --only sgd,momentum draws just those optimizers.\n",
+        help ? "" : fmt::format("error: unknown argument '{}'\n", argv[1]));
+    return help ? 0 : 1;
+  }
+  NABLA_CHECK(steps > 0, "--steps must be positive (got {})", steps);
+  if (only) {
+    std::vector<std::string> known;
+    for (const auto& [name, config] : optimizers(kProblems[0])) known.push_back(name);
+    for (const std::string& name : split(*only))
+      NABLA_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                  "--only: unknown optimizer '{}' (known: {})", name, fmt::join(known, ", "));
+  }
+
+  for (const Problem& p : kProblems) {
+    plot::ContourPlot picture{
+        .title = fmt::format("{}: {} steps from ({:g}, {:g})", p.name, steps, p.x0, p.y0),
+        .x_range = p.x_range,
+        .y_range = p.y_range,
+        .f = p.f,
+        .stars = p.minima};
+    fmt::print("{} (sgd-like lr {:g}, adaptive lr {:g})\n", p.name, p.lr_sgd, p.lr_adaptive);
+    for (const auto& [name, config] : optimizers(p)) {
+      if (only && !listed(*only, name)) continue;
+      picture.paths.push_back(descend(p, name, config, steps));
+      const double x = picture.paths.back().x.back(), y = picture.paths.back().y.back();
+      fmt::print("  {:<14} ends at ({:>9.4f}, {:>9.4f})  f = {:.3g}\n", name, x, y, p.f(x, y));
+    }
+    const std::string file = fmt::format("{}/paths-{}.svg", out, p.name);
+    plot::write_file(file, plot::to_svg(picture));
+    fmt::print("  -> {}\n", file);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // nabla::Error, or std::stoi's
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}

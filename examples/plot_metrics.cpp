@@ -1,0 +1,78 @@
+// Plots training curves from the metrics files the trainer writes (--metrics FILE: one JSON
+// object per epoch) into two SVG files: the losses into OUT, the accuracies next to it.
+//
+//   mnist_mlp --metrics runs/sgd.jsonl && mnist_mlp --optimizer adam --metrics runs/adam.jsonl
+//   plot_metrics runs/sgd.jsonl runs/adam.jsonl curves.svg   # curves.svg, curves-accuracy.svg
+#include <fmt/format.h>
+
+#include <nabla/plot/svg.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+using namespace nabla;
+
+namespace {
+
+// The series "<run> <split>" of one metric ("loss" or "accuracy") of one metrics file.
+std::vector<plot::Series> read_curves(const std::string& path, const std::string& metric) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
+  const std::string run = std::filesystem::path(path).stem().string();
+  plot::Series train{run + " train", {}, {}}, test{run + " test", {}, {}};
+  int line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (line.empty()) continue;
+    try {
+      const nlohmann::json m = nlohmann::json::parse(line);
+      const double epoch = m.at("epoch").get<double>();
+      train.x.push_back(epoch);
+      train.y.push_back(m.at("train_" + metric).get<double>());
+      if (!m.at("test_" + metric).is_null()) {
+        test.x.push_back(epoch);
+        test.y.push_back(m.at("test_" + metric).get<double>());
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(fmt::format("{}:{}: {}", path, line_number, e.what()));
+    }
+  }
+  std::vector<plot::Series> curves{train};
+  if (!test.x.empty()) curves.push_back(test);
+  return curves;
+}
+
+void write_chart(const std::vector<std::string>& inputs, const std::string& metric,
+                 const std::string& out) {
+  plot::LineChart chart{
+      .title = metric == "loss" ? "Loss" : "Accuracy", .x_label = "epoch", .y_label = metric};
+  for (const std::string& path : inputs)
+    for (plot::Series& s : read_curves(path, metric)) chart.series.push_back(std::move(s));
+  plot::write_file(out, plot::to_svg(chart));
+  fmt::print("{}\n", out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() < 2 || args[0] == "--help") {
+    fmt::print(args.empty() || args[0] != "--help" ? stderr : stdout,
+               "usage: plot_metrics METRICS.jsonl [MORE.jsonl ...] OUT.svg\n"
+               "Draws train and test loss per epoch into OUT.svg and the accuracies into\n"
+               "OUT-accuracy.svg, one pair of lines per metrics file.\n");
+    return args.size() == 1 && args[0] == "--help" ? 0 : 1;
+  }
+  try {
+    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
+    const std::filesystem::path out = args.back();
+    write_chart(inputs, "loss", out.string());
+    write_chart(inputs, "accuracy",
+                (out.parent_path() / (out.stem().string() + "-accuracy.svg")).string());
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,224 @@
+// End-to-end runs of the example programs on a toy MNIST-format folder (200 training and 100
+// test images): each program runs as a child process, and its exit status, output and files are
+// checked. Every run takes well under a second of training.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "support/idx_writer.h"
+#include "support/toy_mnist.h"
+
+namespace nabla::testing {
+namespace {
+
+struct Output {
+  int status = -1;   // the exit status
+  std::string text;  // stdout and stderr
+};
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Programs : public ::testing::Test {
+ protected:
+  void SetUp() override { write_toy_mnist(dir_ / "data"); }
+
+  // Runs an example in the temporary folder, with the toy data unless `args` says otherwise.
+  Output run(const std::string& program, const std::string& args, bool with_data = true) const {
+    const std::string command =
+        fmt_command(program, (with_data ? "--data data --progress off --threads 1 " : "") + args);
+    FILE* pipe = popen(command.c_str(), "r");
+    EXPECT_NE(pipe, nullptr);
+    Output out;
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.text.append(buffer, n);
+    const int status = pclose(pipe);
+    out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+  }
+
+  std::string fmt_command(const std::string& program, const std::string& args) const {
+    return "cd '" + dir_.path().string() + "' && '" NABLA_EXAMPLES_DIR "/" + program + "' " + args +
+           " 2>&1";
+  }
+
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name) << text;
+  }
+
+  TempDir dir_{"nabla_examples"};
+};
+
+// The last "test accuracy NN.NN%" of an output.
+double accuracy_in(const std::string& text) {
+  const std::regex pattern(R"(test accuracy ([0-9.]+)%)");
+  double accuracy = -1;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern);
+       it != std::sregex_iterator(); ++it)
+    accuracy = std::stod((*it)[1]);
+  return accuracy;
+}
+
+TEST_F(Programs, MlpHelpListsTheFlags) {
+  const Output out = run("mnist_mlp", "--help", false);
+  EXPECT_EQ(out.status, 0);
+  for (const char* flag :
+       {"--data", "--hidden", "--init", "--optimizer", "--lr", "--scheduler", "--epochs",
+        "--batch-size", "--checkpoint-dir", "--resume", "--metrics", "--config", "--help"})
+    EXPECT_NE(out.text.find(flag), std::string::npos) << flag;
+}
+
+TEST_F(Programs, MlpRejectsAnUnknownFlag) {
+  const Output out = run("mnist_mlp", "--epochs 1 --colour blue");
+  EXPECT_NE(out.status, 0);
+  EXPECT_NE(out.text.find("unknown flag --colour"), std::string::npos) << out.text;
+}
+
+TEST_F(Programs, MlpLearnsTheToyData) {
+  const Output out = run("mnist_mlp", "--epochs 3 --batch-size 20 --hidden 32");
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_GE(accuracy_in(out.text), 90.0) << out.text;  // chance is 10%
+}
+
+TEST_F(Programs, MlpRunsWithEveryOptimizer) {
+  for (const char* optimizer :
+       {"sgd --nesterov", "adaptive-gain", "rmsprop", "adam", "adamw --amsgrad", "adagrad",
+        "adadelta", "adamax", "nadam", "swats"}) {
+    const Output out =
+        run("mnist_mlp", std::string("--epochs 1 --batch-size 50 --optimizer ") + optimizer);
+    EXPECT_EQ(out.status, 0) << optimizer << "\n" << out.text;
+    EXPECT_GE(accuracy_in(out.text), 0.0) << optimizer;
+  }
+}
+
+TEST_F(Programs, MlpRunsWithEverySchedule) {
+  for (const char* schedule :
+       {"none", "exponential --gamma 0.9", "exponential-decay --k 0.1", "step --step-size 1",
+        "multistep --milestones 1", "inverse --k 0.5",
+        "cyclic --base-lr 0.01 --max-lr 0.1 --step-size-up 2", "cosine --t-max 2",
+        "onecycle --max-lr 0.1", "plateau --patience 0", "linear-warmup --start-factor 0.1"}) {
+    const Output out =
+        run("mnist_mlp", std::string("--epochs 2 --batch-size 50 --scheduler ") + schedule);
+    EXPECT_EQ(out.status, 0) << schedule << "\n" << out.text;
+    EXPECT_GE(accuracy_in(out.text), 0.0) << schedule;
+  }
+}
+
+TEST_F(Programs, MlpReadsAConfigFile) {
+  write("run.toml",
+        "[model]\nhidden = [16]\n[optimizer]\ntype = \"adam\"\nlr = 0.002\n"
+        "[trainer]\nepochs = 1\nbatch_size = 50\n");
+  const Output out = run("mnist_mlp", "--config run.toml");
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(out.text.find("optimizer: Adam, lr 0.002"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("after 1 epochs"), std::string::npos) << out.text;
+  // Flags override the file.
+  const Output flagged = run("mnist_mlp", "--config run.toml --lr 0.003");
+  EXPECT_NE(flagged.text.find("optimizer: Adam, lr 0.003"), std::string::npos) << flagged.text;
+}
+
+TEST_F(Programs, MlpConfigErrorsSayWhatIsWrong) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[optimizer]\ntype = \"sgd\"\nbetas = [0.9, 0.99]\n", "unknown key 'betas' in [optimizer]"},
+      {"[trainer]\nepochs = \"many\"\n", "'trainer.epochs' in run.toml expects a number"},
+      {"[model]\nhidden = [1.5]\n", "expects whole numbers"},
+      {"[training]\nepochs = 1\n", "unknown section [training]"},
+      {"[trainer\n", "config file 'run.toml'"},  // a TOML syntax error
+  };
+  for (const auto& [toml, message] : cases) {
+    write("run.toml", toml);
+    const Output out = run("mnist_mlp", "--config run.toml");
+    EXPECT_EQ(out.status, 1) << toml;
+    EXPECT_NE(out.text.find(message), std::string::npos) << toml << "\n" << out.text;
+  }
+}
+
+TEST_F(Programs, MlpResumesFromItsCheckpoint) {
+  const std::string common = "--batch-size 50 --checkpoint-dir ckpt --metrics metrics.jsonl ";
+  ASSERT_EQ(run("mnist_mlp", common + "--epochs 1").status, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "ckpt" / "step-000004.safetensors"));
+  const Output resumed = run("mnist_mlp", common + "--epochs 2 --resume");
+  ASSERT_EQ(resumed.status, 0) << resumed.text;
+  EXPECT_NE(resumed.text.find("after 2 epochs"), std::string::npos) << resumed.text;
+  // One metrics line per epoch: the resumed run appended epoch 2 only, at step 8.
+  const std::string metrics = read_text(dir_ / "metrics.jsonl");
+  EXPECT_TRUE(std::regex_search(metrics, std::regex(R"(^\{"epoch":1,.*"step":4,)"))) << metrics;
+  EXPECT_TRUE(std::regex_search(metrics, std::regex(R"(\n\{"epoch":2,.*"step":8,)"))) << metrics;
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 2) << metrics;
+  // Resuming a finished run has nothing to do.
+  const Output again = run("mnist_mlp", common + "--epochs 2 --resume");
+  EXPECT_EQ(again.status, 0);
+  EXPECT_NE(again.text.find("nothing to do"), std::string::npos) << again.text;
+}
+
+TEST_F(Programs, CnnTrainsAnEpochAndRunsTheInitExperiment) {
+  const Output one = run("mnist_cnn", "--epochs 1 --batch-size 20 --init he-normal");
+  ASSERT_EQ(one.status, 0) << one.text;
+  EXPECT_NE(one.text.find("he-normal"), std::string::npos) << one.text;
+
+  const Output all = run("mnist_cnn", "--epochs 1 --batch-size 50 --init all");
+  ASSERT_EQ(all.status, 0) << all.text;
+  for (const char* init : {"uniform", "normal", "default", "xavier-uniform", "xavier-normal",
+                           "he-uniform", "he-normal"})
+    EXPECT_TRUE(std::regex_search(all.text, std::regex(std::string("\n") + init + " +[0-9.]+% ")))
+        << init << "\n"
+        << all.text;
+  EXPECT_NE(run("mnist_cnn", "--help", false).text.find("--init all"), std::string::npos);
+}
+
+TEST_F(Programs, CompareOptimizersPrintsATableAndDrawsTheLosses) {
+  const Output out = run("compare_optimizers", "--epochs 1 --hidden 16 --plot losses.svg");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const std::string svg = read_text(dir_ / "losses.svg");
+  for (const char* name : {"sgd", "sgd+momentum", "nesterov", "adaptive-gain", "rmsprop", "adam",
+                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats"}) {
+    EXPECT_NE(out.text.find(std::string("\n") + name + " "), std::string::npos) << name;
+    EXPECT_NE(svg.find(std::string(">") + name + "<"), std::string::npos) << name;
+  }
+  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
+}
+
+TEST_F(Programs, OptimizerPathsDrawsEveryFunction) {
+  const Output out = run("optimizer_paths", "--steps 40", false);
+  ASSERT_EQ(out.status, 0) << out.text;
+  for (const char* f : {"rosenbrock", "beale", "ravine", "saddle"}) {
+    const std::string svg = read_text(dir_ / (std::string("paths-") + f + ".svg"));
+    EXPECT_NE(svg.find(">nadam<"), std::string::npos) << f;
+    EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n") << f;
+  }
+  // Plain gradient descent on the quadratic 0.5 x^2 + 10 y^2 from (-4.5, 2) with lr 0.065:
+  // x_k = -4.5 * 0.935^k and y_k = 2 * (-0.3)^k; after 40 steps (-0.30597, 2.4e-21).
+  EXPECT_NE(out.text.find("sgd            ends at (  -0.3060,    0.0000)"), std::string::npos)
+      << out.text;
+  EXPECT_NE(run("optimizer_paths", "--stepz 3", false).status, 0);
+}
+
+TEST_F(Programs, ResumeDemoMatchesTheUninterruptedRun) {
+  const Output out = run("resume", "--epochs 2 --stop-at 5 --dir ckpt");
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(out.text.find("resumed: first step 6"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("identical"), std::string::npos) << out.text;
+}
+
+TEST_F(Programs, PlotMetricsDrawsTheCurves) {
+  ASSERT_EQ(run("mnist_mlp", "--epochs 2 --batch-size 50 --metrics sgd.jsonl").status, 0);
+  const Output out = run("plot_metrics", "sgd.jsonl curves.svg", false);
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(read_text(dir_ / "curves.svg").find(">sgd test<"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "curves-accuracy.svg").find(">sgd train<"), std::string::npos);
+  write("bad.jsonl", "{\"epoch\": 1}\n");
+  const Output bad = run("plot_metrics", "bad.jsonl out.svg", false);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.text.find("bad.jsonl:1"), std::string::npos) << bad.text;
+}
+
+}  // namespace
+}  // namespace nabla::testing
