@@ -6,7 +6,7 @@
 //   dist_child mismatch                    rank 1 builds another model: a clear error
 //   dist_child die                         rank 1 dies mid-run: the job ends, no hang
 //   dist_child bench                       all-reduce time for a 784-512-512-10 MLP's gradients
-//   dist_child nccl                        the NCCL communicator (exit 77 without 2 GPUs)
+//   dist_child nccl                        the NCCL communicator (exit 77 without a GPU per rank)
 //
 // Exit status 0: passed; 77: skipped; anything else: failed.
 #include <fmt/format.h>
@@ -204,13 +204,15 @@ int nccl() {
     fmt::print("skipped: nabla was built without NCCL\n");
     return kSkipped;
   }
-  if (!cuda::is_available() || cuda::device_count() < 2) {
-    fmt::print("skipped: the NCCL test needs 2 GPUs, found {}\n",
-               cuda::is_available() ? cuda::device_count() : 0);
+  auto world = dist::mpi_world();
+  const int gpus = cuda::is_available() ? cuda::device_count() : 0;
+  if (gpus < world->size()) {
+    if (world->is_root())
+      fmt::print("skipped: the NCCL test needs a GPU per rank ({} ranks), found {}\n",
+                 world->size(), gpus);
     return kSkipped;
   }
-  auto world = dist::mpi_world();
-  const Device device = Device::cuda(world->local_rank() % cuda::device_count());
+  const Device device = Device::cuda(world->local_rank() % gpus);
   auto comm = dist::nccl_communicator(*world, device);
   // rank r holds r + 1 everywhere: the sum is P (P + 1) / 2.
   Tensor t = Tensor::full({1000003}, static_cast<float>(comm->rank() + 1)).to(device);
@@ -229,7 +231,7 @@ int nccl() {
   train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
                          sched::NoSchedulerConfig{}, c);
   trainer.fit(*data);
-  if (comm->is_root()) fmt::print("NCCL all-reduce and a 2-GPU run passed\n");
+  if (comm->is_root()) fmt::print("NCCL all-reduce and a run on {} GPUs passed\n", comm->size());
   return 0;
 }
 
