@@ -5,6 +5,7 @@
 //   dist_child compare A B                 parameter files within the equivalence tolerance
 //   dist_child mismatch                    rank 1 builds another model: a clear error
 //   dist_child die                         rank 1 dies mid-run: the job ends, no hang
+//   dist_child hang                        rank 1 hangs: a 2 s timeout ends the job
 //   dist_child bench                       all-reduce time for a 784-512-512-10 MLP's gradients
 //   dist_child nccl                        the NCCL communicator (exit 77 without a GPU per rank)
 //
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace nabla;
@@ -159,6 +161,17 @@ int die() {
   return 1;  // not reached: rank 0 waits in a collective until the job is ended
 }
 
+int hang() {
+  dist::mpi_world({.timeout_seconds = 2});  // the first call's options apply
+  auto data = toy_data();
+  auto trainer = make_trainer(true, 2);
+  trainer->on_step_end = [&](const train::StepInfo& s) {
+    if (s.step == 3 && trainer->rank() == 1) std::this_thread::sleep_for(std::chrono::seconds(60));
+  };
+  trainer->fit(*data);
+  return 1;  // not reached: rank 0's watchdog aborts the job
+}
+
 int bench() {
   // The MLP of the main example with two hidden layers of 512: 669,706 parameters.
   auto model =
@@ -244,6 +257,7 @@ int run(int argc, char** argv) {
   if (mode == "compare" && argc == 4) return compare(argv[2], argv[3]);
   if (mode == "mismatch") return mismatch();
   if (mode == "die") return die();
+  if (mode == "hang") return hang();
   if (mode == "bench") return bench();
   if (mode == "nccl") return nccl();
   fmt::print(stderr, "usage: see the comment at the top of tests/dist/dist_child.cpp\n");

@@ -4,9 +4,10 @@
 // MPI). A process that is not part of a job uses the local communicator: one rank, every
 // collective the identity.
 //
-// Every collective must be called by all ranks in the same order. Collectives that wait longer
-// than the communicator's timeout throw a nabla::Error saying which operation timed out (a rank
-// died, hangs, or took another code path) instead of waiting forever.
+// Every collective must be called by all ranks in the same order. A collective that waits longer
+// than the communicator's timeout (a rank hangs or took another code path) ends the job with a
+// message naming it instead of waiting forever: MPI aborts the job, NCCL throws a nabla::Error.
+// A rank that dies ends the job through mpirun.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +50,7 @@ class Communicator {
 };
 
 struct CommunicatorOptions {
-  // How long one collective may wait for the other ranks.
+  // How long one collective may wait for the other ranks; 0: no limit.
   double timeout_seconds = 600.0;
 };
 
@@ -59,8 +60,8 @@ std::shared_ptr<Communicator> local_communicator();
 // True when nabla was built with MPI.
 bool mpi_available();
 // The job's MPI communicator over all ranks (MPI_COMM_WORLD), initialising MPI on the first
-// call; MPI is finalised (or the job aborted, after mark_failed()) at process exit. Throws a
-// nabla::Error when nabla was built without MPI.
+// call (whose options apply); MPI is finalised (or the job aborted, after mark_failed()) at process
+// exit. Throws a nabla::Error when nabla was built without MPI.
 std::shared_ptr<Communicator> mpi_world(const CommunicatorOptions& options = {});
 
 // True when nabla was built with NCCL.
