@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "nabla/autograd.h"
-#include "nabla/dist/data_parallel.h"
 #include "nabla/data/loader.h"
+#include "nabla/dist/data_parallel.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "nabla/optim/clip.h"
@@ -167,7 +167,11 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
   NABLA_CHECK(!parallel_->distributed() || optimizer_->arena() != nullptr,
               "distributed training needs an optimizer over a parameter arena");
-  if (parallel_->distributed()) parallel_->check_model(*optimizer_->arena(), config_json());
+  if (parallel_->distributed()) {
+    json settings = json::parse(config_json());
+    settings.erase("device");  // each rank of a host has its own GPU
+    parallel_->check_model(*optimizer_->arena(), settings.dump());
+  }
   loss_ = [](const Tensor& output, const Tensor& target) {
     return nn::functional::cross_entropy(output, target);
   };
@@ -182,16 +186,16 @@ int Trainer::world_size() const { return parallel_->size(); }
 
 std::string Trainer::config_json() const {
   json j = {{"epochs", config_.epochs},
-                  {"batch_size", config_.batch_size},
-                  {"seed", std::to_string(config_.seed)},
-                  {"shuffle", config_.shuffle},
-                  {"drop_last", config_.drop_last},
-                  {"clip_grad_norm", config_.clip_grad_norm},
-                  {"clip_grad_value", config_.clip_grad_value},
-                  {"optimizer", optim::optimizer_name(optimizer_config_)},
-                  {"lr", optimizer_lr(optimizer_config_)},
-                  {"scheduler", scheduler_->type_name()},
-                  {"device", config_.device.str()}};
+            {"batch_size", config_.batch_size},
+            {"seed", std::to_string(config_.seed)},
+            {"shuffle", config_.shuffle},
+            {"drop_last", config_.drop_last},
+            {"clip_grad_norm", config_.clip_grad_norm},
+            {"clip_grad_value", config_.clip_grad_value},
+            {"optimizer", optim::optimizer_name(optimizer_config_)},
+            {"lr", optimizer_lr(optimizer_config_)},
+            {"scheduler", scheduler_->type_name()},
+            {"device", config_.device.str()}};
   if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
 }
@@ -371,7 +375,7 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
         ++run_->skipped;
         ++run_->consecutive_skips;
         message(fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
-                                     std::isfinite(loss_value) ? "gradient" : "loss"));
+                            std::isfinite(loss_value) ? "gradient" : "loss"));
         NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
                     "training diverged: {} consecutive updates had non-finite values (last at "
                     "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",
@@ -401,11 +405,12 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       if (parallel_->any(signals.stop_requested())) {  // all ranks stop at the same step
         checkpoint_now();
         history.interrupted = true;
-        message(
-            history.last_checkpoint.empty()
-                ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
-                : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
-                              run_->global_step, history.last_checkpoint, config_.checkpoint_dir));
+        message(history.last_checkpoint.empty()
+                    ? fmt::format("interrupted at step {} (no checkpoint folder set)",
+                                  run_->global_step)
+                    : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
+                                  run_->global_step, history.last_checkpoint,
+                                  config_.checkpoint_dir));
         return history;
       }
     }
@@ -445,9 +450,10 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
     checkpoint_now();
     if (stop) {
       history.early_stopped = true;
-      message(fmt::format("early stopping: no improvement of the test loss for {} "
-                                   "evaluations",
-                                   run_->evals_without_improvement));
+      message(
+          fmt::format("early stopping: no improvement of the test loss for {} "
+                      "evaluations",
+                      run_->evals_without_improvement));
       break;
     }
     if (parallel_->any(signals.stop_requested())) {
