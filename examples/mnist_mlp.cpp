@@ -5,8 +5,10 @@
 //   mnist_mlp --optimizer adam --lr 1e-3 --scheduler cosine --t-max 5
 //   mnist_mlp --checkpoint-dir runs/mlp         # then, after an interruption:
 //   mnist_mlp --checkpoint-dir runs/mlp --resume
+//   mpirun -np 2 mnist_mlp --distributed      # data-parallel, see docs/distributed.md
 #include <fmt/format.h>
 
+#include <nabla/dist/communicator.h>
 #include <nabla/nabla.h>
 
 using namespace nabla;
@@ -41,35 +43,41 @@ int run(int argc, char** argv) {
   }
   if (options.threads > 0) set_num_threads(options.threads);
   options.trainer.device = Device::parse(options.device);
+  // Distributed, rank 0 alone prints.
+  const bool root = !options.trainer.distributed || dist::mpi_world()->is_root();
+  auto print = [root](const std::string& text) {
+    if (root) fmt::print("{}", text);
+  };
 
   const data::MnistSource source = data::find_mnist(options.data_dir);
   const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
   const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
-  fmt::print("data: {} from {} ({} training, {} test images)\n", source.name, source.dir.string(),
-             train_set.size(), test_set.size());
+  print(fmt::format("data: {} from {} ({} training, {} test images)\n", source.name,
+                    source.dir.string(), train_set.size(), test_set.size()));
 
   manual_seed(options.trainer.seed);
   const Shape image = train_set.layout().input_shape;
   auto model = make_mlp(image.numel(), options.model);
-  fmt::print("{}\n", nn::summary(*model, Shape({1, image[0], image[1], image[2]})));
+  print(fmt::format("{}\n", nn::summary(*model, Shape({1, image[0], image[1], image[2]}))));
   train::complete_schedule(options, train_set.size());
 
   train::Trainer trainer(model, options.optimizer, options.scheduler, options.trainer);
-  fmt::print("optimizer: {}, lr {:g}; device: {}; threads: {}\n",
-             optim::optimizer_name(options.optimizer), trainer.optimizer().lr(),
-             options.trainer.device.str(), get_num_threads());
+  print(fmt::format("optimizer: {}, lr {:g}; device: {}; threads: {}; ranks: {}\n",
+                    optim::optimizer_name(options.optimizer), trainer.optimizer().lr(),
+                    trainer.config().device.str(), get_num_threads(), trainer.world_size()));
   const train::History history = trainer.fit(train_set, &test_set);
   if (history.interrupted) return 130;
   if (history.epochs.empty()) {
-    fmt::print("nothing to do: the run already trained {} epochs\n", options.trainer.epochs);
+    print(
+        fmt::format("nothing to do: the run already trained {} epochs\n", options.trainer.epochs));
     return 0;
   }
   const train::EvalResult result = trainer.evaluate(test_set);
   double seconds = 0;
   for (const auto& e : history.epochs) seconds += e.seconds;
-  fmt::print("test accuracy {:.2f}% (loss {:.4f}) on {} after {} epochs, {:.1f}s of training\n",
-             100.0 * result.accuracy, result.loss, source.name, history.epochs.back().epoch,
-             seconds);
+  print(fmt::format(
+      "test accuracy {:.2f}% (loss {:.4f}) on {} after {} epochs, {:.1f}s of training\n",
+      100.0 * result.accuracy, result.loss, source.name, history.epochs.back().epoch, seconds));
   return 0;
 }
 

@@ -2,7 +2,8 @@
 # Installs the Debian packages nabla needs to build, test and run its examples, and only those
 # that are missing (so a second run does nothing). Needs root or sudo for apt-get.
 # The CUDA toolkit with cuBLAS and cuDNN is not a Debian package: when nvcc is present the
-# build uses it; otherwise nabla builds for the CPU only.
+# build uses it; otherwise nabla builds for the CPU only. OpenMPI enables distributed training
+# (NABLA_MPI) and its 2-process tests.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev nlohmann-json3-dev libtomlplusplus-dev
   dataset-fashion-mnist
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

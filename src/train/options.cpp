@@ -254,6 +254,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
   else if (key == "max_consecutive_skips") t.max_consecutive_skips = v.integer();
   else if (key == "early_stopping_patience") t.early_stopping_patience = v.integer();
   else if (key == "early_stopping_min_delta") t.early_stopping_min_delta = v.number();
+  else if (key == "distributed") t.distributed = v.boolean();
+  else if (key == "check_parameters_every") t.check_parameters_every = v.integer();
   else if (key == "progress")
     t.progress = parse_enum<ProgressMode>(v, {{"auto", ProgressMode::Auto},
                                               {"bar", ProgressMode::Bar},
@@ -486,13 +488,16 @@ training
   --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir)
   --metrics FILE           append per-epoch metrics as JSON lines
   --progress auto|bar|lines|off
+  --distributed            data-parallel over the MPI job (mpirun -np N {0} --distributed);
+                           --batch-size is the global batch
+  --check-parameters-every N   steps between cross-rank parameter checks (default: {14})
   --config FILE            a TOML file with [data] [model] [optimizer] [scheduler] [trainer]
                            [run] sections; flags override it
   --help                   this text
 )",
       program, fmt::join(d.model.hidden, ","), d.model.init, d.model.dropout, d.device, d.threads,
       t.seed, optim::optimizer_name(d.optimizer), t.epochs, t.batch_size, t.clip_grad_norm,
-      t.eval_every, t.keep_last, text);
+      t.eval_every, t.keep_last, text, t.check_parameters_every);
 }
 
 }  // namespace nabla::train

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "nabla/autograd.h"
 #include "nabla/data/loader.h"
+#include "nabla/dist/data_parallel.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "nabla/optim/clip.h"
@@ -148,11 +150,28 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),
               "TrainerConfig.device is {}, but CUDA is not available{}", config_.device.str(),
               cuda::is_compiled() ? "" : " (nabla was built without CUDA)");
+  // Distributed: one process per rank of the MPI job, one GPU per rank of a host.
+  if (config_.distributed) {
+    const std::shared_ptr<dist::Communicator> world = dist::mpi_world();
+    if (config_.device.is_cuda() && config_.device.index == 0)
+      config_.device = Device::cuda(world->local_rank() % cuda::device_count());
+    parallel_ = std::make_unique<dist::DataParallel>(dist::DataParallel::world(config_.device));
+  } else {
+    parallel_ = std::make_unique<dist::DataParallel>();
+  }
+  dist::FailFast fail_fast(parallel_->host());
   manual_seed(config_.seed);
   // The arena is built on the model's final device, so move first.
   model_->to(config_.device);
   optimizer_ = optim::make_optimizer(*model_, optimizer_config_);
   scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
+  NABLA_CHECK(!parallel_->distributed() || optimizer_->arena() != nullptr,
+              "distributed training needs an optimizer over a parameter arena");
+  if (parallel_->distributed()) {
+    json settings = json::parse(config_json());
+    settings.erase("device");  // each rank of a host has its own GPU
+    parallel_->check_model(*optimizer_->arena(), settings.dump());
+  }
   loss_ = [](const Tensor& output, const Tensor& target) {
     return nn::functional::cross_entropy(output, target);
   };
@@ -162,19 +181,22 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
 Trainer::~Trainer() = default;
 
 int64_t Trainer::global_step() const { return run_->global_step; }
+int Trainer::rank() const { return parallel_->rank(); }
+int Trainer::world_size() const { return parallel_->size(); }
 
 std::string Trainer::config_json() const {
-  const json j = {{"epochs", config_.epochs},
-                  {"batch_size", config_.batch_size},
-                  {"seed", std::to_string(config_.seed)},
-                  {"shuffle", config_.shuffle},
-                  {"drop_last", config_.drop_last},
-                  {"clip_grad_norm", config_.clip_grad_norm},
-                  {"clip_grad_value", config_.clip_grad_value},
-                  {"optimizer", optim::optimizer_name(optimizer_config_)},
-                  {"lr", optimizer_lr(optimizer_config_)},
-                  {"scheduler", scheduler_->type_name()},
-                  {"device", config_.device.str()}};
+  json j = {{"epochs", config_.epochs},
+            {"batch_size", config_.batch_size},
+            {"seed", std::to_string(config_.seed)},
+            {"shuffle", config_.shuffle},
+            {"drop_last", config_.drop_last},
+            {"clip_grad_norm", config_.clip_grad_norm},
+            {"clip_grad_value", config_.clip_grad_value},
+            {"optimizer", optim::optimizer_name(optimizer_config_)},
+            {"lr", optimizer_lr(optimizer_config_)},
+            {"scheduler", scheduler_->type_name()},
+            {"device", config_.device.str()}};
+  if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
 }
 
@@ -223,6 +245,7 @@ void Trainer::load_checkpoint(const std::string& path) {
     if (saved.contains(key) && saved[key] != value)
       changes.push_back(fmt::format("{}: {} -> {}", key, saved[key].dump(), value.dump()));
   if (saved.contains("lr") && saved["lr"] != current["lr"]) optimizer_->set_lr(current["lr"]);
+  if (!parallel_->is_root()) return;
   fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
   for (const std::string& change : changes) fmt::print("  changed since the checkpoint: {}\n", change);
 }
@@ -239,7 +262,11 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
   double loss_sum = 0.0;
   int64_t correct = 0;
   while (auto batch = loader.next()) {
-    const Tensor x = batch->inputs.to(config_.device), y = batch->targets.to(config_.device);
+    // Distributed: each rank evaluates its slice of the batch.
+    const auto [begin, end] = parallel_->shard(batch->inputs.size(0));
+    if (end == begin) continue;
+    const Tensor x = batch->inputs.narrow(0, begin, end - begin).to(config_.device);
+    const Tensor y = batch->targets.narrow(0, begin, end - begin).to(config_.device);
     const Tensor out = (*model_)(x);
     const int64_t n = x.size(0);
     loss_sum += static_cast<double>(loss_(out, y).item<float>()) * n;
@@ -247,9 +274,12 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
     r.examples += n;
   }
   model_->train(was_training);
+  double totals[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(r.examples)};
+  parallel_->sum(totals);
+  r.examples = static_cast<int64_t>(totals[2]);
   if (r.examples > 0) {
-    r.loss = loss_sum / r.examples;
-    r.accuracy = static_cast<double>(correct) / r.examples;
+    r.loss = totals[0] / r.examples;
+    r.accuracy = totals[1] / r.examples;
   }
   return r;
 }
@@ -257,6 +287,8 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
 // ---------------------------------------------------------------- the loop
 
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
+  dist::FailFast fail_fast(parallel_->host());
+  const bool root = parallel_->is_root();  // the rank that prints and writes files
   data::DataLoader loader(train_set, {.batch_size = config_.batch_size,
                                       .shuffle = config_.shuffle,
                                       .pin_memory = config_.device.is_cuda(),
@@ -274,18 +306,28 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
               train_set.size(), config_.batch_size);
 
   SignalGuard signals(config_.handle_signals);
-  Progress progress(config_.progress);
+  Progress progress(root ? config_.progress : ProgressMode::Off);
+  auto message = [&](const std::string& text) {
+    if (root) progress.message(text);
+  };
   History history;
   std::ofstream metrics;
-  if (!config_.metrics_path.empty()) {
+  if (!config_.metrics_path.empty() && root) {
     metrics.open(config_.metrics_path, std::ios::app);
     NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}'", config_.metrics_path);
   }
   auto checkpoint_now = [&] {
     run_->pending_loader = loader.state_dict();
-    if (!config_.checkpoint_dir.empty())
+    if (config_.checkpoint_dir.empty()) return;
+    // Rank 0 writes; the others wait until the file is in place.
+    if (root)
       history.last_checkpoint =
           write_checkpoint_in(config_.checkpoint_dir, run_->global_step, snapshot(), config_.keep_last);
+    else
+      history.last_checkpoint =
+          (std::filesystem::path(config_.checkpoint_dir) / checkpoint_filename(run_->global_step))
+              .string();
+    parallel_->barrier();
   };
 
   while (run_->epoch < config_.epochs) {
@@ -299,27 +341,41 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       const int64_t batch_index = loader.batch_index();
       std::optional<data::Batch> batch = loader.next();
       if (!batch) break;
-      const Tensor x = batch->inputs.to(config_.device), y = batch->targets.to(config_.device);
-      const int64_t n = x.size(0);
+      // The global batch; distributed, this rank computes on its slice [begin, end) of it.
+      const int64_t n = batch->inputs.size(0);
+      const auto [begin, end] = parallel_->shard(n);
+      const Tensor x = batch->inputs.narrow(0, begin, end - begin).to(config_.device);
+      const Tensor y = batch->targets.narrow(0, begin, end - begin).to(config_.device);
       optimizer_->zero_grad();
-      const Tensor out = (*model_)(x);
-      const Tensor loss = loss_(out, y);
-      const double loss_value = loss.item<float>();
+      Tensor loss;
+      // The slice's loss sum and correct count, then summed over the ranks. With one rank the
+      // mean below is the batch loss exactly (a float times a count < 2^29 is exact in double).
+      double sums[2] = {0.0, 0.0};
+      if (end > begin) {
+        const Tensor out = (*model_)(x);
+        loss = loss_(out, y);
+        sums[0] = static_cast<double>(loss.item<float>()) * (end - begin);
+        sums[1] = static_cast<double>(count_correct(out, y));
+      }
+      parallel_->sum(sums);
+      const double loss_value = sums[0] / n;
       bool skipped = !std::isfinite(loss_value);
       if (!skipped) {
-        loss.backward();
+        if (loss.defined()) loss.backward();
+        if (parallel_->distributed())
+          parallel_->reduce_gradients(*optimizer_->arena(), end - begin, n);
         if (config_.clip_grad_value > 0) optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
         if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
         skipped = !optimizer_->step();
       }
       run_->seen += n;
       examples_this_run += n;
-      run_->correct += count_correct(out, y);
+      run_->correct += static_cast<int64_t>(sums[1]);
       if (skipped) {
         ++run_->skipped;
         ++run_->consecutive_skips;
-        progress.message(fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
-                                     std::isfinite(loss_value) ? "gradient" : "loss"));
+        message(fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
+                            std::isfinite(loss_value) ? "gradient" : "loss"));
         NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
                     "training diverged: {} consecutive updates had non-finite values (last at "
                     "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",
@@ -333,6 +389,9 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
         run_->loss_sum += loss_value * n;
         run_->loss_count += n;
         if (scheduler_->unit() == sched::StepUnit::Iteration) scheduler_->step(loss_value);
+        if (parallel_->distributed() && config_.check_parameters_every > 0 &&
+            run_->global_step % config_.check_parameters_every == 0)
+          parallel_->check_parameters(*optimizer_->arena(), run_->global_step);
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
@@ -343,14 +402,15 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       if (!skipped && config_.checkpoint_every > 0 &&
           run_->global_step % config_.checkpoint_every == 0)
         checkpoint_now();
-      if (signals.stop_requested()) {
+      if (parallel_->any(signals.stop_requested())) {  // all ranks stop at the same step
         checkpoint_now();
         history.interrupted = true;
-        progress.message(
-            history.last_checkpoint.empty()
-                ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
-                : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
-                              run_->global_step, history.last_checkpoint, config_.checkpoint_dir));
+        message(history.last_checkpoint.empty()
+                    ? fmt::format("interrupted at step {} (no checkpoint folder set)",
+                                  run_->global_step)
+                    : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
+                                  run_->global_step, history.last_checkpoint,
+                                  config_.checkpoint_dir));
         return history;
       }
     }
@@ -390,12 +450,13 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
     checkpoint_now();
     if (stop) {
       history.early_stopped = true;
-      progress.message(fmt::format("early stopping: no improvement of the test loss for {} "
-                                   "evaluations",
-                                   run_->evals_without_improvement));
+      message(
+          fmt::format("early stopping: no improvement of the test loss for {} "
+                      "evaluations",
+                      run_->evals_without_improvement));
       break;
     }
-    if (signals.stop_requested()) {
+    if (parallel_->any(signals.stop_requested())) {
       history.interrupted = true;
       return history;
     }

@@ -24,6 +24,10 @@
 #include "nabla/sched/scheduler.h"
 #include "nabla/train/checkpoint.h"
 
+namespace nabla::dist {
+class DataParallel;
+}
+
 namespace nabla::train {
 
 enum class ProgressMode { Auto, Bar, Lines, Off };  // Auto: a bar on a terminal, else lines
@@ -54,6 +58,10 @@ struct TrainerConfig {
   double early_stopping_min_delta = 0.0;
   // Finish the current step and checkpoint on SIGINT/SIGTERM (a second SIGINT exits at once).
   bool handle_signals = true;
+  // Data-parallel over the MPI job (see docs/distributed.md): batch_size is the global batch,
+  // split across the ranks; rank 0 alone prints, writes metrics and checkpoints.
+  bool distributed = false;
+  int64_t check_parameters_every = 100;  // steps between cross-rank parameter checksums; 0: off
 };
 
 struct EpochMetrics {
@@ -117,6 +125,9 @@ class Trainer {
   sched::Scheduler& scheduler() { return *scheduler_; }
   int64_t global_step() const;
   const TrainerConfig& config() const { return config_; }
+  // This process's rank and the number of ranks (0 and 1 unless distributed).
+  int rank() const;
+  int world_size() const;
 
  private:
   struct Run;  // the counters and accumulators that a checkpoint saves
@@ -131,6 +142,7 @@ class Trainer {
   std::unique_ptr<sched::Scheduler> scheduler_;
   std::unique_ptr<Run> run_;
   LossFn loss_;
+  std::unique_ptr<dist::DataParallel> parallel_;  // the local one unless distributed
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
