@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -38,9 +39,18 @@ inline void cpu_relax() {
 #endif
 }
 
+// OMP_NUM_THREADS when set (as before the pool replaced OpenMP), else one per core.
+int default_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n >= 1) return n;
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 class Pool {
  public:
-  Pool() : threads_(std::max(1u, std::thread::hardware_concurrency())) {}
+  Pool() : threads_(default_threads()) {}
 
   int threads() const { return threads_.load(std::memory_order_relaxed); }
 
