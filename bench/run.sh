@@ -5,6 +5,7 @@
 #
 #   bench/run.sh                # EPOCHS=5 THREADS=2 BUILD_DIR=build-bench by default
 #   EPOCHS=3 bench/run.sh
+#   PEER_ENV="OMP_WAIT_POLICY=passive" bench/run.sh   # extra environment for the peers only
 #
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of the benchmark
 # processes only: they force older OpenBLAS kernels.
@@ -16,7 +17,10 @@ epochs=${EPOCHS:-5}
 threads=${THREADS:-2}
 python=/usr/bin/python3
 results=$build/bench-results.jsonl
+peer_env=${PEER_ENV:-}
 run_clean() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+# shellcheck disable=SC2086  # PEER_ENV is a list of NAME=value words
+run_peer() { run_clean $peer_env "$@"; }
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNABLA_CUDA=OFF \
   -DNABLA_BUILD_TESTS=OFF -DNABLA_BUILD_EXAMPLES=OFF -DNABLA_BUILD_BENCH=ON >/dev/null
@@ -43,16 +47,17 @@ if [[ -x $python ]] && $python -c "import torch, numpy" 2>/dev/null; then have_p
 fi
 
 : >"$results"
-run_clean "$build/workloads_bench" limits --threads "$threads" | tee -a "$results" >&2
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); peers' extra environment: ${peer_env:-none}" >&2
+run_clean "$build/bench/workloads_bench" limits --threads "$threads" | tee -a "$results" >&2
 for w in w1 w2 w3; do
-  run_clean "$build/workloads_bench" "$w" --epochs "$epochs" --threads "$threads" |
+  run_clean "$build/bench/workloads_bench" "$w" --epochs "$epochs" --threads "$threads" |
     tee -a "$results" >&2
   if ((have_libtorch)); then
-    run_clean "$build/libtorch_workloads" "$w" --epochs "$epochs" --threads "$threads" |
+    run_peer "$build/libtorch_workloads" "$w" --epochs "$epochs" --threads "$threads" |
       tee -a "$results" >&2
   fi
   if ((have_pytorch)); then
-    run_clean $python "$root/bench/peers/torch_workloads.py" "$w" --epochs "$epochs" \
+    run_peer $python "$root/bench/peers/torch_workloads.py" "$w" --epochs "$epochs" \
       --threads "$threads" | tee -a "$results" >&2
   fi
 done
