@@ -11,8 +11,9 @@
 namespace nabla::cpu {
 namespace {
 
-// Below this many flops one thread is faster than waking the others.
-constexpr double kParallelFlops = 2e5;
+// Below this many flops (about 0.1 ms of work) one thread is as fast: on a busy machine the
+// second thread is often not running, and a split only adds the wait for it.
+constexpr double kParallelFlops = 2e7;
 // Blocks of C are multiples of this many rows or columns (OpenBLAS's kernels work in such panels).
 constexpr int64_t kBlock = 16;
 

@@ -20,7 +20,7 @@ constexpr int64_t kParallelGrain = 32768;
 using ParallelJob = void (*)(const void* ctx, int t, int threads);
 void run_parallel(ParallelJob job, const void* ctx);
 int pool_threads();
-int thread_index();  // of the calling thread inside a parallel loop: 0 .. threads - 1
+int thread_index();  // the chunk the calling thread runs: 0 .. threads - 1 (0 outside loops)
 bool in_parallel();  // true inside a parallel loop (a nested loop runs on its own thread)
 
 // Runs body(begin, end) over [0, n) in equal static chunks, one per thread.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -48,6 +49,10 @@ int default_threads() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// A loop is split into `threads` static chunks; any thread may run any chunk. Chunks are claimed
+// from one atomic word (generation, chunk count, next chunk), so the caller runs the chunks of a
+// worker that has not woken yet (the core may be busy with another process) instead of waiting
+// for it. Results do not depend on who runs a chunk.
 class Pool {
  public:
   Pool() : threads_(default_threads()) {}
@@ -64,20 +69,14 @@ class Pool {
     const int threads = threads_.load(std::memory_order_relaxed);
     while (static_cast<int>(workers_.size()) + 1 < threads) start_worker();
     job_ = job, ctx_ = ctx;
-    active_.store(threads, std::memory_order_relaxed);
     error_ = nullptr;
-    pending_.store(threads - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    pending_.store(threads, std::memory_order_relaxed);
+    const uint32_t g = ++loops_;
+    claim_.store(uint64_t{g} << 32 | uint64_t(threads) << 16, std::memory_order_release);
+    generation_.store(g, std::memory_order_release);
     generation_.notify_all();
-    t_in_parallel = true;
-    try {
-      job(ctx, 0, threads);
-    } catch (...) {
-      std::lock_guard<std::mutex> error_lock(error_mutex_);
-      if (!error_) error_ = std::current_exception();
-    }
-    t_in_parallel = false;
-    // Every worker must be done with ctx (the caller's stack) before returning.
+    run_chunks(g);
+    // Every chunk must be done with ctx (the caller's stack) before returning.
     int left = 0;
     for (int spin = 0; spin < kSpins && (left = pending_.load(std::memory_order_acquire)); ++spin)
       cpu_relax();
@@ -87,44 +86,57 @@ class Pool {
 
  private:
   void start_worker() {
-    const int index = static_cast<int>(workers_.size()) + 1;
-    const unsigned seen = generation_.load(std::memory_order_acquire);
+    const uint32_t seen = generation_.load(std::memory_order_acquire);
     // Never joined: the pool lives until the process ends.
-    workers_.emplace_back([this, index, seen] { work(index, seen); }).detach();
+    workers_.emplace_back([this, seen] { work(seen); }).detach();
   }
 
-  void work(int index, unsigned seen) {
-    t_index = index;
-    t_in_parallel = true;
+  void work(uint32_t seen) {
     while (true) {
-      unsigned g = seen;
+      uint32_t g = seen;
       for (int spin = 0; spin < kSpins && (g = generation_.load(std::memory_order_acquire)) == seen;
            ++spin)
         cpu_relax();
       while ((g = generation_.load(std::memory_order_acquire)) == seen) generation_.wait(seen);
       seen = g;
-      // Workers beyond the loop's thread count (after set_num_threads lowered it) sit it out.
-      const int active = active_.load(std::memory_order_relaxed);
-      if (index >= active) continue;
+      run_chunks(g);
+    }
+  }
+
+  // Claims and runs chunks of loop g until none is left (or a later loop has started).
+  void run_chunks(uint32_t g) {
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    while (static_cast<uint32_t>(c >> 32) == g) {
+      const int chunks = static_cast<int>(c >> 16 & 0xffff), t = static_cast<int>(c & 0xffff);
+      if (t >= chunks) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+        continue;
+      // job_ and ctx_ stay those of loop g until its last chunk, this one included, is done.
+      t_index = t;
+      t_in_parallel = true;
       try {
-        job_(ctx_, index, active);
+        job_(ctx_, t, chunks);
       } catch (...) {
         std::lock_guard<std::mutex> error_lock(error_mutex_);
         if (!error_) error_ = std::current_exception();
       }
+      t_in_parallel = false;
+      t_index = 0;
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+      c = claim_.load(std::memory_order_acquire);
     }
   }
 
   std::atomic<int> threads_;
   std::mutex run_mutex_;  // one loop at a time, whichever user thread starts it
   std::vector<std::thread> workers_;
-  // Published by the release increment of generation_, read after its acquire load.
+  uint32_t loops_ = 0;  // loops started, under run_mutex_
   ParallelJob job_ = nullptr;
   const void* ctx_ = nullptr;
-  std::atomic<int> active_{1};
-  std::atomic<unsigned> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint32_t> generation_{0};  // wakes the workers
+  std::atomic<uint64_t> claim_{0};       // generation << 32 | chunks << 16 | next chunk
+  std::atomic<int> pending_{0};          // chunks not yet done
   std::mutex error_mutex_;
   std::exception_ptr error_;
 };

@@ -34,7 +34,7 @@ TEST_F(ThreadPool, EveryIndexOnceForAnyThreadCount) {
   }
 }
 
-TEST_F(ThreadPool, ChunksAreStaticAndIndexedByThread) {
+TEST_F(ThreadPool, ChunksAreStaticAndIndexed) {
   nabla::set_num_threads(3);
   std::vector<int64_t> begin_of(3, -1);
   parallel_for(30, 1, [&](int64_t b, int64_t) { begin_of[nabla::cpu::thread_index()] = b; });
