@@ -17,6 +17,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nabla/nabla.h"
@@ -112,15 +113,23 @@ void run_workload(const std::string& name, int64_t epochs) {
 
 // ---------------------------------------------------------------- machine limits
 
-// a = b + s c over n floats on all threads (OpenMP, as the library's loops); GB/s, 12 B/elem.
-double triad_gbps(int64_t n) {
+// a = b + s c over n floats, one static chunk per thread (as the library's loops); GB/s at
+// 12 B/elem. Plain threads started per pass (microseconds against milliseconds of work): no
+// spinning runtime, which on a shared machine would measure the other processes.
+double triad_gbps(int64_t n, int threads) {
   std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
-  float* __restrict pa = a.data();
-  const float* __restrict pb = b.data();
-  const float* __restrict pc = c.data();
+  auto chunk = [&](int t) {
+    const int64_t size = (n + threads - 1) / threads, begin = t * size;
+    const int64_t end = std::min(n, begin + size);
+    float* __restrict pa = a.data();
+    const float* __restrict pb = b.data();
+    const float* __restrict pc = c.data();
+    for (int64_t i = begin; i < end; ++i) pa[i] = pb[i] + 3.0f * pc[i];
+  };
   const double s = time_best(20, [&] {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) pa[i] = pb[i] + 3.0f * pc[i];
+    std::vector<std::jthread> workers;
+    for (int t = 1; t < threads; ++t) workers.emplace_back(chunk, t);
+    chunk(0);
   });
   return 12.0 * static_cast<double>(n) / s / 1e9;
 }
@@ -157,7 +166,7 @@ double mlp_gemm_floor(const std::vector<int>& widths, int batch) {
 
 void run_limits() {
   const int64_t n = int64_t{1} << 24;
-  const double triad = triad_gbps(n);
+  const double triad = triad_gbps(n, get_num_threads());
   const double first = sgemm_seconds(64, 100, 784, false, true);
   const double w1_floor = mlp_gemm_floor({784, 100, 10}, 64);
   const double w2_floor = mlp_gemm_floor({784, 512, 512, 10}, 128);
