@@ -5,7 +5,6 @@
 // negative argument, and without errno handling (a branch to the library call) the loops
 // vectorise.
 
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
