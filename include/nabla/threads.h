@@ -1,5 +1,6 @@
-// The number of CPU threads nabla's loops and OpenBLAS use. Both are set together so that the
-// two never oversubscribe the cores.
+// The number of CPU threads nabla's loops and GEMMs use. nabla splits large GEMMs across its own
+// threads and keeps OpenBLAS single-threaded, so that two thread pools never oversubscribe the
+// cores.
 #pragma once
 
 namespace nabla {

@@ -2,8 +2,10 @@
 // column buffer (C_in kH kW, OH OW), and each group's output is one GEMM with its weights. The
 // backward for the input is GEMM + col2im; for the weights, GEMM accumulated over images.
 // Images are processed one after another so that the whole call needs one column buffer.
+// Small channel counts take the direct kernels of conv_direct.cpp instead.
 #include <vector>
 
+#include "cpu/conv_direct.h"
 #include "cpu/loops.h"
 #include "nn/functional_stubs.h"
 #include "ops/core_stubs.h"
@@ -89,6 +91,9 @@ void grouped_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, c
 // Per group: y_g (C_out/G, OH OW) = W_g (C_out/G, K) col_g (K, OH OW), K = C_in/G kH kW.
 void conv2d_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& y,
                         const Conv2dGeometry& g) {
+  if (use_direct_conv(g))
+    return conv2d_direct_forward(x.data<float>(), weight.data<float>(),
+                                 bias.defined() ? bias.data<float>() : nullptr, y.data<float>(), g);
   const int64_t plane = out_plane(g), cg_out = g.c_out / g.groups, k = col_rows(g) / g.groups;
   std::vector<float> col(static_cast<size_t>(col_rows(g) * plane));
   const float* xp = x.data<float>();
@@ -110,6 +115,8 @@ void conv2d_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bia
 // Per group: col_g (K, OH OW) = W_g^T dy_g, then col2im.
 void conv2d_backward_data_cpu(const Tensor& dy, const Tensor& weight, const Tensor& dx,
                               const Conv2dGeometry& g) {
+  if (use_direct_conv(g))
+    return conv2d_direct_backward_data(dy.data<float>(), weight.data<float>(), dx.data<float>(), g);
   const int64_t plane = out_plane(g), cg_out = g.c_out / g.groups, k = col_rows(g) / g.groups;
   std::vector<float> col(static_cast<size_t>(col_rows(g) * plane));
   const float* dyp = dy.data<float>();
@@ -125,6 +132,9 @@ void conv2d_backward_data_cpu(const Tensor& dy, const Tensor& weight, const Tens
 // Per group: dW_g (C_out/G, K) += dy_g (C_out/G, OH OW) col_g^T, summed over images in order.
 void conv2d_backward_filter_cpu(const Tensor& dy, const Tensor& x, const Tensor& dweight,
                                 const Conv2dGeometry& g) {
+  if (use_direct_conv(g))
+    return conv2d_direct_backward_filter(dy.data<float>(), x.data<float>(), dweight.data<float>(),
+                                         g);
   const int64_t plane = out_plane(g), cg_out = g.c_out / g.groups, k = col_rows(g) / g.groups;
   std::vector<float> col(static_cast<size_t>(col_rows(g) * plane));
   const float* dyp = dy.data<float>();
@@ -144,10 +154,14 @@ void conv2d_backward_bias_cpu(const Tensor& dy, const Tensor& dbias, const Conv2
   float* db = dbias.data<float>();
   parallel_for(g.c_out, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
+      // A vectorised float sum per plane, added in image order to a double total.
       double acc = 0.0;
       for (int64_t n = 0; n < g.n; ++n) {
         const float* p = dyp + (n * g.c_out + c) * plane;
-        for (int64_t i = 0; i < plane; ++i) acc += p[i];
+        float plane_sum = 0.0f;
+#pragma omp simd reduction(+ : plane_sum)
+        for (int64_t i = 0; i < plane; ++i) plane_sum += p[i];
+        acc += plane_sum;
       }
       db[c] = static_cast<float>(acc);
     }

@@ -1,19 +1,57 @@
-// CPU GEMM through OpenBLAS's CBLAS interface (row-major).
+// CPU GEMM through OpenBLAS's CBLAS interface (row-major). OpenBLAS runs single-threaded (see
+// threads.cpp); a large product is split here into column or row blocks of C, one per OpenMP
+// thread, so that OpenBLAS's threads and the library's never compete for the same cores.
 #include <cblas.h>
 
+#include <algorithm>
+
+#include "cpu/loops.h"
 #include "ops/core_stubs.h"
 
 namespace nabla::cpu {
 namespace {
 
+// Below this many flops (about 0.1 ms of work) one thread is as fast: on a busy machine the
+// second thread is often not running, and a split only adds the wait for it.
+constexpr double kParallelFlops = 2e7;
+// Blocks of C are multiples of this many rows or columns (OpenBLAS's kernels work in such panels).
+constexpr int64_t kBlock = 16;
+
+// C[r0:r1, c0:c1] of one product.
+void sgemm_block(const ops::GemmArgs& g, const float* a, const float* b, float* c, int64_t r0,
+                 int64_t r1, int64_t c0, int64_t c1) {
+  const float* ab = g.trans_a ? a + r0 : a + r0 * g.lda;
+  const float* bb = g.trans_b ? b + c0 * g.ldb : b + c0;
+  cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
+              g.trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(r1 - r0),
+              static_cast<blasint>(c1 - c0), static_cast<blasint>(g.k), g.alpha, ab,
+              static_cast<blasint>(g.lda), bb, static_cast<blasint>(g.ldb), g.beta,
+              c + r0 * g.ldc + c0, static_cast<blasint>(g.ldc));
+}
+
 void gemm_cpu(const ops::GemmArgs& g) {
-  const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  const bool parallel =
+      pool_threads() > 1 &&
+      2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) >=
+          kParallelFlops;
+  // Split the longer side of C.
+  const bool by_rows = g.m > g.n;
+  const int64_t side = by_rows ? g.m : g.n;
   for (int64_t i = 0; i < g.batch; ++i) {
-    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(g.m), static_cast<blasint>(g.n),
-                static_cast<blasint>(g.k), g.alpha, g.a + i * g.stride_a,
-                static_cast<blasint>(g.lda), g.b + i * g.stride_b, static_cast<blasint>(g.ldb),
-                g.beta, g.c + i * g.stride_c, static_cast<blasint>(g.ldc));
+    const float* a = g.a + i * g.stride_a;
+    const float* b = g.b + i * g.stride_b;
+    float* c = g.c + i * g.stride_c;
+    if (!parallel) {
+      sgemm_block(g, a, b, c, 0, g.m, 0, g.n);
+      continue;
+    }
+    parallel_for((side + kBlock - 1) / kBlock, 1, [&](int64_t begin, int64_t end) {
+      const int64_t lo = begin * kBlock, hi = std::min(side, end * kBlock);
+      if (by_rows)
+        sgemm_block(g, a, b, c, lo, hi, 0, g.n);
+      else
+        sgemm_block(g, a, b, c, 0, g.m, lo, hi);
+    });
   }
 }
 

@@ -2,8 +2,6 @@
 // depend on scheduling) and an n-ary strided iterator that collapses contiguous dimensions.
 #pragma once
 
-#include <omp.h>
-
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -16,22 +14,32 @@ namespace nabla::cpu {
 // Below this many elements a loop runs on the calling thread: waking threads costs more.
 constexpr int64_t kParallelGrain = 32768;
 
+// The thread pool (threads.cpp). run_parallel calls job(ctx, t, threads) once for every t in
+// [0, threads), t = 0 on the calling thread, and returns when all are done; an exception thrown
+// by any of them is rethrown.
+using ParallelJob = void (*)(const void* ctx, int t, int threads);
+void run_parallel(ParallelJob job, const void* ctx);
+int pool_threads();
+int thread_index();  // the chunk the calling thread runs: 0 .. threads - 1 (0 outside loops)
+bool in_parallel();  // true inside a parallel loop (a nested loop runs on its own thread)
+
 // Runs body(begin, end) over [0, n) in equal static chunks, one per thread.
 template <typename F>
 void parallel_for(int64_t n, int64_t grain, F&& body) {
-  if (n <= grain || omp_get_max_threads() == 1) {
+  if (n <= grain || pool_threads() == 1 || in_parallel()) {
     if (n > 0) body(int64_t{0}, n);
     return;
   }
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads();
-    const int64_t t = omp_get_thread_num();
+  auto chunked = [&](int t, int threads) {
     const int64_t chunk = (n + threads - 1) / threads;
     const int64_t begin = t * chunk;
     const int64_t end = begin + chunk < n ? begin + chunk : n;
     if (begin < end) body(begin, end);
-  }
+  };
+  using Chunked = decltype(chunked);
+  run_parallel(
+      [](const void* ctx, int t, int threads) { (*static_cast<const Chunked*>(ctx))(t, threads); },
+      &chunked);
 }
 
 // Iterates over a shape for N operands with their own strides (in elements), one innermost row

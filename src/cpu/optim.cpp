@@ -5,8 +5,6 @@
 // negative argument, and without errno handling (a branch to the library call) the loops
 // vectorise.
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -23,7 +21,7 @@ namespace rules = kernels::optim;
 
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
-  std::vector<rules::Dots> partial(omp_get_max_threads());
+  std::vector<rules::Dots> partial(pool_threads());
   parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
     float* __restrict p = b.params;
     const float* __restrict g = b.grads;
@@ -41,7 +39,7 @@ rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) 
       if constexpr (Rule::uses(1)) s1[i] = st[1];
       if constexpr (Rule::uses(2)) s2[i] = st[2];
     }
-    if constexpr (Rule::kReduces) partial[omp_get_thread_num()] = dots;
+    if constexpr (Rule::kReduces) partial[thread_index()] = dots;
   });
   rules::Dots total;
   for (const rules::Dots& d : partial) {
@@ -80,9 +78,9 @@ double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
 }
 
 double sum_squares_cpu(const float* x, int64_t n) {
-  std::vector<double> partial(omp_get_max_threads(), 0.0);
+  std::vector<double> partial(pool_threads(), 0.0);
   parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    partial[omp_get_thread_num()] = sum_squares_blocked(x, begin, end);
+    partial[thread_index()] = sum_squares_blocked(x, begin, end);
   });
   double total = 0.0;
   for (double p : partial) total += p;

@@ -1,7 +1,9 @@
 // CPU max and average pooling over (N, C, H, W), one plane per task. The window arithmetic
 // (kernels/nn/pool.h, shared with the CUDA kernels) follows PyTorch's CPU kernels exactly.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "cpu/loops.h"
@@ -32,23 +34,34 @@ void max_pool2d_forward_cpu(const Tensor& x, const Tensor& y, const Tensor& indi
   int64_t* ip = indices.data<int64_t>();
   for_each_plane(g, [&](int64_t plane) {
     const float* in = xp + plane * g.h * g.w;
-    float* out = yp + plane * g.out_h * g.out_w;
-    int64_t* idx = ip + plane * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
+      float* out = yp + (plane * g.out_h + oy) * g.out_w;
+      int64_t* idx = ip + (plane * g.out_h + oy) * g.out_w;
+      // Ties keep the first position; a NaN wins (and propagates), as in PyTorch.
       for (int64_t ox = 0; ox < g.out_w; ++ox) {
         const PoolWindow w = pool_window(g, oy, ox, false);
-        const int64_t y0 = w.y0, y1 = w.y1, x0 = w.x0, x1 = w.x1;
-        // Ties keep the first position; a NaN wins (and propagates), as in PyTorch.
-        int64_t best = y0 * g.w + x0;
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t iy = y0; iy < y1; ++iy) {
-          for (int64_t ix = x0; ix < x1; ++ix) {
-            const float v = in[iy * g.w + ix];
-            if (v > m || std::isnan(v)) m = v, best = iy * g.w + ix;
+        out[ox] = -std::numeric_limits<float>::infinity();
+        idx[ox] = w.y0 * g.w + w.x0;
+      }
+      // The window is scanned in row-major order for every output, with the outputs of the row
+      // innermost: their comparisons are independent, so they overlap instead of waiting on one
+      // another. The select is on bits: on real data the comparison is a coin flip, and
+      // compilers turn a conditional select back into a branch.
+      const PoolWindow rows = pool_window(g, oy, 0, false);  // y0, y1 do not depend on ox
+      for (int64_t iy = rows.y0; iy < rows.y1; ++iy) {
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          for (int64_t ox = 0; ox < g.out_w; ++ox) {
+            const int64_t ix = ox * g.stride_w - g.pad_w + kx;
+            if (ix < 0 || ix >= g.w) continue;
+            const int64_t pos = iy * g.w + ix;
+            const float v = in[pos];
+            const int64_t take = -static_cast<int64_t>((v > out[ox]) | std::isnan(v));
+            const uint32_t take32 = static_cast<uint32_t>(take);
+            out[ox] = std::bit_cast<float>((std::bit_cast<uint32_t>(v) & take32) |
+                                           (std::bit_cast<uint32_t>(out[ox]) & ~take32));
+            idx[ox] = (pos & take) | (idx[ox] & ~take);
           }
         }
-        out[oy * g.out_w + ox] = m;
-        idx[oy * g.out_w + ox] = best;
       }
     }
   });

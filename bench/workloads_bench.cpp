@@ -1,0 +1,217 @@
+// The three reference workloads on Fashion-MNIST (W1: MLP 784-100-10 with SGD, W2: MLP
+// 784-512-512-10 with Adam, W3: the small CNN with SGD) trained by train::Trainer, and the
+// machine limits they are judged against (best of several runs: STREAM triad, sgemm at the
+// workloads' shapes, one Adam step over 16M parameters). Each run prints one JSON line;
+// bench/run.sh runs each workload in its own process (so peak memory is the workload's) and prints
+// the table.
+//
+//   workloads_bench w1 [--epochs 5] [--threads 2]
+//   workloads_bench limits [--threads 2]
+#include <cblas.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nabla/nabla.h"
+
+using namespace nabla;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Shortest of `repeats` timings of fn, after one warm-up call: a machine limit is the best the
+// machine does, and other processes on it only ever slow a run down.
+double time_best(int repeats, const std::function<void()>& fn) {
+  fn();
+  double best = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = Clock::now();
+    fn();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+struct Workload {
+  std::shared_ptr<nn::Sequential> model;
+  optim::OptimizerConfig optimizer;
+  int64_t batch_size;
+};
+
+Workload make_workload(const std::string& name) {
+  auto m = std::make_shared<nn::Sequential>();
+  if (name == "w1") {
+    *m = nn::Sequential{nn::Flatten(), nn::Linear(784, 100), nn::ReLU(), nn::Linear(100, 10)};
+    return {m, optim::SGDConfig{.lr = 0.1}, 64};
+  }
+  if (name == "w2") {
+    *m = nn::Sequential{nn::Flatten(),        nn::Linear(784, 512), nn::ReLU(),
+                        nn::Linear(512, 512), nn::ReLU(),           nn::Linear(512, 10)};
+    return {m, optim::AdamConfig{.lr = 1e-3}, 128};
+  }
+  NABLA_CHECK(name == "w3", "unknown workload '{}' (expected w1, w2, w3 or limits)", name);
+  *m = nn::Sequential{nn::Conv2d(1, 4, 3, 1, 1),
+                      nn::ReLU(),
+                      nn::MaxPool2d(2),
+                      nn::Conv2d(4, 8, 3, 1, 1),
+                      nn::ReLU(),
+                      nn::MaxPool2d(2),
+                      nn::Flatten(),
+                      nn::Linear(392, 10)};
+  return {m, optim::SGDConfig{.lr = 0.05}, 128};
+}
+
+void run_workload(const std::string& name, int64_t epochs) {
+  const data::MnistSource source = data::find_mnist(data::kFashionMNISTDir);
+  const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
+  const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  manual_seed(0);
+  Workload w = make_workload(name);
+  train::Trainer trainer(w.model, w.optimizer, sched::NoSchedulerConfig{},
+                         {.epochs = epochs,
+                          .batch_size = w.batch_size,
+                          .progress = train::ProgressMode::Off,
+                          .handle_signals = false});
+  const train::History history = trainer.fit(train_set);
+  const train::EvalResult test = trainer.evaluate(test_set);
+  std::vector<double> secs;
+  for (const auto& e : history.epochs) secs.push_back(e.seconds);
+  const double med = median(secs);
+  fmt::print(
+      "{{\"framework\": \"nabla\", \"workload\": \"{}\", \"epochs\": {}, \"epoch_seconds\": "
+      "[{:.4f}],"
+      " \"median_s\": {:.4f}, \"examples_per_s\": {:.0f}, \"accuracy\": {:.4f},"
+      " \"peak_rss_mb\": {:.1f}}}\n",
+      name, epochs, fmt::join(secs, ", "), med, static_cast<double>(train_set.size()) / med,
+      test.accuracy, peak_rss_mb());
+}
+
+// ---------------------------------------------------------------- machine limits
+
+// a = b + s c over n floats, one static chunk per thread (as the library's loops); GB/s at
+// 12 B/elem. Plain threads started per pass (microseconds against milliseconds of work): no
+// spinning runtime, which on a shared machine would measure the other processes.
+double triad_gbps(int64_t n, int threads) {
+  std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
+  auto chunk = [&](int t) {
+    const int64_t size = (n + threads - 1) / threads, begin = t * size;
+    const int64_t end = std::min(n, begin + size);
+    float* __restrict pa = a.data();
+    const float* __restrict pb = b.data();
+    const float* __restrict pc = c.data();
+    for (int64_t i = begin; i < end; ++i) pa[i] = pb[i] + 3.0f * pc[i];
+  };
+  const double s = time_best(20, [&] {
+    std::vector<std::jthread> workers;
+    for (int t = 1; t < threads; ++t) workers.emplace_back(chunk, t);
+    chunk(0);
+  });
+  return 12.0 * static_cast<double>(n) / s / 1e9;
+}
+
+// Seconds of one row-major sgemm C (m, n) = op(A) op(B), as nabla's linear layer calls it.
+double sgemm_seconds(int m, int n, int k, bool ta, bool tb) {
+  std::vector<float> a(static_cast<size_t>(m) * k, 0.5f), b(static_cast<size_t>(k) * n, 0.25f),
+      c(static_cast<size_t>(m) * n);
+  const int lda = ta ? m : k, ldb = tb ? k : n;
+  const int reps = std::max(20, static_cast<int>(2e9 / (2.0 * m * n * k)));
+  return time_best(5,
+                   [&] {
+                     for (int r = 0; r < reps; ++r)
+                       cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                                   tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a.data(), lda,
+                                   b.data(), ldb, 0.0f, c.data(), n);
+                   }) /
+         reps;
+}
+
+// The GEMMs of one training step of an MLP with these layer widths and batch: per layer the
+// forward y = x W^T and dW = g^T x, and dx = g W for every layer but the first. Seconds per
+// epoch of 60000 examples (the last partial batch counted as full).
+double mlp_gemm_floor(const std::vector<int>& widths, int batch) {
+  double step = 0.0;
+  for (size_t l = 0; l + 1 < widths.size(); ++l) {
+    const int in = widths[l], out = widths[l + 1];
+    step += sgemm_seconds(batch, out, in, false, true);              // forward
+    step += sgemm_seconds(out, in, batch, true, false);              // dW
+    if (l > 0) step += sgemm_seconds(batch, in, out, false, false);  // dx
+  }
+  return step * static_cast<double>((60000 + batch - 1) / batch);
+}
+
+void run_limits() {
+  const int64_t n = int64_t{1} << 24;
+  const double triad = triad_gbps(n, get_num_threads());
+  const double first = sgemm_seconds(64, 100, 784, false, true);
+  const double w1_floor = mlp_gemm_floor({784, 100, 10}, 64);
+  const double w2_floor = mlp_gemm_floor({784, 512, 512, 10}, 128);
+  // One Adam step over 16M parameters (4 tensors, as a model): 28 B per parameter.
+  std::vector<Tensor> params;
+  for (int k = 0; k < 4; ++k) params.push_back(Tensor::randn({n / 4}).requires_grad(true));
+  auto opt = optim::make_optimizer(params, optim::AdamConfig{});
+  opt->arena()->flat_grads().fill_(1e-3);
+  const double adam = 28.0 * static_cast<double>(n) / time_best(20, [&] { opt->step(); }) / 1e9;
+  fmt::print(
+      "{{\"framework\": \"machine\", \"workload\": \"limits\", \"triad_gbps\": {:.2f},"
+      " \"sgemm_w1_first_gflops\": {:.1f}, \"w1_gemm_floor_s\": {:.4f}, \"w2_gemm_floor_s\": "
+      "{:.4f},"
+      " \"adam16m_gbps\": {:.2f}, \"adam_over_triad\": {:.3f}}}\n",
+      triad, 2.0 * 64 * 100 * 784 / first / 1e9, w1_floor, w2_floor, adam, adam / triad);
+}
+
+int run(int argc, char** argv) {
+  NABLA_CHECK(argc >= 2, "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T]");
+  const std::string what = argv[1];
+  int64_t epochs = 5;
+  int threads = 2;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--epochs"))
+      epochs = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads"))
+      threads = std::stoi(argv[i + 1]);
+    else
+      NABLA_FAIL("unknown option '{}'", argv[i]);
+  }
+  set_num_threads(threads);
+  if (what == "limits")
+    run_limits();
+  else
+    run_workload(what, epochs);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}
