@@ -143,6 +143,11 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
               "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
   NABLA_CHECK(config_.checkpoint_every >= 0 && config_.keep_last >= 0,
               "TrainerConfig: checkpoint_every and keep_last must be >= 0");
+  NABLA_CHECK(config_.max_consecutive_skips >= 0,
+              "TrainerConfig.max_consecutive_skips must be >= 0, got {}",
+              config_.max_consecutive_skips);
+  NABLA_CHECK(config_.early_stopping_patience >= 0 && config_.early_stopping_min_delta >= 0,
+              "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
   NABLA_CHECK(config_.checkpoint_every == 0 || !config_.checkpoint_dir.empty(),
               "TrainerConfig.checkpoint_every needs a checkpoint_dir");
   NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),
