@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -35,23 +36,32 @@ class Value {
   virtual std::vector<double> numbers() const = 0;
   const std::string& where() const { return where_; }
 
-  int64_t integer() const {
-    const double v = number();
-    NABLA_CHECK(v == static_cast<double>(static_cast<int64_t>(v)), "{} expects a whole number, got {}",
-                where_, v);
-    return static_cast<int64_t>(v);
-  }
+  int64_t integer() const { return whole(number()); }
   std::vector<int64_t> integers() const {
     std::vector<int64_t> out;
-    for (double v : numbers()) {
-      NABLA_CHECK(v == static_cast<double>(static_cast<int64_t>(v)),
-                  "{} expects whole numbers, got {}", where_, v);
-      out.push_back(static_cast<int64_t>(v));
-    }
+    for (double v : numbers()) out.push_back(whole(v));
     return out;
+  }
+  // A number at least `min` (inclusive).
+  double number_at_least(double min) const {
+    const double v = number();
+    NABLA_CHECK(v >= min, "{} must be >= {}, got {}", where_, min, v);
+    return v;
+  }
+  int64_t integer_at_least(int64_t min) const {
+    const int64_t v = integer();
+    NABLA_CHECK(v >= min, "{} must be >= {}, got {}", where_, min, v);
+    return v;
   }
 
  private:
+  // Converting a double outside int64's range (or NaN) is undefined: check the range first.
+  int64_t whole(double v) const {
+    NABLA_CHECK(v >= -0x1p63 && v < 0x1p63 && v == std::trunc(v),
+                "{} expects a whole number, got {}", where_, v);
+    return static_cast<int64_t>(v);
+  }
+
   std::string where_;
 };
 
@@ -250,7 +260,7 @@ bool set_scheduler_field(C& c, const std::string& key, const Value& v) {
 bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v) {
   if (key == "epochs") t.epochs = v.integer();
   else if (key == "batch_size") t.batch_size = v.integer();
-  else if (key == "seed") t.seed = static_cast<uint64_t>(v.integer());
+  else if (key == "seed") t.seed = static_cast<uint64_t>(v.integer_at_least(0));
   else if (key == "clip_grad_norm") t.clip_grad_norm = v.number();
   else if (key == "clip_grad_value") t.clip_grad_value = v.number();
   else if (key == "eval_every") t.eval_every = v.integer();
@@ -278,12 +288,22 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
 // Run-level keys: the data, the model, the device.
 bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
   if (key == "data" || key == "dir") o.data_dir = v.text();
-  else if (key == "hidden") o.model.hidden = v.integers();
-  else if (key == "init") o.model.init = v.text();
-  else if (key == "dropout") o.model.dropout = v.number();
-  else if (key == "device") o.device = v.text();
-  else if (key == "threads") o.threads = static_cast<int>(v.integer());
-  else return false;
+  else if (key == "hidden") {
+    o.model.hidden = v.integers();
+    for (int64_t width : o.model.hidden)
+      NABLA_CHECK(width > 0, "{}: layer widths must be > 0, got {}", v.where(), width);
+  } else if (key == "init") o.model.init = v.text();
+  else if (key == "dropout") {
+    o.model.dropout = v.number_at_least(0.0);
+    NABLA_CHECK(o.model.dropout < 1.0, "{} must be < 1, got {}", v.where(), o.model.dropout);
+  } else if (key == "device") {
+    o.device = v.text();
+    if (o.device != "auto") Device::parse(o.device);  // throws on an unknown device
+  } else if (key == "threads") {
+    const int64_t threads = v.integer_at_least(0);
+    NABLA_CHECK(threads <= 4096, "{}: {} threads is not a plausible count", v.where(), threads);
+    o.threads = static_cast<int>(threads);
+  } else return false;
   return true;
 }
 
