@@ -10,6 +10,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev nlohmann-json3-dev libtomlplusplus-dev
   dataset-fashion-mnist
+  clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, sanitizers, OpenMP
 )
 
 missing=()
