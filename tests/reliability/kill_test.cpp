@@ -73,6 +73,7 @@ std::vector<char> read_bytes(const fs::path& p) {
 // The global step of the folder's latest checkpoint (-1: none yet); fails the test when it does
 // not load.
 int64_t latest_step(const fs::path& dir) {
+  if (!fs::exists(dir)) return -1;  // killed before its first checkpoint
   bool any = false;
   for (const auto& e : fs::directory_iterator(dir))
     any = any || e.path().filename().string().rfind("step-", 0) == 0;
@@ -85,6 +86,7 @@ int64_t latest_step(const fs::path& dir) {
 // Removes and counts the temporary files of checkpoint writes that a kill cut short.
 int interrupted_writes(const fs::path& dir) {
   int n = 0;
+  if (!fs::exists(dir)) return n;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (name.find(".tmp") != std::string::npos) {
