@@ -45,5 +45,5 @@ if [ "$what" = tsan ] || [ "$what" = all ]; then
   cmake --build "$build" -j "$jobs" --target data_loader_test
   echo "sanitize: TSan build took $((SECONDS - start)) s"
   OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    "$build/data_loader_test"
+    "$build/tests/data_loader_test"
 fi
