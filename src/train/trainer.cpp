@@ -109,18 +109,38 @@ struct Trainer::Run {
 
   void load(const State& s) {
     const char* what = "trainer state";
-    epoch = static_cast<int64_t>(s.scalar("epoch", what));
-    global_step = static_cast<int64_t>(s.scalar("global_step", what));
-    consecutive_skips = static_cast<int64_t>(s.scalar("consecutive_skips", what));
+    // A checkpoint is a file like any other: its counters are checked before they are converted
+    // (a double outside int64's range, or NaN, would be undefined behaviour).
+    auto count = [&](const char* key) {
+      const double v = s.scalar(key, what);
+      NABLA_CHECK(v >= 0 && v <= 0x1p53 && v == std::trunc(v),
+                  "corrupted {}: '{}' is {}, expected a count", what, key, v);
+      return static_cast<int64_t>(v);
+    };
+    auto u64 = [&](const char* key) {
+      const std::string& text = s.string(key, what);
+      std::size_t end = 0;
+      uint64_t v = 0;
+      try {
+        v = std::stoull(text, &end);
+      } catch (const std::exception&) {
+        end = 0;
+      }
+      NABLA_CHECK(!text.empty() && end == text.size() && text[0] != '-',
+                  "corrupted {}: '{}' is '{}', expected an unsigned integer", what, key, text);
+      return v;
+    };
+    epoch = count("epoch");
+    global_step = count("global_step");
+    consecutive_skips = count("consecutive_skips");
     loss_sum = s.scalar("loss_sum", what);
-    loss_count = static_cast<int64_t>(s.scalar("loss_count", what));
-    correct = static_cast<int64_t>(s.scalar("correct", what));
-    seen = static_cast<int64_t>(s.scalar("seen", what));
-    skipped = static_cast<int64_t>(s.scalar("skipped", what));
+    loss_count = count("loss_count");
+    correct = count("correct");
+    seen = count("seen");
+    skipped = count("skipped");
     best_val_loss = s.scalar("best_val_loss", what);
-    evals_without_improvement = static_cast<int64_t>(s.scalar("evals_without_improvement", what));
-    default_generator().set_state({std::stoull(s.string("rng_seed", what)),
-                                   std::stoull(s.string("rng_offset", what))});
+    evals_without_improvement = count("evals_without_improvement");
+    default_generator().set_state({u64("rng_seed"), u64("rng_offset")});
   }
 };
 
@@ -145,6 +165,11 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
               "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
   NABLA_CHECK(config_.checkpoint_every >= 0 && config_.keep_last >= 0,
               "TrainerConfig: checkpoint_every and keep_last must be >= 0");
+  NABLA_CHECK(config_.max_consecutive_skips >= 0,
+              "TrainerConfig.max_consecutive_skips must be >= 0, got {}",
+              config_.max_consecutive_skips);
+  NABLA_CHECK(config_.early_stopping_patience >= 0 && config_.early_stopping_min_delta >= 0,
+              "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
   NABLA_CHECK(config_.checkpoint_every == 0 || !config_.checkpoint_dir.empty(),
               "TrainerConfig.checkpoint_every needs a checkpoint_dir");
   NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),

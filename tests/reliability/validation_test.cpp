@@ -1,0 +1,276 @@
+// Every config struct rejects bad values with an error naming the field: the optimizer configs
+// (optim::validate and make_optimizer), the schedule configs (make_scheduler, for the non-finite
+// values the sched tests leave out), TrainerConfig (the Trainer constructor) and the run options
+// (TOML file and command line). One table per struct; each row is a value that must be refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "nabla/nabla.h"
+#include "support/gradcheck.h"
+#include "support/idx_writer.h"
+
+using namespace nabla;
+using nabla::testing::expect_error;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<Tensor> two_params() {
+  return {Tensor::zeros({3}).requires_grad(true), Tensor::zeros({2, 2}).requires_grad(true)};
+}
+
+struct OptimizerCase {
+  optim::OptimizerConfig config;
+  std::string message;
+};
+
+TEST(Validation, OptimizerConfigs) {
+  using namespace optim;
+  const std::vector<OptimizerCase> cases = {
+      {SGDConfig{.lr = -0.1}, "SGDConfig: invalid lr"},
+      {SGDConfig{.lr = kNaN}, "SGDConfig: invalid lr"},
+      {SGDConfig{.lr = kInf}, "SGDConfig: invalid lr"},
+      {SGDConfig{.momentum = -0.5}, "SGDConfig: invalid momentum"},
+      {SGDConfig{.momentum = kNaN}, "SGDConfig: invalid momentum"},
+      {SGDConfig{.dampening = 1.5}, "SGDConfig: invalid dampening"},
+      {SGDConfig{.dampening = kNaN}, "SGDConfig: invalid dampening"},
+      {SGDConfig{.weight_decay = -1}, "SGDConfig: invalid weight_decay"},
+      {SGDConfig{.weight_decay = kInf}, "SGDConfig: invalid weight_decay"},
+      {SGDConfig{.nesterov = true}, "SGDConfig: nesterov needs momentum > 0"},
+      {SGDConfig{.momentum = 0.9, .dampening = 0.1, .nesterov = true}, "nesterov needs"},
+      {AdaptiveGainConfig{.lr = kNaN}, "AdaptiveGainConfig: invalid lr"},
+      {AdaptiveGainConfig{.beta = 1.0}, "AdaptiveGainConfig: invalid beta"},
+      {AdaptiveGainConfig{.beta = kNaN}, "AdaptiveGainConfig: invalid beta"},
+      {AdaptiveGainConfig{.weight_decay = -1}, "AdaptiveGainConfig: invalid weight_decay"},
+      {AdaptiveGainConfig{.min_gain = -0.1}, "AdaptiveGainConfig: invalid min_gain"},
+      {AdaptiveGainConfig{.min_gain = 2.0}, "AdaptiveGainConfig: gains start at 1"},
+      {AdaptiveGainConfig{.max_gain = 0.5}, "AdaptiveGainConfig: gains start at 1"},
+      {AdaptiveGainConfig{.max_gain = kNaN}, "AdaptiveGainConfig: invalid max_gain"},
+      {RMSpropConfig{.lr = -1}, "RMSpropConfig: invalid lr"},
+      {RMSpropConfig{.alpha = 1.0}, "RMSpropConfig: invalid alpha"},
+      {RMSpropConfig{.alpha = kNaN}, "RMSpropConfig: invalid alpha"},
+      {RMSpropConfig{.eps = 0.0}, "RMSpropConfig: invalid eps"},
+      {RMSpropConfig{.eps = kInf}, "RMSpropConfig: invalid eps"},
+      {RMSpropConfig{.weight_decay = kNaN}, "RMSpropConfig: invalid weight_decay"},
+      {RMSpropConfig{.momentum = -0.9}, "RMSpropConfig: invalid momentum"},
+      {AdamConfig{.lr = kInf}, "AdamConfig: invalid lr"},
+      {AdamConfig{.betas = {1.0, 0.999}}, "AdamConfig: invalid betas[0]"},
+      {AdamConfig{.betas = {0.9, -0.1}}, "AdamConfig: invalid betas[1]"},
+      {AdamConfig{.betas = {kNaN, 0.999}}, "AdamConfig: invalid betas[0]"},
+      {AdamConfig{.eps = -1e-8}, "AdamConfig: invalid eps"},
+      {AdamConfig{.eps = kNaN}, "AdamConfig: invalid eps"},
+      {AdamConfig{.weight_decay = -0.1}, "AdamConfig: invalid weight_decay"},
+      {AdamWConfig{.lr = -1e-3}, "AdamWConfig: invalid lr"},
+      {AdamWConfig{.betas = {0.9, 1.0}}, "AdamWConfig: invalid betas[1]"},
+      {AdamWConfig{.weight_decay = kNaN}, "AdamWConfig: invalid weight_decay"},
+      {AdagradConfig{.lr = kNaN}, "AdagradConfig: invalid lr"},
+      {AdagradConfig{.lr_decay = -1}, "AdagradConfig: invalid lr_decay"},
+      {AdagradConfig{.weight_decay = -1}, "AdagradConfig: invalid weight_decay"},
+      {AdagradConfig{.initial_accumulator_value = -1}, "invalid initial_accumulator_value"},
+      {AdagradConfig{.eps = 0.0}, "AdagradConfig: invalid eps"},
+      {AdadeltaConfig{.lr = -1}, "AdadeltaConfig: invalid lr"},
+      {AdadeltaConfig{.rho = 1.5}, "AdadeltaConfig: invalid rho"},
+      {AdadeltaConfig{.rho = kNaN}, "AdadeltaConfig: invalid rho"},
+      {AdadeltaConfig{.eps = 0.0}, "AdadeltaConfig: invalid eps"},
+      {AdadeltaConfig{.weight_decay = kInf}, "AdadeltaConfig: invalid weight_decay"},
+      {AdamaxConfig{.lr = kInf}, "AdamaxConfig: invalid lr"},
+      {AdamaxConfig{.betas = {0.9, 2.0}}, "AdamaxConfig: invalid betas[1]"},
+      {AdamaxConfig{.eps = 0.0}, "AdamaxConfig: invalid eps"},
+      {NAdamConfig{.betas = {-0.1, 0.999}}, "NAdamConfig: invalid betas[0]"},
+      {NAdamConfig{.momentum_decay = -1}, "NAdamConfig: invalid momentum_decay"},
+      {NAdamConfig{.momentum_decay = kNaN}, "NAdamConfig: invalid momentum_decay"},
+      {SWATSConfig{.eps = kNaN}, "SWATSConfig: invalid eps"},
+      {SWATSConfig{.eps_switch = 0.0}, "SWATSConfig: invalid eps_switch"},
+      {SWATSConfig{.weight_decay = -1}, "SWATSConfig: invalid weight_decay"},
+  };
+  for (const OptimizerCase& c : cases) {
+    SCOPED_TRACE(c.message);
+    expect_error([&] { optim::validate(c.config); }, c.message);
+    expect_error([&] { optim::make_optimizer(two_params(), c.config); }, c.message);
+  }
+  // The defaults of every optimizer are valid.
+  for (const char* name : {"sgd", "adaptivegain", "rmsprop", "adam", "adamw", "adagrad", "adadelta",
+                           "adamax", "nadam", "swats"})
+    EXPECT_NO_THROW(optim::validate(optim::parse_optimizer(name))) << name;
+}
+
+struct SchedulerCase {
+  sched::SchedulerConfig config;
+  std::string message;
+};
+
+// Non-finite values, which a TOML file or a flag can produce ("nan", "inf", 1e999).
+TEST(Validation, SchedulerConfigsRejectNonFiniteValues) {
+  using namespace sched;
+  const std::vector<SchedulerCase> cases = {
+      {ExponentialLRConfig{.gamma = kNaN}, "ExponentialLR: gamma"},
+      {ExponentialLRConfig{.gamma = kInf}, "ExponentialLR: gamma"},
+      {ExponentialDecayConfig{.k = kInf}, "ExponentialDecay: k"},
+      {ExponentialDecayConfig{.k = kNaN}, "ExponentialDecay"},
+      {StepLRConfig{.step_size = 2, .gamma = kNaN}, "StepLR: gamma"},
+      {StepLRConfig{.step_size = 2, .gamma = kInf}, "StepLR: gamma"},
+      {MultiStepLRConfig{.milestones = {2}, .gamma = kNaN}, "MultiStepLR: gamma"},
+      {InverseDecayConfig{.k = kNaN}, "InverseDecay"},
+      {CyclicLRConfig{.base_lr = kNaN, .max_lr = 0.1, .cycle_momentum = false},
+       "CyclicLR: base_lr"},
+      {CyclicLRConfig{.base_lr = 0.01, .max_lr = kInf, .cycle_momentum = false},
+       "CyclicLR: max_lr"},
+      {CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1, .gamma = kNaN, .cycle_momentum = false},
+       "CyclicLR: gamma"},
+      {CosineAnnealingLRConfig{.t_max = 5, .eta_min = kNaN}, "CosineAnnealingLR: eta_min"},
+      {CosineAnnealingWarmRestartsConfig{.t_0 = 5, .eta_min = kInf},
+       "CosineAnnealingWarmRestarts: eta_min"},
+      {LinearLRConfig{.start_factor = kNaN}, "LinearLR: start_factor"},
+      {LinearLRConfig{.end_factor = kNaN}, "LinearLR: end_factor"},
+      {OneCycleLRConfig{.max_lr = kInf, .total_steps = 10, .cycle_momentum = false},
+       "OneCycleLR: max_lr"},
+      {OneCycleLRConfig{
+           .max_lr = 0.1, .total_steps = 10, .pct_start = kNaN, .cycle_momentum = false},
+       "OneCycleLR: pct_start"},
+      {OneCycleLRConfig{
+           .max_lr = 0.1, .total_steps = 10, .cycle_momentum = false, .div_factor = kInf},
+       "OneCycleLR: div_factor"},
+      {OneCycleLRConfig{
+           .max_lr = 0.1, .total_steps = 10, .cycle_momentum = false, .final_div_factor = kNaN},
+       "OneCycleLR: final_div_factor"},
+      {ReduceLROnPlateauConfig{.factor = kNaN}, "ReduceLROnPlateau: factor"},
+      {ReduceLROnPlateauConfig{.threshold = kNaN}, "ReduceLROnPlateau: threshold"},
+      {ReduceLROnPlateauConfig{.min_lr = kNaN}, "ReduceLROnPlateau: min_lr"},
+      {ReduceLROnPlateauConfig{.eps = kNaN}, "ReduceLROnPlateau: eps"},
+  };
+  for (const SchedulerCase& c : cases) {
+    SCOPED_TRACE(c.message);
+    auto optimizer = optim::make_optimizer(two_params(), optim::SGDConfig{.lr = 0.1});
+    expect_error([&] { sched::make_scheduler(*optimizer, c.config); }, c.message);
+  }
+}
+
+struct TrainerCase {
+  train::TrainerConfig config;
+  std::string message;
+};
+
+train::TrainerConfig with(void (*edit)(train::TrainerConfig&)) {
+  train::TrainerConfig c;
+  c.progress = train::ProgressMode::Off;
+  c.handle_signals = false;
+  edit(c);
+  return c;
+}
+
+TEST(Validation, TrainerConfig) {
+  using C = train::TrainerConfig;
+  const std::vector<TrainerCase> cases = {
+      {with([](C& c) { c.epochs = -1; }), "TrainerConfig.epochs must be >= 0"},
+      {with([](C& c) { c.batch_size = 0; }), "TrainerConfig.batch_size must be > 0"},
+      {with([](C& c) { c.eval_every = 0; }), "TrainerConfig.eval_every must be > 0"},
+      {with([](C& c) { c.eval_batch_size = -5; }), "TrainerConfig.eval_batch_size must be > 0"},
+      {with([](C& c) { c.clip_grad_norm = -1; }), "clip_grad_norm and clip_grad_value"},
+      {with([](C& c) { c.clip_grad_norm = kNaN; }), "clip_grad_norm and clip_grad_value"},
+      {with([](C& c) { c.clip_grad_value = kNaN; }), "clip_grad_norm and clip_grad_value"},
+      {with([](C& c) { c.checkpoint_every = -1; }), "checkpoint_every and keep_last"},
+      {with([](C& c) { c.keep_last = -1; }), "checkpoint_every and keep_last"},
+      {with([](C& c) { c.checkpoint_every = 5; }), "checkpoint_every needs a checkpoint_dir"},
+      {with([](C& c) { c.max_consecutive_skips = -1; }), "max_consecutive_skips must be >= 0"},
+      {with([](C& c) { c.early_stopping_patience = -2; }), "early_stopping_patience"},
+      {with([](C& c) { c.early_stopping_min_delta = -0.1; }), "early_stopping_min_delta"},
+      {with([](C& c) { c.early_stopping_min_delta = kNaN; }), "early_stopping_min_delta"},
+      {with([](C& c) { c.resume = "/nonexistent/nabla/checkpoint"; }), "cannot resume from"},
+  };
+  for (const TrainerCase& c : cases) {
+    SCOPED_TRACE(c.message);
+    expect_error(
+        [&] {
+          train::Trainer trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{},
+                                 sched::NoSchedulerConfig{}, c.config);
+        },
+        c.message);
+  }
+  if (!cuda::is_available()) {
+    expect_error(
+        [] {
+          train::Trainer trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{},
+                                 sched::NoSchedulerConfig{},
+                                 with([](C& c) { c.device = Device::cuda(0); }));
+        },
+        "CUDA is not available");
+  }
+}
+
+struct OptionsCase {
+  std::vector<std::string> flags;  // or, when toml is set, the file's text
+  std::string toml;
+  std::string message;
+};
+
+void apply(const OptionsCase& c) {
+  train::RunOptions options;
+  if (!c.toml.empty()) {
+    nabla::testing::TempDir dir("nabla_validation");
+    const auto path = dir / "run.toml";
+    std::ofstream(path) << c.toml;
+    train::apply_config_file(options, path.string());
+    return;
+  }
+  std::vector<const char*> argv{"prog"};
+  for (const std::string& f : c.flags) argv.push_back(f.c_str());
+  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(Validation, RunOptions) {
+  const std::vector<OptionsCase> cases = {
+      {{"--epochs", "1e300"}, "", "--epochs expects a whole number"},
+      {{"--epochs", "nan"}, "", "--epochs expects a whole number"},
+      {{"--batch-size", "2.5"}, "", "--batch-size expects a whole number"},
+      {{"--step-size", "inf"}, "", "unknown flag --step-size"},  // no such field without a schedule
+      {{"--scheduler", "step", "--step-size", "-inf"}, "", "--step-size expects a whole number"},
+      {{"--lr", "abc"}, "", "--lr expects a number, got 'abc'"},
+      {{"--lr", ""}, "", "--lr expects a number"},
+      {{"--nesterov", "maybe"}, "", "--nesterov expects true or false"},
+      {{"--seed", "-3"}, "", "--seed must be >= 0"},
+      {{"--threads", "-1"}, "", "--threads must be >= 0"},
+      {{"--threads", "1e12"}, "", "threads is not a plausible count"},
+      {{"--dropout", "1.5"}, "", "--dropout must be < 1"},
+      {{"--dropout", "-0.5"}, "", "--dropout must be >= 0"},
+      {{"--dropout", "nan"}, "", "--dropout must be >= 0"},
+      {{"--hidden", "128,0"}, "", "layer widths must be > 0"},
+      {{"--hidden", "128,x"}, "", "--hidden expects a number"},
+      {{"--device", "tpu"}, "", "tpu"},
+      {{"--optimizer", "nosuch"}, "", "unknown optimizer 'nosuch'"},
+      {{"--optimizer"}, "", "--optimizer needs a name"},
+      {{"--scheduler", "nosuch"}, "", "nosuch"},
+      {{"--config"}, "", "--config needs a file name"},
+      {{"--optimizer", "adam", "--betas", "0.9"}, "", "--betas expects two numbers, got 1"},
+      {{"--optimizer", "adam", "--momentum", "0.9"}, "", "unknown flag --momentum"},
+      {{"--scheduler", "cyclic", "--mode", "sideways"}, "", "unknown value 'sideways'"},
+      {{"--progress", "loud"}, "", "unknown value 'loud'"},
+      {{"--no-such-flag"}, "", "unknown flag --no-such-flag"},
+      {{"positional"}, "", "unexpected argument 'positional'"},
+      {{}, "[trainer]\nepochs = \"five\"\n", "'trainer.epochs' in"},
+      {{}, "[trainer]\nepochs = 1e300\n", "expects a whole number"},
+      {{}, "[trainer]\nbatch_size = nan\n", "expects a whole number"},
+      {{}, "[trainer]\nseed = -1\n", "must be >= 0"},
+      {{}, "[trainer]\nwhat = 1\n", "unknown key 'what' in [trainer]"},
+      {{}, "[nosuch]\nx = 1\n", "unknown section [nosuch]"},
+      {{}, "top = 1\n", "'top' must be a section"},
+      {{}, "[optimizer]\ntype = 3\n", "expects a string"},
+      {{}, "[optimizer]\ntype = \"sgd\"\nbetas = [0.9, 0.99]\n", "not a field of SGD"},
+      {{}, "[model]\nhidden = [64, -1]\n", "layer widths must be > 0"},
+      {{}, "[model]\ndropout = 1.0\n", "must be < 1"},
+      {{}, "[run]\nthreads = -4\n", "must be >= 0"},
+      {{}, "[run]\ndevice = \"gpu7\"\n", "gpu7"},
+      {{}, "[scheduler]\ntype = \"step\"\nmilestones = [1]\n", "unknown key 'milestones'"},
+      {{}, "[trainer\n", "config file"},
+  };
+  for (const OptionsCase& c : cases) {
+    SCOPED_TRACE(c.message);
+    expect_error([&] { apply(c); }, c.message);
+  }
+}
+
+}  // namespace
