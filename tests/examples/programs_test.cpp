@@ -129,7 +129,7 @@ TEST_F(Programs, MlpConfigErrorsSayWhatIsWrong) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[optimizer]\ntype = \"sgd\"\nbetas = [0.9, 0.99]\n", "unknown key 'betas' in [optimizer]"},
       {"[trainer]\nepochs = \"many\"\n", "'trainer.epochs' in run.toml expects a number"},
-      {"[model]\nhidden = [1.5]\n", "expects whole numbers"},
+      {"[model]\nhidden = [1.5]\n", "expects a whole number, got 1.5"},
       {"[training]\nepochs = 1\n", "unknown section [training]"},
       {"[trainer\n", "config file 'run.toml'"},  // a TOML syntax error
   };
