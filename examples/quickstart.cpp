@@ -15,10 +15,11 @@ int main() {
   optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.05, .momentum = 0.9};
   sched::SchedulerConfig schedule = sched::StepLRConfig{.step_size = 2, .gamma = 0.5};
 
-  train::Trainer trainer(model, optimizer, schedule,
-                         {.epochs = 3,
-                          .checkpoint_dir = "runs/quickstart",
-                          .resume = std::filesystem::exists("runs/quickstart") ? "runs/quickstart" : ""});
+  train::Trainer trainer(
+      model, optimizer, schedule,
+      {.epochs = 3,
+       .checkpoint_dir = "runs/quickstart",
+       .resume = std::filesystem::exists("runs/quickstart") ? "runs/quickstart" : ""});
   train::History history = trainer.fit(train_set, &test_set);
   if (!history.epochs.empty())
     fmt::print("test accuracy {:.2f}%\n", 100 * *history.epochs.back().test_accuracy);

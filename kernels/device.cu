@@ -12,20 +12,30 @@
 
 namespace nabla::cuda_detail {
 
-cudaStream_t stream() { return cudaStreamPerThread; }
+cudaStream_t stream() {
+  return cudaStreamPerThread;
+}
 
 namespace {
 std::atomic<bool> g_allow_tf32{false};
 std::atomic<bool> g_deterministic{false};
 }  // namespace
 
-bool allow_tf32() { return g_allow_tf32.load(); }
-bool deterministic() { return g_deterministic.load(); }
+bool allow_tf32() {
+  return g_allow_tf32.load();
+}
+bool deterministic() {
+  return g_deterministic.load();
+}
 
 namespace {
 
-void set_allow_tf32_cuda(bool on) { g_allow_tf32 = on; }
-void set_deterministic_cuda(bool on) { g_deterministic = on; }
+void set_allow_tf32_cuda(bool on) {
+  g_allow_tf32 = on;
+}
+void set_deterministic_cuda(bool on) {
+  g_deterministic = on;
+}
 
 class CachingAllocator {
  public:
@@ -94,9 +104,13 @@ void memory_info_cuda(int device, std::size_t* free, std::size_t* total) {
   NABLA_CUDA_CHECK(cudaMemGetInfo(free, total));
 }
 
-void synchronize_cuda() { NABLA_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+void synchronize_cuda() {
+  NABLA_CUDA_CHECK(cudaStreamSynchronize(stream()));
+}
 
-void* allocate_cuda(std::size_t nbytes, int device) { return allocator().allocate(nbytes, device); }
+void* allocate_cuda(std::size_t nbytes, int device) {
+  return allocator().allocate(nbytes, device);
+}
 void deallocate_cuda(void* p, std::size_t nbytes, int device) {
   allocator().deallocate(p, nbytes, device);
 }

@@ -31,7 +31,8 @@ __global__ void copy_kernel(const Src* src, Dst* dst, int64_t n, DeviceLayout<2>
 
 __global__ void rand_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset, bool normal) {
   NABLA_GRID_STRIDE_LOOP(i, n) {
-    out[i] = normal ? random::philox_normal(seed, offset, i) : random::philox_uniform(seed, offset, i);
+    out[i] =
+        normal ? random::philox_normal(seed, offset, i) : random::philox_uniform(seed, offset, i);
   }
 }
 
@@ -82,12 +83,17 @@ void copy_typed(const Tensor& src, const Tensor& dst, const DeviceLayout<2>& lay
 void copy_strided_cuda(const Tensor& src, const Tensor& dst) {
   const int64_t n = dst.numel();
   if (n == 0) return;
-  const auto layout = device_layout(ops::StridedLayout<2>(dst.shape(), {&src.strides(), &dst.strides()}));
+  const auto layout =
+      device_layout(ops::StridedLayout<2>(dst.shape(), {&src.strides(), &dst.strides()}));
   const bool sf = src.dtype() == DType::Float32, df = dst.dtype() == DType::Float32;
-  if (sf && df) copy_typed<float, float>(src, dst, layout, n);
-  else if (sf) copy_typed<float, int64_t>(src, dst, layout, n);
-  else if (df) copy_typed<int64_t, float>(src, dst, layout, n);
-  else copy_typed<int64_t, int64_t>(src, dst, layout, n);
+  if (sf && df)
+    copy_typed<float, float>(src, dst, layout, n);
+  else if (sf)
+    copy_typed<float, int64_t>(src, dst, layout, n);
+  else if (df)
+    copy_typed<int64_t, float>(src, dst, layout, n);
+  else
+    copy_typed<int64_t, int64_t>(src, dst, layout, n);
   NABLA_CUDA_CHECK_LAUNCH();
 }
 
@@ -110,7 +116,7 @@ void unary_cuda(UnaryOp op, const Tensor& x, const Tensor& out, float p0, float 
   if (n == 0) return;
   kernels::visit_unary(op, [&]<UnaryOp kOp>() {
     unary_kernel<kOp><<<linear_blocks(n), kBlockSize, 0, stream()>>>(x.data<float>(),
-                                                                      out.data<float>(), n, p0, p1);
+                                                                     out.data<float>(), n, p0, p1);
   });
   NABLA_CUDA_CHECK_LAUNCH();
 }

@@ -10,7 +10,16 @@
 namespace nabla::kernels {
 
 enum class UnaryOp {
-  Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Gelu,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Sign,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Gelu,
   LeakyRelu,   // p0 = negative slope
   PowScalar,   // p0 = exponent
   Clamp,       // p0 = min, p1 = max
@@ -21,7 +30,19 @@ enum class UnaryOp {
 };
 
 enum class BinaryOp {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
   // Backward helpers: a is the forward input x (or output y), b the output gradient dy.
   ReluBackward,       // dy * (x > 0)
   LeakyReluBackward,  // dy * (x > 0 ? 1 : p)
@@ -31,7 +52,9 @@ enum class BinaryOp {
   ClampBackward,      // dy where p <= x <= q (p = min, q = max)
 };
 
-NABLA_HD float gelu_forward(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+NABLA_HD float gelu_forward(float x) {
+  return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
 NABLA_HD float gelu_derivative(float x) {
   const float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
   const float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
@@ -97,10 +120,11 @@ decltype(auto) visit_unary(UnaryOp op, F&& f) {
   case UnaryOp::name:    \
     return f.template operator()<UnaryOp::name>();
   switch (op) {
-    NABLA_CASE(Neg) NABLA_CASE(Exp) NABLA_CASE(Log) NABLA_CASE(Sqrt) NABLA_CASE(Abs)
-    NABLA_CASE(Sign) NABLA_CASE(Relu) NABLA_CASE(Sigmoid) NABLA_CASE(Tanh) NABLA_CASE(Gelu)
-    NABLA_CASE(LeakyRelu) NABLA_CASE(PowScalar) NABLA_CASE(Clamp) NABLA_CASE(AddScalar)
-    NABLA_CASE(MulScalar) NABLA_CASE(RSubScalar) NABLA_CASE(RDivScalar)
+    NABLA_CASE(Neg)
+    NABLA_CASE(Exp) NABLA_CASE(Log) NABLA_CASE(Sqrt) NABLA_CASE(Abs) NABLA_CASE(Sign)
+        NABLA_CASE(Relu) NABLA_CASE(Sigmoid) NABLA_CASE(Tanh) NABLA_CASE(Gelu) NABLA_CASE(LeakyRelu)
+            NABLA_CASE(PowScalar) NABLA_CASE(Clamp) NABLA_CASE(AddScalar) NABLA_CASE(MulScalar)
+                NABLA_CASE(RSubScalar) NABLA_CASE(RDivScalar)
   }
 #undef NABLA_CASE
   return f.template operator()<UnaryOp::Neg>();
@@ -112,11 +136,12 @@ decltype(auto) visit_binary(BinaryOp op, F&& f) {
   case BinaryOp::name:   \
     return f.template operator()<BinaryOp::name>();
   switch (op) {
-    NABLA_CASE(Add) NABLA_CASE(Sub) NABLA_CASE(Mul) NABLA_CASE(Div) NABLA_CASE(Pow)
-    NABLA_CASE(Maximum) NABLA_CASE(Minimum) NABLA_CASE(Eq) NABLA_CASE(Ne) NABLA_CASE(Lt)
-    NABLA_CASE(Le) NABLA_CASE(Gt) NABLA_CASE(Ge) NABLA_CASE(ReluBackward)
-    NABLA_CASE(LeakyReluBackward) NABLA_CASE(SigmoidBackward) NABLA_CASE(TanhBackward)
-    NABLA_CASE(GeluBackward) NABLA_CASE(ClampBackward)
+    NABLA_CASE(Add)
+    NABLA_CASE(Sub) NABLA_CASE(Mul) NABLA_CASE(Div) NABLA_CASE(Pow) NABLA_CASE(Maximum)
+        NABLA_CASE(Minimum) NABLA_CASE(Eq) NABLA_CASE(Ne) NABLA_CASE(Lt) NABLA_CASE(Le)
+            NABLA_CASE(Gt) NABLA_CASE(Ge) NABLA_CASE(ReluBackward) NABLA_CASE(LeakyReluBackward)
+                NABLA_CASE(SigmoidBackward) NABLA_CASE(TanhBackward) NABLA_CASE(GeluBackward)
+                    NABLA_CASE(ClampBackward)
   }
 #undef NABLA_CASE
   return f.template operator()<BinaryOp::Add>();

@@ -32,8 +32,8 @@ void gemm_cuda(const ops::GemmArgs& g) {
   const cublasOperation_t op_b = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   NABLA_CUBLAS_CHECK(cublasSgemmStridedBatched(
       handle(), op_b, op_a, static_cast<int>(g.n), static_cast<int>(g.m), static_cast<int>(g.k),
-      &g.alpha, g.b, static_cast<int>(g.ldb), g.stride_b, g.a, static_cast<int>(g.lda),
-      g.stride_a, &g.beta, g.c, static_cast<int>(g.ldc), g.stride_c, static_cast<int>(g.batch)));
+      &g.alpha, g.b, static_cast<int>(g.ldb), g.stride_b, g.a, static_cast<int>(g.lda), g.stride_a,
+      &g.beta, g.c, static_cast<int>(g.ldc), g.stride_c, static_cast<int>(g.batch)));
 }
 
 }  // namespace

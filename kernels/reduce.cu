@@ -10,7 +10,9 @@
 namespace nabla::cuda_detail {
 namespace {
 
-__device__ __forceinline__ float max_nan(float a, float b) { return (a > b || a != a) ? a : b; }
+__device__ __forceinline__ float max_nan(float a, float b) {
+  return (a > b || a != a) ? a : b;
+}
 
 template <bool kSum>
 __device__ __forceinline__ float combine(float a, float b) {
@@ -119,8 +121,10 @@ __global__ void scatter_add_kernel(const float* src, const int64_t* index, float
   NABLA_GRID_STRIDE_LOOP(pos, total) {
     const int64_t c = pos % inner, r = pos / (k * inner);
     const int64_t i = index[pos];
-    if (i < 0 || i >= n) *bad = 1;
-    else atomicAdd(out + (r * n + i) * inner + c, src[pos]);
+    if (i < 0 || i >= n)
+      *bad = 1;
+    else
+      atomicAdd(out + (r * n + i) * inner + c, src[pos]);
   }
 }
 
@@ -132,12 +136,20 @@ void reduce_cuda(ops::ReduceOp op, const Tensor& x, const Tensor& out, int64_t o
   if (outer * inner == 0) return;
   if (inner == 1) {
     NABLA_CHECK(outer < (1LL << 31), "reduce: too many rows ({}) for one launch", outer);
-    if (sum) reduce_rows_kernel<true><<<outer, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), n);
-    else reduce_rows_kernel<false><<<outer, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), n);
+    if (sum)
+      reduce_rows_kernel<true>
+          <<<outer, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), n);
+    else
+      reduce_rows_kernel<false>
+          <<<outer, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), n);
   } else {
     const unsigned blocks = linear_blocks(outer * inner);
-    if (sum) reduce_strided_kernel<true><<<blocks, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), outer, n, inner);
-    else reduce_strided_kernel<false><<<blocks, kBlockSize, 0, stream()>>>(x.data<float>(), out.data<float>(), outer, n, inner);
+    if (sum)
+      reduce_strided_kernel<true><<<blocks, kBlockSize, 0, stream()>>>(
+          x.data<float>(), out.data<float>(), outer, n, inner);
+    else
+      reduce_strided_kernel<false><<<blocks, kBlockSize, 0, stream()>>>(
+          x.data<float>(), out.data<float>(), outer, n, inner);
   }
   NABLA_CUDA_CHECK_LAUNCH();
 }
@@ -164,8 +176,8 @@ void softmax_backward_cuda(const Tensor& y, const Tensor& dy, const Tensor& dx, 
 }
 
 // Index errors are flagged on the device (DeviceFlag) and reported once the kernel has finished.
-void gather_cuda(const Tensor& x, const Tensor& index, const Tensor& out, int64_t outer,
-                 int64_t n, int64_t k, int64_t inner) {
+void gather_cuda(const Tensor& x, const Tensor& index, const Tensor& out, int64_t outer, int64_t n,
+                 int64_t k, int64_t inner) {
   const int64_t total = outer * k * inner;
   if (total == 0) return;
   DeviceFlag bad;

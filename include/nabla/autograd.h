@@ -31,7 +31,9 @@ void set_grad_enabled(bool enabled);
 Tensor record(const char* name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward);
 
 // Whether input i of an op needs a gradient (call inside a backward closure via captured flags).
-inline bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
+inline bool needs_grad(const Tensor& t) {
+  return t.defined() && t.requires_grad();
+}
 
 }  // namespace autograd
 

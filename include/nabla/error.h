@@ -23,14 +23,14 @@ namespace detail {
 
 }  // namespace nabla
 
-#define NABLA_CHECK(cond, ...)                                                          \
-  do {                                                                                  \
+#define NABLA_CHECK(cond, ...)                                                               \
+  do {                                                                                       \
     if (!(cond)) ::nabla::detail::throw_error(__FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
   } while (0)
 
-#define NABLA_ASSERT(cond, ...)                                                  \
-  do {                                                                           \
-    if (!(cond))                                                                 \
+#define NABLA_ASSERT(cond, ...)                                                             \
+  do {                                                                                      \
+    if (!(cond))                                                                            \
       ::nabla::detail::throw_internal(__FILE__, __LINE__, #cond, fmt::format(__VA_ARGS__)); \
   } while (0)
 

@@ -27,7 +27,7 @@ class Generator {
   uint64_t reserve(uint64_t n);
 
   // Single draws (each consumes one block of four words), for host-side sampling.
-  double uniform();                  // [0, 1)
+  double uniform();                   // [0, 1)
   uint64_t random_below(uint64_t n);  // uniform in [0, n), n > 0
 
  private:

@@ -14,11 +14,15 @@ namespace nabla::cuda_detail {
   NABLA_FAIL("CUDA error: {} failed with {} at {}:{}", what, status, file, line);
 }
 
-inline const char* cublas_status_string(cublasStatus_t s) { return cublasGetStatusString(s); }
+inline const char* cublas_status_string(cublasStatus_t s) {
+  return cublasGetStatusString(s);
+}
 
 // Grid arithmetic, written once.
 constexpr int kBlockSize = 256;
-inline unsigned ceil_div(long long n, long long d) { return static_cast<unsigned>((n + d - 1) / d); }
+inline unsigned ceil_div(long long n, long long d) {
+  return static_cast<unsigned>((n + d - 1) / d);
+}
 // Blocks for a grid-stride loop over n elements (capped: each thread loops over the rest).
 inline unsigned linear_blocks(long long n) {
   const unsigned b = ceil_div(n > 0 ? n : 1, kBlockSize);
@@ -27,25 +31,25 @@ inline unsigned linear_blocks(long long n) {
 
 }  // namespace nabla::cuda_detail
 
-#define NABLA_CUDA_CHECK(expr)                                                              \
-  do {                                                                                      \
-    const cudaError_t nabla_status_ = (expr);                                               \
-    if (nabla_status_ != cudaSuccess)                                                       \
+#define NABLA_CUDA_CHECK(expr)                                                                  \
+  do {                                                                                          \
+    const cudaError_t nabla_status_ = (expr);                                                   \
+    if (nabla_status_ != cudaSuccess)                                                           \
       ::nabla::cuda_detail::fail(#expr, cudaGetErrorString(nabla_status_), __FILE__, __LINE__); \
   } while (0)
 
-#define NABLA_CUBLAS_CHECK(expr)                                                          \
-  do {                                                                                    \
-    const cublasStatus_t nabla_status_ = (expr);                                          \
-    if (nabla_status_ != CUBLAS_STATUS_SUCCESS)                                           \
+#define NABLA_CUBLAS_CHECK(expr)                                                                   \
+  do {                                                                                             \
+    const cublasStatus_t nabla_status_ = (expr);                                                   \
+    if (nabla_status_ != CUBLAS_STATUS_SUCCESS)                                                    \
       ::nabla::cuda_detail::fail(#expr, ::nabla::cuda_detail::cublas_status_string(nabla_status_), \
-                                 __FILE__, __LINE__);                                     \
+                                 __FILE__, __LINE__);                                              \
   } while (0)
 
-#define NABLA_CUDNN_CHECK(expr)                                                            \
-  do {                                                                                     \
-    const cudnnStatus_t nabla_status_ = (expr);                                            \
-    if (nabla_status_ != CUDNN_STATUS_SUCCESS)                                             \
+#define NABLA_CUDNN_CHECK(expr)                                                                  \
+  do {                                                                                           \
+    const cudnnStatus_t nabla_status_ = (expr);                                                  \
+    if (nabla_status_ != CUDNN_STATUS_SUCCESS)                                                   \
       ::nabla::cuda_detail::fail(#expr, cudnnGetErrorString(nabla_status_), __FILE__, __LINE__); \
   } while (0)
 

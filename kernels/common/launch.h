@@ -46,7 +46,7 @@ __device__ __forceinline__ void element_offsets(const DeviceLayout<N>& l, int64_
   }
 }
 
-#define NABLA_GRID_STRIDE_LOOP(i, n)                                                  \
+#define NABLA_GRID_STRIDE_LOOP(i, n)                                                     \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 

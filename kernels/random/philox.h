@@ -44,7 +44,9 @@ NABLA_HD Philox4 philox_block(uint64_t seed, uint64_t offset, uint64_t block) {
 }
 
 // Uniform in [0, 1) with 24 random bits (every value exactly representable in float).
-NABLA_HD float uniform_from_bits(uint32_t x) { return static_cast<float>(x >> 8) * 0x1p-24f; }
+NABLA_HD float uniform_from_bits(uint32_t x) {
+  return static_cast<float>(x >> 8) * 0x1p-24f;
+}
 
 // Element i of a uniform [0, 1) stream: lane i % 4 of block i / 4.
 NABLA_HD float philox_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
@@ -66,6 +68,8 @@ NABLA_HD float philox_normal(uint64_t seed, uint64_t offset, uint64_t i) {
 }
 
 // How many blocks a draw of n numbers consumes (the generator's offset advances by this).
-NABLA_HD uint64_t philox_blocks_for(uint64_t n) { return (n + 3) / 4; }
+NABLA_HD uint64_t philox_blocks_for(uint64_t n) {
+  return (n + 3) / 4;
+}
 
 }  // namespace nabla::random

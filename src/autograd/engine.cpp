@@ -14,8 +14,10 @@ namespace {
 thread_local bool g_grad_enabled = true;
 
 void accumulate(Tensor& slot, const Tensor& g) {
-  if (!slot.defined()) slot = g;
-  else slot = add(slot, g);
+  if (!slot.defined())
+    slot = g;
+  else
+    slot = add(slot, g);
 }
 
 void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
@@ -29,8 +31,12 @@ void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
 }
 }  // namespace
 
-bool grad_enabled() { return g_grad_enabled; }
-void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+void set_grad_enabled(bool enabled) {
+  g_grad_enabled = enabled;
+}
 
 Tensor record(const char* name, Tensor output, std::vector<Tensor> inputs, BackwardFn backward) {
   if (!g_grad_enabled) return output;
@@ -62,8 +68,9 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
                 shape().str());
     root_grad = Tensor::ones(shape(), {dtype(), device()});
   }
-  NABLA_CHECK(root_grad.shape() == shape(), "backward: gradient of shape {} for an output of shape {}",
-              root_grad.shape().str(), shape().str());
+  NABLA_CHECK(root_grad.shape() == shape(),
+              "backward: gradient of shape {} for an output of shape {}", root_grad.shape().str(),
+              shape().str());
   NoGradGuard no_grad;
   if (is_leaf()) {
     autograd::accumulate_leaf(*this, root_grad);

@@ -27,11 +27,17 @@ std::string Device::str() const {
 
 namespace cuda {
 
-bool is_compiled() { return ops::device_count_stub.cuda != nullptr; }
+bool is_compiled() {
+  return ops::device_count_stub.cuda != nullptr;
+}
 
-int device_count() { return is_compiled() ? ops::device_count_stub(Device::cuda())() : 0; }
+int device_count() {
+  return is_compiled() ? ops::device_count_stub(Device::cuda())() : 0;
+}
 
-bool is_available() { return device_count() > 0; }
+bool is_available() {
+  return device_count() > 0;
+}
 
 namespace {
 void memory_info(int index, std::size_t* free, std::size_t* total) {

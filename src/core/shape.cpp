@@ -20,9 +20,13 @@ int64_t Shape::wrap_dim(int64_t dim) const {
   return dim < 0 ? dim + n : dim;
 }
 
-int64_t Shape::operator[](int64_t i) const { return dims[static_cast<size_t>(wrap_dim(i))]; }
+int64_t Shape::operator[](int64_t i) const {
+  return dims[static_cast<size_t>(wrap_dim(i))];
+}
 
-std::string Shape::str() const { return fmt::format("[{}]", fmt::join(dims, ", ")); }
+std::string Shape::str() const {
+  return fmt::format("[{}]", fmt::join(dims, ", "));
+}
 
 std::vector<int64_t> contiguous_strides(const Shape& shape) {
   std::vector<int64_t> strides(shape.dims.size());

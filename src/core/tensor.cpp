@@ -42,8 +42,12 @@ Tensor Tensor::full(const Shape& shape, double value, TensorOptions options) {
   return t;
 }
 
-Tensor Tensor::zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor Tensor::ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor Tensor::zeros(const Shape& shape, TensorOptions options) {
+  return full(shape, 0.0, options);
+}
+Tensor Tensor::ones(const Shape& shape, TensorOptions options) {
+  return full(shape, 1.0, options);
+}
 
 Tensor Tensor::arange(int64_t end, TensorOptions options) {
   return arange(0.0, static_cast<double>(end), 1.0, options);
@@ -98,7 +102,9 @@ Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& shape, Devi
 Tensor Tensor::from_vector(const std::vector<int64_t>& v, const Shape& shape, Device device) {
   return tensor_from_vector(v, shape, device);
 }
-Tensor Tensor::scalar(float value, Device device) { return from_vector({value}, Shape{}, device); }
+Tensor Tensor::scalar(float value, Device device) {
+  return from_vector({value}, Shape{}, device);
+}
 
 // ---------------------------------------------------------------- properties
 
@@ -176,7 +182,9 @@ Tensor Tensor::detach() const {
 
 // ---------------------------------------------------------------- in place
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+  return fill_(0.0);
+}
 
 Tensor& Tensor::fill_(double value) {
   if (is_contiguous()) {
@@ -227,8 +235,10 @@ std::string Tensor::str() const {
   // Prints the block starting at `base` for dimension d.
   auto print = [&](auto&& self, size_t d, int64_t base) -> void {
     if (d == dims.size()) {
-      if (is_float) os << fmt::format("{:.4f}", fv[base]);
-      else os << iv[base];
+      if (is_float)
+        os << fmt::format("{:.4f}", fv[base]);
+      else
+        os << iv[base];
       return;
     }
     const int64_t stride = c.strides()[d];
@@ -246,8 +256,10 @@ std::string Tensor::str() const {
     os << ']';
   };
   os << "tensor(";
-  if (n == 0) os << "[]";
-  else print(print, 0, 0);
+  if (n == 0)
+    os << "[]";
+  else
+    print(print, 0, 0);
   os << ", shape=" << c.shape().str() << ", dtype=" << dtype_name(c.dtype());
   if (!device().is_cpu()) os << ", device=" << device().str();
   if (requires_grad()) os << ", requires_grad=true";
@@ -255,31 +267,71 @@ std::string Tensor::str() const {
   return os.str();
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.str();
+}
 
 // ---------------------------------------------------------------- method forms of the ops
 
-Tensor Tensor::matmul(const Tensor& o) const { return nabla::matmul(*this, o); }
-Tensor Tensor::neg() const { return nabla::neg(*this); }
-Tensor Tensor::exp() const { return nabla::exp(*this); }
-Tensor Tensor::log() const { return nabla::log(*this); }
-Tensor Tensor::sqrt() const { return nabla::sqrt(*this); }
-Tensor Tensor::abs() const { return nabla::abs(*this); }
-Tensor Tensor::pow(float e) const { return nabla::pow(*this, e); }
-Tensor Tensor::clamp(float lo, float hi) const { return nabla::clamp(*this, lo, hi); }
-Tensor Tensor::relu() const { return nabla::relu(*this); }
-Tensor Tensor::sigmoid() const { return nabla::sigmoid(*this); }
-Tensor Tensor::tanh() const { return nabla::tanh(*this); }
-Tensor Tensor::softmax(int64_t dim) const { return nabla::softmax(*this, dim); }
-Tensor Tensor::log_softmax(int64_t dim) const { return nabla::log_softmax(*this, dim); }
-Tensor Tensor::sum() const { return nabla::sum(*this); }
-Tensor Tensor::sum(const std::vector<int64_t>& d, bool k) const { return nabla::sum(*this, d, k); }
-Tensor Tensor::mean() const { return nabla::mean(*this); }
+Tensor Tensor::matmul(const Tensor& o) const {
+  return nabla::matmul(*this, o);
+}
+Tensor Tensor::neg() const {
+  return nabla::neg(*this);
+}
+Tensor Tensor::exp() const {
+  return nabla::exp(*this);
+}
+Tensor Tensor::log() const {
+  return nabla::log(*this);
+}
+Tensor Tensor::sqrt() const {
+  return nabla::sqrt(*this);
+}
+Tensor Tensor::abs() const {
+  return nabla::abs(*this);
+}
+Tensor Tensor::pow(float e) const {
+  return nabla::pow(*this, e);
+}
+Tensor Tensor::clamp(float lo, float hi) const {
+  return nabla::clamp(*this, lo, hi);
+}
+Tensor Tensor::relu() const {
+  return nabla::relu(*this);
+}
+Tensor Tensor::sigmoid() const {
+  return nabla::sigmoid(*this);
+}
+Tensor Tensor::tanh() const {
+  return nabla::tanh(*this);
+}
+Tensor Tensor::softmax(int64_t dim) const {
+  return nabla::softmax(*this, dim);
+}
+Tensor Tensor::log_softmax(int64_t dim) const {
+  return nabla::log_softmax(*this, dim);
+}
+Tensor Tensor::sum() const {
+  return nabla::sum(*this);
+}
+Tensor Tensor::sum(const std::vector<int64_t>& d, bool k) const {
+  return nabla::sum(*this, d, k);
+}
+Tensor Tensor::mean() const {
+  return nabla::mean(*this);
+}
 Tensor Tensor::mean(const std::vector<int64_t>& d, bool k) const {
   return nabla::mean(*this, d, k);
 }
-Tensor Tensor::max() const { return nabla::amax(*this); }
-Tensor Tensor::max(int64_t dim, bool k) const { return nabla::amax(*this, {dim}, k); }
-Tensor Tensor::argmax(int64_t dim, bool k) const { return nabla::argmax(*this, dim, k); }
+Tensor Tensor::max() const {
+  return nabla::amax(*this);
+}
+Tensor Tensor::max(int64_t dim, bool k) const {
+  return nabla::amax(*this, {dim}, k);
+}
+Tensor Tensor::argmax(int64_t dim, bool k) const {
+  return nabla::argmax(*this, dim, k);
+}
 
 }  // namespace nabla

@@ -49,8 +49,12 @@ CachingAllocator& allocator() {
   return *a;
 }
 
-void* allocate_cpu(std::size_t nbytes, int) { return allocator().allocate(nbytes); }
-void deallocate_cpu(void* p, std::size_t nbytes, int) { allocator().deallocate(p, nbytes); }
+void* allocate_cpu(std::size_t nbytes, int) {
+  return allocator().allocate(nbytes);
+}
+void deallocate_cpu(void* p, std::size_t nbytes, int) {
+  allocator().deallocate(p, nbytes);
+}
 void copy_host(void* dst, const void* src, std::size_t nbytes) {
   if (nbytes) std::memcpy(dst, src, nbytes);
 }
@@ -73,10 +77,14 @@ void copy_typed(const Tensor& src, const Tensor& dst) {
 
 void copy_strided_cpu(const Tensor& src, const Tensor& dst) {
   const bool sf = src.dtype() == DType::Float32, df = dst.dtype() == DType::Float32;
-  if (sf && df) copy_typed<float, float>(src, dst);
-  else if (sf) copy_typed<float, int64_t>(src, dst);
-  else if (df) copy_typed<int64_t, float>(src, dst);
-  else copy_typed<int64_t, int64_t>(src, dst);
+  if (sf && df)
+    copy_typed<float, float>(src, dst);
+  else if (sf)
+    copy_typed<float, int64_t>(src, dst);
+  else if (df)
+    copy_typed<int64_t, float>(src, dst);
+  else
+    copy_typed<int64_t, int64_t>(src, dst);
 }
 
 template <typename T>

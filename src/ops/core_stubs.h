@@ -44,8 +44,8 @@ NABLA_DECLARE_STUB(where_stub,
                    void(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out));
 
 // ---- reductions over the middle axis of a contiguous (outer, n, inner) view ----
-NABLA_DECLARE_STUB(reduce_stub, void(ReduceOp op, const Tensor& x, const Tensor& out,
-                                     int64_t outer, int64_t n, int64_t inner));
+NABLA_DECLARE_STUB(reduce_stub, void(ReduceOp op, const Tensor& x, const Tensor& out, int64_t outer,
+                                     int64_t n, int64_t inner));
 NABLA_DECLARE_STUB(argmax_stub, void(const Tensor& x, const Tensor& out, int64_t outer, int64_t n,
                                      int64_t inner));  // out int64
 // Softmax over the last axis of contiguous (rows, cols); log = log_softmax.
@@ -58,9 +58,8 @@ NABLA_DECLARE_STUB(softmax_backward_stub, void(const Tensor& y, const Tensor& dy
 NABLA_DECLARE_STUB(gather_stub, void(const Tensor& x, const Tensor& index, const Tensor& out,
                                      int64_t outer, int64_t n, int64_t k, int64_t inner));
 // out (outer, n, inner) += src (outer, k, inner) scattered by index.
-NABLA_DECLARE_STUB(scatter_add_stub, void(const Tensor& src, const Tensor& index,
-                                          const Tensor& out, int64_t outer, int64_t n, int64_t k,
-                                          int64_t inner));
+NABLA_DECLARE_STUB(scatter_add_stub, void(const Tensor& src, const Tensor& index, const Tensor& out,
+                                          int64_t outer, int64_t n, int64_t k, int64_t inner));
 
 // ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, over `batch` strided matrices ----
 struct GemmArgs {

@@ -20,8 +20,8 @@ struct DispatchStub {
     Fn* fn = device.is_cpu() ? cpu : cuda;
     if (fn == nullptr) {
       NABLA_CHECK(!device.is_cuda() || cuda_compiled(),
-                  "{}: nabla was built without CUDA; rebuild with -DNABLA_CUDA=ON to use {}",
-                  name, device.str());
+                  "{}: nabla was built without CUDA; rebuild with -DNABLA_CUDA=ON to use {}", name,
+                  device.str());
       NABLA_FAIL("{}: not implemented on {}", name, device.str());
     }
     return *fn;
@@ -37,11 +37,13 @@ struct DispatchStub {
 #define NABLA_STUB_CONCAT(a, b) NABLA_STUB_CONCAT_(a, b)
 
 // Declares a stub in a header: NABLA_DECLARE_STUB(unary_stub, void(UnaryOp, ...));
-#define NABLA_DECLARE_STUB(stub, signature) \
-  inline ::nabla::dispatch::DispatchStub<signature> stub { #stub }
+#define NABLA_DECLARE_STUB(stub, signature)                \
+  inline ::nabla::dispatch::DispatchStub<signature> stub { \
+#stub                                                  \
+  }
 
 // Fills a stub's slot in a backend source file: NABLA_REGISTER(unary_stub, cpu, unary_cpu);
-#define NABLA_REGISTER(stub, slot, fn)                                       \
-  namespace {                                                                \
+#define NABLA_REGISTER(stub, slot, fn)                                            \
+  namespace {                                                                     \
   const bool NABLA_STUB_CONCAT(registered_, __LINE__) = (stub.slot = (fn), true); \
   }

@@ -21,7 +21,9 @@ Tensor run_unary(UnaryOp op, const Tensor& x, float p0 = 0.0f, float p1 = 0.0f) 
   return out;
 }
 
-Tensor as_float(const Tensor& t) { return t.dtype() == DType::Float32 ? t : t.to(DType::Float32); }
+Tensor as_float(const Tensor& t) {
+  return t.dtype() == DType::Float32 ? t : t.to(DType::Float32);
+}
 
 // Runs a binary kernel over the broadcast shape of a and b.
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name, float p = 0.0f,
@@ -84,27 +86,29 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = run_binary(BinaryOp::Div, a, b, "div");
   const bool ga = autograd::needs_grad(a), gb = autograd::needs_grad(b);
-  return autograd::record("div", out, {a, b}, [a, b, out_d = out.detach(), ga, gb](const Tensor& g) {
-    const Tensor bd = b.detach();
-    return std::vector<Tensor>{ga ? sum_to(div(g, bd), a.shape()) : Tensor(),
-                               gb ? sum_to(neg(div(mul(g, out_d), bd)), b.shape()) : Tensor()};
-  });
+  return autograd::record(
+      "div", out, {a, b}, [a, b, out_d = out.detach(), ga, gb](const Tensor& g) {
+        const Tensor bd = b.detach();
+        return std::vector<Tensor>{ga ? sum_to(div(g, bd), a.shape()) : Tensor(),
+                                   gb ? sum_to(neg(div(mul(g, out_d), bd)), b.shape()) : Tensor()};
+      });
 }
 
 // d(a^b) = (g b a^(b-1), g a^b log a); the first is 0 where b = 0 (not 0 * inf at a = 0).
 Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = run_binary(BinaryOp::Pow, a, b, "pow");
   const bool ga = autograd::needs_grad(a), gb = autograd::needs_grad(b);
-  return autograd::record("pow", out, {a, b}, [a, b, out_d = out.detach(), ga, gb](const Tensor& g) {
-    const Tensor ad = a.detach(), bd = b.detach();
-    const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});
-    return std::vector<Tensor>{
-        ga ? sum_to(where(eq(bd, zero), zero,
-                          mul(g, mul(bd, pow(ad, sub(bd, Tensor::scalar(1.0f, bd.device())))))),
-                    a.shape())
-           : Tensor(),
-        gb ? sum_to(mul(g, mul(out_d, log(ad))), b.shape()) : Tensor()};
-  });
+  return autograd::record(
+      "pow", out, {a, b}, [a, b, out_d = out.detach(), ga, gb](const Tensor& g) {
+        const Tensor ad = a.detach(), bd = b.detach();
+        const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});
+        return std::vector<Tensor>{
+            ga ? sum_to(where(eq(bd, zero), zero,
+                              mul(g, mul(bd, pow(ad, sub(bd, Tensor::scalar(1.0f, bd.device())))))),
+                        a.shape())
+               : Tensor(),
+            gb ? sum_to(mul(g, mul(out_d, log(ad))), b.shape()) : Tensor()};
+      });
 }
 
 namespace {
@@ -123,15 +127,31 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool is_max) {
 }
 }  // namespace
 
-Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, false); }
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return extremum(a, b, true);
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return extremum(a, b, false);
+}
 
-Tensor eq(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Eq, a, b, "eq"); }
-Tensor ne(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ne, a, b, "ne"); }
-Tensor lt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Lt, a, b, "lt"); }
-Tensor le(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Le, a, b, "le"); }
-Tensor gt(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Gt, a, b, "gt"); }
-Tensor ge(const Tensor& a, const Tensor& b) { return comparison(BinaryOp::Ge, a, b, "ge"); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Eq, a, b, "eq");
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Ne, a, b, "ne");
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Lt, a, b, "lt");
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Le, a, b, "le");
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Gt, a, b, "gt");
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return comparison(BinaryOp::Ge, a, b, "ge");
+}
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Tensor c = as_float(cond);
@@ -144,10 +164,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(shape, {DType::Float32, a.device()});
   ops::where_stub(a.device())(ops::broadcast_view(c, shape), ops::broadcast_view(a, shape),
                               ops::broadcast_view(b, shape), out);
-  return autograd::record("where", out, {a, b}, [c, sa = a.shape(), sb = b.shape()](const Tensor& g) {
-    const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});
-    return std::vector<Tensor>{sum_to(where(c, g, zero), sa), sum_to(where(c, zero, g), sb)};
-  });
+  return autograd::record(
+      "where", out, {a, b}, [c, sa = a.shape(), sb = b.shape()](const Tensor& g) {
+        const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});
+        return std::vector<Tensor>{sum_to(where(c, g, zero), sa), sum_to(where(c, zero, g), sb)};
+      });
 }
 
 // ---------------------------------------------------------------- with scalars
@@ -160,9 +181,8 @@ Tensor add(const Tensor& a, float s) {
 
 Tensor mul(const Tensor& a, float s) {
   ops::check_float(a, "mul");
-  return autograd::record("mul", run_unary(UnaryOp::MulScalar, a, s), {a}, [s](const Tensor& g) {
-    return std::vector<Tensor>{mul(g, s)};
-  });
+  return autograd::record("mul", run_unary(UnaryOp::MulScalar, a, s), {a},
+                          [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
 }
 
 Tensor rsub(const Tensor& a, float s) {
@@ -214,9 +234,8 @@ Tensor exp(const Tensor& a) {
 // d log(a) = g / a
 Tensor log(const Tensor& a) {
   ops::check_float(a, "log");
-  return autograd::record("log", run_unary(UnaryOp::Log, a), {a}, [a](const Tensor& g) {
-    return std::vector<Tensor>{div(g, a.detach())};
-  });
+  return autograd::record("log", run_unary(UnaryOp::Log, a), {a},
+                          [a](const Tensor& g) { return std::vector<Tensor>{div(g, a.detach())}; });
 }
 
 // d sqrt(a) = g / (2 sqrt(a))
@@ -255,19 +274,45 @@ Tensor gelu(const Tensor& a) {
 
 // ---------------------------------------------------------------- operators
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& a) { return neg(a); }
-Tensor operator+(const Tensor& a, float s) { return add(a, s); }
-Tensor operator+(float s, const Tensor& a) { return add(a, s); }
-Tensor operator-(const Tensor& a, float s) { return add(a, -s); }
-Tensor operator-(float s, const Tensor& a) { return rsub(a, s); }
-Tensor operator*(const Tensor& a, float s) { return mul(a, s); }
-Tensor operator*(float s, const Tensor& a) { return mul(a, s); }
-Tensor operator/(const Tensor& a, float s) { return mul(a, 1.0f / s); }
-Tensor operator/(float s, const Tensor& a) { return rdiv(a, s); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& a) {
+  return neg(a);
+}
+Tensor operator+(const Tensor& a, float s) {
+  return add(a, s);
+}
+Tensor operator+(float s, const Tensor& a) {
+  return add(a, s);
+}
+Tensor operator-(const Tensor& a, float s) {
+  return add(a, -s);
+}
+Tensor operator-(float s, const Tensor& a) {
+  return rsub(a, s);
+}
+Tensor operator*(const Tensor& a, float s) {
+  return mul(a, s);
+}
+Tensor operator*(float s, const Tensor& a) {
+  return mul(a, s);
+}
+Tensor operator/(const Tensor& a, float s) {
+  return mul(a, 1.0f / s);
+}
+Tensor operator/(float s, const Tensor& a) {
+  return rdiv(a, s);
+}
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   if (a.shape() != b.shape()) return false;

@@ -74,9 +74,9 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   const int64_t k = a.shape()[-1];
   NABLA_CHECK(b.shape()[-2] == k, "matmul: shapes {} and {} cannot be multiplied ({} vs {})",
               a.shape().str(), b.shape().str(), k, b.shape()[-2]);
-  const Shape batch = broadcast_shapes(Shape(std::vector<int64_t>(a.shape().begin(), a.shape().end() - 2)),
-                                       Shape(std::vector<int64_t>(b.shape().begin(), b.shape().end() - 2)),
-                                       "matmul");
+  const Shape batch = broadcast_shapes(
+      Shape(std::vector<int64_t>(a.shape().begin(), a.shape().end() - 2)),
+      Shape(std::vector<int64_t>(b.shape().begin(), b.shape().end() - 2)), "matmul");
   Tensor c3 = batched_gemm(as_batch3(a, batch), as_batch3(b, batch));
   std::vector<int64_t> out = batch.dims;
   out.push_back(a.shape()[-2]);
@@ -159,12 +159,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
              gb = autograd::needs_grad(bias);
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  return autograd::record("linear", y, inputs, [xc, wc, gx, gw, gb, has_bias = bias.defined()](
-                                                   const Tensor& g) {
-    std::vector<Tensor> grads{gx ? matmul(g, wc) : Tensor(), gw ? matmul(g.t(), xc) : Tensor()};
-    if (has_bias) grads.push_back(gb ? sum(g, {0}) : Tensor());
-    return grads;
-  });
+  return autograd::record(
+      "linear", y, inputs, [xc, wc, gx, gw, gb, has_bias = bias.defined()](const Tensor& g) {
+        std::vector<Tensor> grads{gx ? matmul(g, wc) : Tensor(), gw ? matmul(g.t(), xc) : Tensor()};
+        if (has_bias) grads.push_back(gb ? sum(g, {0}) : Tensor());
+        return grads;
+      });
 }
 
 }  // namespace nabla

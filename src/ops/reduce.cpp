@@ -48,9 +48,12 @@ Tensor run_reduce(ops::ReduceOp op, const Tensor& a, const Reduction& r) {
   if (block) {
     for (int64_t i = 0; i < nd; ++i) {
       const int64_t s = a.shape().dims[i];
-      if (i < first) outer *= s;
-      else if (i <= last) n *= s;
-      else inner *= s;
+      if (i < first)
+        outer *= s;
+      else if (i <= last)
+        n *= s;
+      else
+        inner *= s;
     }
   } else {
     std::vector<int64_t> order;
@@ -93,12 +96,12 @@ Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   NABLA_CHECK(a.numel() > 0, "amax: cannot reduce an empty tensor of shape {}", a.shape().str());
   const Reduction r = plan_reduction(a, dims, keepdim);
   Tensor out = run_reduce(ops::ReduceOp::Max, a, r);
-  return autograd::record(
-      "amax", out, {a}, [a, out_d = out.detach(), keep = r.keep_shape, dims](const Tensor& g) {
-        const Tensor mask = eq(a.detach(), out_d.reshape(keep));
-        const Tensor count = sum(mask, dims, true);
-        return std::vector<Tensor>{div(mul(mask, g.reshape(keep)), count)};
-      });
+  return autograd::record("amax", out, {a},
+                          [a, out_d = out.detach(), keep = r.keep_shape, dims](const Tensor& g) {
+                            const Tensor mask = eq(a.detach(), out_d.reshape(keep));
+                            const Tensor count = sum(mask, dims, true);
+                            return std::vector<Tensor>{div(mul(mask, g.reshape(keep)), count)};
+                          });
 }
 
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
@@ -181,8 +184,12 @@ GatherLayout gather_layout(const Tensor& a, int64_t d, const Tensor& index) {
 
 }  // namespace
 
-Tensor softmax(const Tensor& a, int64_t dim) { return softmax_impl(a, dim, false); }
-Tensor log_softmax(const Tensor& a, int64_t dim) { return softmax_impl(a, dim, true); }
+Tensor softmax(const Tensor& a, int64_t dim) {
+  return softmax_impl(a, dim, false);
+}
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+  return softmax_impl(a, dim, true);
+}
 
 // d gather = scatter_add of g back to the gathered positions.
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {

@@ -21,7 +21,9 @@ Tensor make_view(const Tensor& base, Shape shape, std::vector<int64_t> strides, 
   return Tensor(std::move(impl));
 }
 
-Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), {t.dtype(), t.device()}); }
+Tensor empty_like(const Tensor& t) {
+  return Tensor::empty(t.shape(), {t.dtype(), t.device()});
+}
 
 Tensor broadcast_view(const Tensor& t, const Shape& shape) {
   if (t.shape() == shape) return t;
@@ -30,8 +32,8 @@ Tensor broadcast_view(const Tensor& t, const Shape& shape) {
   std::vector<int64_t> strides(n, 0);
   for (int64_t i = 0; i < tn; ++i) {
     const int64_t src = t.shape().dims[i], dst = shape.dims[n - tn + i];
-    NABLA_CHECK(src == dst || src == 1, "expand: cannot broadcast shape {} to {}",
-                t.shape().str(), shape.str());
+    NABLA_CHECK(src == dst || src == 1, "expand: cannot broadcast shape {} to {}", t.shape().str(),
+                shape.str());
     strides[n - tn + i] = src == 1 ? 0 : t.strides()[i];
   }
   return make_view(t, shape, std::move(strides), t.offset());
@@ -70,8 +72,8 @@ Shape infer_shape(const Shape& requested, int64_t numel, const Shape& from) {
     dims[infer] = numel / known;
   }
   Shape out(std::move(dims));
-  NABLA_CHECK(out.numel() == numel, "reshape: cannot reshape {} ({} elements) into {}",
-              from.str(), numel, requested.str());
+  NABLA_CHECK(out.numel() == numel, "reshape: cannot reshape {} ({} elements) into {}", from.str(),
+              numel, requested.str());
   return out;
 }
 
@@ -160,16 +162,16 @@ Tensor Tensor::slice(int64_t dim, int64_t start, int64_t end, int64_t step) cons
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   const int64_t d = shape().wrap_dim(dim);
   NABLA_CHECK(start >= 0 && length >= 0 && start + length <= shape().dims[d],
-              "narrow: [{}, {}) is out of range for dimension {} of size {}", start,
-              start + length, d, shape().dims[d]);
+              "narrow: [{}, {}) is out of range for dimension {} of size {}", start, start + length,
+              d, shape().dims[d]);
   return slice(d, start, start + length);
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   const int64_t d = shape().wrap_dim(dim);
   const int64_t size = shape().dims[d];
-  NABLA_CHECK(index >= -size && index < size, "select: index {} is out of range for size {}",
-              index, size);
+  NABLA_CHECK(index >= -size && index < size, "select: index {} is out of range for size {}", index,
+              size);
   if (index < 0) index += size;
   return narrow(d, index, 1).squeeze(d);
 }
@@ -181,9 +183,8 @@ Tensor Tensor::squeeze(int64_t dim) const {
   sizes.erase(sizes.begin() + d);
   strides.erase(strides.begin() + d);
   Tensor v = ops::make_view(*this, Shape(sizes), strides, offset());
-  return autograd::record("squeeze", v, {*this}, [d](const Tensor& g) {
-    return std::vector<Tensor>{g.unsqueeze(d)};
-  });
+  return autograd::record("squeeze", v, {*this},
+                          [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
 }
 
 Tensor Tensor::unsqueeze(int64_t dim) const {
@@ -197,9 +198,8 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   sizes.insert(sizes.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
   Tensor v = ops::make_view(*this, Shape(sizes), strides, offset());
-  return autograd::record("unsqueeze", v, {*this}, [dim](const Tensor& g) {
-    return std::vector<Tensor>{g.squeeze(dim)};
-  });
+  return autograd::record("unsqueeze", v, {*this},
+                          [dim](const Tensor& g) { return std::vector<Tensor>{g.squeeze(dim)}; });
 }
 
 Tensor Tensor::expand(const Shape& shape) const {
@@ -207,10 +207,9 @@ Tensor Tensor::expand(const Shape& shape) const {
   // would turn a leaf into its own parent.
   if (shape == this->shape()) return *this;
   const Shape in_shape = this->shape();
-  return autograd::record("expand", ops::broadcast_view(*this, shape), {*this},
-                          [in_shape](const Tensor& g) {
-                            return std::vector<Tensor>{sum_to(g, in_shape)};
-                          });
+  return autograd::record(
+      "expand", ops::broadcast_view(*this, shape), {*this},
+      [in_shape](const Tensor& g) { return std::vector<Tensor>{sum_to(g, in_shape)}; });
 }
 
 Tensor Tensor::clone() const {
@@ -220,7 +219,9 @@ Tensor Tensor::clone() const {
                           [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 Tensor Tensor::to(Device target) const {
   const Device source = device();
@@ -235,9 +236,8 @@ Tensor Tensor::to(Device target) const {
   } else {  // between two GPUs, through the host
     out.copy_(src.to(Device::cpu()));
   }
-  return autograd::record("to", out, {*this}, [source](const Tensor& g) {
-    return std::vector<Tensor>{g.to(source)};
-  });
+  return autograd::record("to", out, {*this},
+                          [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
@@ -262,21 +262,26 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   int64_t at = 0;
   for (const Tensor& t : tensors) {
     starts.push_back(at);
-    const Tensor dst = ops::make_view(out, t.shape(), out.strides(),
-                                      out.offset() + at * out.strides()[d]);
+    const Tensor dst =
+        ops::make_view(out, t.shape(), out.strides(), out.offset() + at * out.strides()[d]);
     ops::copy_strided_stub(out.device())(t, dst);
     at += t.shape().dims[d];
   }
-  return autograd::record("cat", out, tensors, [starts, tensors_sizes = [&] {
-                            std::vector<int64_t> s;
-                            for (const Tensor& t : tensors) s.push_back(t.shape().dims[d]);
-                            return s;
-                          }(), d](const Tensor& g) {
-    std::vector<Tensor> grads;
-    for (size_t i = 0; i < starts.size(); ++i)
-      grads.push_back(g.narrow(d, starts[i], tensors_sizes[i]).contiguous());
-    return grads;
-  });
+  return autograd::record(
+      "cat", out, tensors,
+      [starts,
+       tensors_sizes =
+           [&] {
+             std::vector<int64_t> s;
+             for (const Tensor& t : tensors) s.push_back(t.shape().dims[d]);
+             return s;
+           }(),
+       d](const Tensor& g) {
+        std::vector<Tensor> grads;
+        for (size_t i = 0; i < starts.size(); ++i)
+          grads.push_back(g.narrow(d, starts[i], tensors_sizes[i]).contiguous());
+        return grads;
+      });
 }
 
 }  // namespace nabla

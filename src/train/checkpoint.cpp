@@ -82,9 +82,11 @@ Checkpoint load_checkpoint(const std::string& path) {
               "'{}' holds {} only, not a training checkpoint; use load_weights()", path,
               contents.metadata.at("nabla.format"));
   Checkpoint out;
-  out.config_json = contents.metadata.count("nabla.config") ? contents.metadata["nabla.config"] : "{}";
-  const json state = json::parse(contents.metadata.count("nabla.state") ? contents.metadata["nabla.state"] : "{}",
-                                 nullptr, false);
+  out.config_json =
+      contents.metadata.count("nabla.config") ? contents.metadata["nabla.config"] : "{}";
+  const json state =
+      json::parse(contents.metadata.count("nabla.state") ? contents.metadata["nabla.state"] : "{}",
+                  nullptr, false);
   NABLA_CHECK(state.is_object(), "'{}' has a corrupted state table", path);
   for (auto& [name, t] : contents.tensors)
     if (name.rfind(kModelPrefix, 0) == 0) out.model[name.substr(6)] = t;
@@ -164,16 +166,17 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
   std::string name;
   if (latest >> name && fs::is_regular_file(p / name)) return (p / name).string();
   const auto files = step_files(p);
-  NABLA_CHECK(!files.empty(), "cannot resume from '{}': the folder holds no checkpoint", file_or_dir);
+  NABLA_CHECK(!files.empty(), "cannot resume from '{}': the folder holds no checkpoint",
+              file_or_dir);
   return files.back().second.string();
 }
 
 void save_weights(const nn::Module& model, const std::string& path) {
   io::TensorMap tensors;
   for (const auto& [name, t] : model.state_dict()) tensors[name] = t;
-  io::save_safetensors(path, tensors,
-                       {{"nabla.format", "weights"},
-                        {"nabla.version", std::to_string(kCheckpointVersion)}});
+  io::save_safetensors(
+      path, tensors,
+      {{"nabla.format", "weights"}, {"nabla.version", std::to_string(kCheckpointVersion)}});
 }
 
 void load_weights(nn::Module& model, const std::string& path) {
@@ -183,8 +186,10 @@ void load_weights(nn::Module& model, const std::string& path) {
                           contents.metadata.at("nabla.format") == "checkpoint";
   if (contents.metadata.count("nabla.format")) check_format(contents.metadata, path);
   for (auto& [name, t] : contents.tensors) {
-    if (!checkpoint) state[name] = t;
-    else if (name.rfind(kModelPrefix, 0) == 0) state[name.substr(6)] = t;
+    if (!checkpoint)
+      state[name] = t;
+    else if (name.rfind(kModelPrefix, 0) == 0)
+      state[name.substr(6)] = t;
   }
   model.load_state_dict(state, true);
 }

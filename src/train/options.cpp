@@ -68,7 +68,8 @@ class Value {
 // A command-line value: text parsed into the type the field wants.
 class TextValue : public Value {
  public:
-  TextValue(std::string where, std::string text) : Value(std::move(where)), text_(std::move(text)) {}
+  TextValue(std::string where, std::string text)
+      : Value(std::move(where)), text_(std::move(text)) {}
   double number() const override { return parse_number(text_); }
   bool boolean() const override {
     if (text_ == "true" || text_ == "1" || text_ == "yes" || text_ == "on") return true;
@@ -135,13 +136,13 @@ class TomlValue : public Value {
 // ---------------------------------------------------------------- fields of the config structs
 
 // Sets c.<field> when this config has that field; false when it does not.
-#define NABLA_FIELD(field, expr)             \
-  if (key == #field) {                       \
-    if constexpr (requires { c.field; }) {   \
-      c.field = expr;                        \
-      return true;                           \
-    }                                        \
-    return false;                            \
+#define NABLA_FIELD(field, expr)           \
+  if (key == #field) {                     \
+    if constexpr (requires { c.field; }) { \
+      c.field = expr;                      \
+      return true;                         \
+    }                                      \
+    return false;                          \
   }
 
 template <typename C>
@@ -189,7 +190,8 @@ E parse_enum(const Value& v, const EnumNames<E>& names) {
     if (text == name) return value;
     known.emplace_back(name);
   }
-  NABLA_FAIL("{}: unknown value '{}' (expected one of: {})", v.where(), text, fmt::join(known, ", "));
+  NABLA_FAIL("{}: unknown value '{}' (expected one of: {})", v.where(), text,
+             fmt::join(known, ", "));
 }
 
 EnumNames<sched::CyclicMode> mode_names(const sched::CyclicLRConfig&) {
@@ -247,54 +249,75 @@ bool set_scheduler_field(C& c, const std::string& key, const Value& v) {
   NABLA_FIELD(eps, v.number())
   NABLA_FIELD(unit, parse_unit(v))
   NABLA_FIELD(mode, (parse_enum<std::decay_t<decltype(c.mode)>>(v, mode_names(c))))
-  NABLA_FIELD(anneal_strategy,
-              parse_enum<AnnealStrategy>(
-                  v, {{"cos", AnnealStrategy::Cos}, {"linear", AnnealStrategy::Linear}}))
-  NABLA_FIELD(threshold_mode,
-              parse_enum<ThresholdMode>(
-                  v, {{"rel", ThresholdMode::Rel}, {"abs", ThresholdMode::Abs}}))
+  NABLA_FIELD(anneal_strategy, parse_enum<AnnealStrategy>(v, {{"cos", AnnealStrategy::Cos},
+                                                              {"linear", AnnealStrategy::Linear}}))
+  NABLA_FIELD(threshold_mode, parse_enum<ThresholdMode>(
+                                  v, {{"rel", ThresholdMode::Rel}, {"abs", ThresholdMode::Abs}}))
   return false;
 }
 #undef NABLA_FIELD
 
 bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v) {
-  if (key == "epochs") t.epochs = v.integer();
-  else if (key == "batch_size") t.batch_size = v.integer();
-  else if (key == "seed") t.seed = static_cast<uint64_t>(v.integer_at_least(0));
-  else if (key == "clip_grad_norm") t.clip_grad_norm = v.number();
-  else if (key == "clip_grad_value") t.clip_grad_value = v.number();
-  else if (key == "eval_every") t.eval_every = v.integer();
-  else if (key == "eval_batch_size") t.eval_batch_size = v.integer();
-  else if (key == "checkpoint_dir") t.checkpoint_dir = v.text();
-  else if (key == "checkpoint_every") t.checkpoint_every = v.integer();
-  else if (key == "keep_last") t.keep_last = v.integer();
-  else if (key == "resume") t.resume = v.text();
-  else if (key == "metrics") t.metrics_path = v.text();
-  else if (key == "shuffle") t.shuffle = v.boolean();
-  else if (key == "drop_last") t.drop_last = v.boolean();
-  else if (key == "prefetch") t.prefetch = v.boolean();
-  else if (key == "max_consecutive_skips") t.max_consecutive_skips = v.integer();
-  else if (key == "early_stopping_patience") t.early_stopping_patience = v.integer();
-  else if (key == "early_stopping_min_delta") t.early_stopping_min_delta = v.number();
-  else if (key == "distributed") t.distributed = v.boolean();
-  else if (key == "check_parameters_every") t.check_parameters_every = v.integer();
+  if (key == "epochs")
+    t.epochs = v.integer();
+  else if (key == "batch_size")
+    t.batch_size = v.integer();
+  else if (key == "seed")
+    t.seed = static_cast<uint64_t>(v.integer_at_least(0));
+  else if (key == "clip_grad_norm")
+    t.clip_grad_norm = v.number();
+  else if (key == "clip_grad_value")
+    t.clip_grad_value = v.number();
+  else if (key == "eval_every")
+    t.eval_every = v.integer();
+  else if (key == "eval_batch_size")
+    t.eval_batch_size = v.integer();
+  else if (key == "checkpoint_dir")
+    t.checkpoint_dir = v.text();
+  else if (key == "checkpoint_every")
+    t.checkpoint_every = v.integer();
+  else if (key == "keep_last")
+    t.keep_last = v.integer();
+  else if (key == "resume")
+    t.resume = v.text();
+  else if (key == "metrics")
+    t.metrics_path = v.text();
+  else if (key == "shuffle")
+    t.shuffle = v.boolean();
+  else if (key == "drop_last")
+    t.drop_last = v.boolean();
+  else if (key == "prefetch")
+    t.prefetch = v.boolean();
+  else if (key == "max_consecutive_skips")
+    t.max_consecutive_skips = v.integer();
+  else if (key == "early_stopping_patience")
+    t.early_stopping_patience = v.integer();
+  else if (key == "early_stopping_min_delta")
+    t.early_stopping_min_delta = v.number();
+  else if (key == "distributed")
+    t.distributed = v.boolean();
+  else if (key == "check_parameters_every")
+    t.check_parameters_every = v.integer();
   else if (key == "progress")
     t.progress = parse_enum<ProgressMode>(v, {{"auto", ProgressMode::Auto},
                                               {"bar", ProgressMode::Bar},
                                               {"lines", ProgressMode::Lines},
                                               {"off", ProgressMode::Off}});
-  else return false;
+  else
+    return false;
   return true;
 }
 
 // Run-level keys: the data, the model, the device.
 bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
-  if (key == "data" || key == "dir") o.data_dir = v.text();
+  if (key == "data" || key == "dir")
+    o.data_dir = v.text();
   else if (key == "hidden") {
     o.model.hidden = v.integers();
     for (int64_t width : o.model.hidden)
       NABLA_CHECK(width > 0, "{}: layer widths must be > 0, got {}", v.where(), width);
-  } else if (key == "init") o.model.init = v.text();
+  } else if (key == "init")
+    o.model.init = v.text();
   else if (key == "dropout") {
     o.model.dropout = v.number_at_least(0.0);
     NABLA_CHECK(o.model.dropout < 1.0, "{} must be < 1, got {}", v.where(), o.model.dropout);
@@ -305,7 +328,8 @@ bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
     const int64_t threads = v.integer_at_least(0);
     NABLA_CHECK(threads <= 4096, "{}: {} threads is not a plausible count", v.where(), threads);
     o.threads = static_cast<int>(threads);
-  } else return false;
+  } else
+    return false;
   return true;
 }
 
@@ -386,12 +410,18 @@ void apply_config_file(RunOptions& o, const std::string& path) {
         continue;
       }
       bool known = false;
-      if (section == "data" && key == "dir") known = set_run_field(o, key, v);
-      else if (section == "model" || section == "run") known = key != "dir" && key != "data" && set_run_field(o, key, v);
-      else if (section == "trainer") known = set_trainer_field(o.trainer, key, v);
-      else if (section == "optimizer") known = set_optimizer(o, key, v);
-      else if (section == "scheduler") known = set_scheduler(o, key, v);
-      else NABLA_FAIL("config file '{}': unknown section [{}]", path, section);
+      if (section == "data" && key == "dir")
+        known = set_run_field(o, key, v);
+      else if (section == "model" || section == "run")
+        known = key != "dir" && key != "data" && set_run_field(o, key, v);
+      else if (section == "trainer")
+        known = set_trainer_field(o.trainer, key, v);
+      else if (section == "optimizer")
+        known = set_optimizer(o, key, v);
+      else if (section == "scheduler")
+        known = set_scheduler(o, key, v);
+      else
+        NABLA_FAIL("config file '{}': unknown section [{}]", path, section);
       NABLA_CHECK(known, "config file '{}': unknown key '{}' in [{}]{}", path, key, section,
                   section == "optimizer"
                       ? fmt::format(" (not a field of {})", optim::optimizer_name(o.optimizer))
@@ -445,7 +475,8 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
     if (f.key == "help" || f.key == "config" || f.key == "optimizer" || f.key == "scheduler")
       continue;
     if (f.key == "resume" && !f.has_value) {  // --resume alone: the checkpoint folder
-      o.trainer.resume = o.trainer.checkpoint_dir.empty() ? "checkpoints" : o.trainer.checkpoint_dir;
+      o.trainer.resume =
+          o.trainer.checkpoint_dir.empty() ? "checkpoints" : o.trainer.checkpoint_dir;
       continue;
     }
     const TextValue v = value_of(f);
@@ -480,10 +511,11 @@ std::optional<std::string> take_flag(int& argc, char** argv, const std::string& 
 std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {
   const TrainerConfig& t = d.trainer;
   const std::string text =
-      !about.empty() ? about
-                     : "Trains a multilayer perceptron on MNIST-format data (real MNIST when --data "
-                       "or data/mnist\nholds it, else Fashion-MNIST from Debian's "
-                       "dataset-fashion-mnist).\n";
+      !about.empty()
+          ? about
+          : "Trains a multilayer perceptron on MNIST-format data (real MNIST when --data "
+            "or data/mnist\nholds it, else Fashion-MNIST from Debian's "
+            "dataset-fashion-mnist).\n";
   return fmt::format(
       R"(usage: {0} [flags]
 

@@ -43,9 +43,9 @@ void Progress::end_epoch(const EpochMetrics& m, int64_t epochs) {
   if (quiet_) return;
   if (bar_drawn_) fmt::print("\r\x1b[K");
   bar_drawn_ = false;
-  std::string line = fmt::format("epoch {}/{}  step {}  lr {:.4g}  train loss {:.4f} acc {:.2f}%",
-                                 m.epoch, epochs, m.step, m.lr, m.train_loss,
-                                 100.0 * m.train_accuracy);
+  std::string line =
+      fmt::format("epoch {}/{}  step {}  lr {:.4g}  train loss {:.4f} acc {:.2f}%", m.epoch, epochs,
+                  m.step, m.lr, m.train_loss, 100.0 * m.train_accuracy);
   if (m.test_loss)
     line += fmt::format("  test loss {:.4f} acc {:.2f}%", *m.test_loss, 100.0 * *m.test_accuracy);
   line += fmt::format("  {:.1f}s ({:.0f} ex/s)", m.seconds, m.examples_per_second);

@@ -22,7 +22,9 @@ long long g_fail_after = -1;
 // Header lengths above this are not a checkpoint of ours, whatever the file says.
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
-const char* dtype_tag(DType t) { return t == DType::Float32 ? "F32" : "I64"; }
+const char* dtype_tag(DType t) {
+  return t == DType::Float32 ? "F32" : "I64";
+}
 
 std::string crc_hex(const void* data, std::size_t n) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -48,7 +50,8 @@ class OutFile {
   void write(const void* data, std::size_t n) {
     const char* p = static_cast<const char*>(data);
     if (g_fail_after >= 0) {
-      const auto allowed = static_cast<std::size_t>(std::max<long long>(0, g_fail_after - written_));
+      const auto allowed =
+          static_cast<std::size_t>(std::max<long long>(0, g_fail_after - written_));
       if (n > allowed) {
         write_raw(p, allowed);
         g_fail_after = -1;
@@ -244,7 +247,9 @@ SafetensorsContents load_safetensors(const std::string& path) {
 }
 
 namespace testing {
-void fail_next_write_after(long long bytes) { g_fail_after = bytes; }
+void fail_next_write_after(long long bytes) {
+  g_fail_after = bytes;
+}
 }  // namespace testing
 
 }  // namespace nabla::io

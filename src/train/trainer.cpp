@@ -59,7 +59,8 @@ class SignalGuard {
 
  private:
   bool on_;
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 // Correct predictions of a batch, when the targets are class indices of (N, C) outputs.
@@ -103,7 +104,8 @@ struct Trainer::Run {
                  {"best_val_loss", best_val_loss},
                  {"evals_without_improvement", double(evals_without_improvement)}};
     const Generator::State rng = default_generator().state();
-    s.strings = {{"rng_seed", std::to_string(rng.seed)}, {"rng_offset", std::to_string(rng.offset)}};
+    s.strings = {{"rng_seed", std::to_string(rng.seed)},
+                 {"rng_offset", std::to_string(rng.offset)}};
     return s;
   }
 
@@ -205,9 +207,15 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
 
 Trainer::~Trainer() = default;
 
-int64_t Trainer::global_step() const { return run_->global_step; }
-int Trainer::rank() const { return parallel_->rank(); }
-int Trainer::world_size() const { return parallel_->size(); }
+int64_t Trainer::global_step() const {
+  return run_->global_step;
+}
+int Trainer::rank() const {
+  return parallel_->rank();
+}
+int Trainer::world_size() const {
+  return parallel_->size();
+}
 
 std::string Trainer::config_json() const {
   json j = {{"epochs", config_.epochs},
@@ -272,7 +280,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   if (saved.contains("lr") && saved["lr"] != current["lr"]) optimizer_->set_lr(current["lr"]);
   if (!parallel_->is_root()) return;
   fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
-  for (const std::string& change : changes) fmt::print("  changed since the checkpoint: {}\n", change);
+  for (const std::string& change : changes)
+    fmt::print("  changed since the checkpoint: {}\n", change);
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -281,8 +290,8 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
   NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
-  data::DataLoader loader(dataset, {.batch_size = config_.eval_batch_size,
-                                    .pin_memory = config_.device.is_cuda()});
+  data::DataLoader loader(
+      dataset, {.batch_size = config_.eval_batch_size, .pin_memory = config_.device.is_cuda()});
   EvalResult r;
   double loss_sum = 0.0;
   int64_t correct = 0;
@@ -320,8 +329,10 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
                                       .drop_last = config_.drop_last,
                                       .seed = config_.seed,
                                       .prefetch = config_.prefetch});
-  if (run_->pending_loader) loader.load_state_dict(*run_->pending_loader);
-  else loader.set_epoch(run_->epoch);
+  if (run_->pending_loader)
+    loader.load_state_dict(*run_->pending_loader);
+  else
+    loader.set_epoch(run_->epoch);
   NABLA_CHECK(loader.epoch() == run_->epoch,
               "the checkpoint's data position (epoch {}) does not match its trainer state "
               "(epoch {})",
@@ -346,8 +357,8 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
     if (config_.checkpoint_dir.empty()) return;
     // Rank 0 writes; the others wait until the file is in place.
     if (root)
-      history.last_checkpoint =
-          write_checkpoint_in(config_.checkpoint_dir, run_->global_step, snapshot(), config_.keep_last);
+      history.last_checkpoint = write_checkpoint_in(config_.checkpoint_dir, run_->global_step,
+                                                    snapshot(), config_.keep_last);
     else
       history.last_checkpoint =
           (std::filesystem::path(config_.checkpoint_dir) / checkpoint_filename(run_->global_step))
@@ -389,7 +400,8 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
         if (loss.defined()) loss.backward();
         if (parallel_->distributed())
           parallel_->reduce_gradients(*optimizer_->arena(), end - begin, n);
-        if (config_.clip_grad_value > 0) optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
+        if (config_.clip_grad_value > 0)
+          optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
         if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
         skipped = !optimizer_->step();
       }
@@ -453,7 +465,8 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       m.test_loss = r.loss, m.test_accuracy = r.accuracy;
       metric = r.loss;
     }
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    m.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     m.examples_per_second = examples_this_run / std::max(m.seconds, 1e-9);
     if (scheduler_->unit() == sched::StepUnit::Epoch) scheduler_->step(metric);
 

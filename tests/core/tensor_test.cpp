@@ -55,7 +55,9 @@ TEST(Tensor, InPlaceOps) {
 TEST(Tensor, DTypeConversion) {
   Tensor i = Tensor::from_vector(std::vector<int64_t>{1, -2, 3}, {3});
   expect_close(i.to(DType::Float32), {1, -2, 3});
-  EXPECT_EQ(Tensor::from_vector(std::vector<float>{1.7f, -2.2f}, {2}).to(DType::Int64).to_vector<int64_t>(),
+  EXPECT_EQ(Tensor::from_vector(std::vector<float>{1.7f, -2.2f}, {2})
+                .to(DType::Int64)
+                .to_vector<int64_t>(),
             (std::vector<int64_t>{1, -2}));
   expect_error([&] { i.to_vector<float>(); }, "holds int64");
   expect_error([&] { exp(i); }, "expected a float32 tensor");

@@ -53,8 +53,8 @@ TEST(CoreParity, ReductionsAndSoftmax) {
   expect_cpu_cuda_parity([](const Inputs& v) { return v[0].log_softmax(1); }, {x}, sums);
   expect_cpu_cuda_parity([](const Inputs& v) { return v[0].argmax(2); }, {x});
   const Tensor idx = Tensor::from_vector(std::vector<int64_t>{1, 0, 3, 3, 2, 1}, {3, 2});
-  expect_cpu_cuda_parity(
-      [](const Inputs& v) { return gather(v[0], 1, v[1]); }, {uniform({3, 4}, -1, 1, 4), idx});
+  expect_cpu_cuda_parity([](const Inputs& v) { return gather(v[0], 1, v[1]); },
+                         {uniform({3, 4}, -1, 1, 4), idx});
 }
 
 TEST(CoreParity, MatmulAndLinear) {

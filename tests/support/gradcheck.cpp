@@ -74,8 +74,7 @@ void expect_error(const std::function<void()>& f, const std::string& needle) {
     f();
     ADD_FAILURE() << "expected a nabla::Error containing '" << needle << "'";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-        << "message was: " << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
   }
 }
 

@@ -9,7 +9,8 @@ void expect_near_all(const Tensor& cpu, const Tensor& gpu, const ParityTolerance
                      const std::string& what) {
   ASSERT_EQ(cpu.shape(), gpu.shape()) << what;
   const Tensor a = cpu.to(DType::Float32), b = gpu.to(Device::cpu()).to(DType::Float32);
-  const std::vector<float> va = a.contiguous().to_vector<float>(), vb = b.contiguous().to_vector<float>();
+  const std::vector<float> va = a.contiguous().to_vector<float>(),
+                           vb = b.contiguous().to_vector<float>();
   for (size_t i = 0; i < va.size(); ++i)
     EXPECT_NEAR(vb[i], va[i], tol.atol + tol.rtol * std::fabs(va[i])) << what << ", element " << i;
 }

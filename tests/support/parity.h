@@ -11,9 +11,9 @@
 
 namespace nabla::testing {
 
-#define NABLA_REQUIRE_CUDA()                                                          \
-  do {                                                                                \
-    if (!::nabla::cuda::is_available())                                               \
+#define NABLA_REQUIRE_CUDA()                                                           \
+  do {                                                                                 \
+    if (!::nabla::cuda::is_available())                                                \
       GTEST_SKIP() << (::nabla::cuda::is_compiled() ? "no CUDA device on this machine" \
                                                     : "nabla was built without CUDA"); \
   } while (0)

@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temp_dir() {
-  fs::path dir = fs::temp_directory_path() /
-                 ("nabla_safetensors_" + std::to_string(::getpid()) + "_" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::path dir =
+      fs::temp_directory_path() / ("nabla_safetensors_" + std::to_string(::getpid()) + "_" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -58,7 +58,8 @@ TEST(Safetensors, FileFollowsTheFormat) {
   io::save_safetensors(file, sample());
   const std::string bytes = read_all(file);
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   const auto header = nlohmann::json::parse(bytes.substr(8, n));
   EXPECT_EQ((8 + n) % 8, 0u);
   const auto& w = header.at("model.weight");
@@ -78,7 +79,8 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
   io::save_safetensors(good, sample());
   const std::string bytes = read_all(good);
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   auto with_header = [&](std::string header) {
     header.append((8 - header.size() % 8) % 8, ' ');
     std::string out(8, '\0');
@@ -128,7 +130,9 @@ TEST(Safetensors, CrashDuringWriteKeepsThePreviousFile) {
   for (long long cut : {0LL, 7LL, 40LL, 200LL}) {
     io::testing::fail_next_write_after(cut);
     nabla::testing::expect_error(
-        [&] { io::save_safetensors(file, {{"other", Tensor::ones({100})}}, {{"version", "2"}}); },
+        [&] {
+          io::save_safetensors(file, {{"other", Tensor::ones({100})}}, {{"version", "2"}});
+        },
         "simulated crash");
     const auto loaded = io::load_safetensors(file);
     EXPECT_EQ(loaded.metadata.at("version"), "1");

@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("nabla_trainer_" + std::to_string(::getpid()) + "_" + name);
+  fs::path dir =
+      fs::temp_directory_path() / ("nabla_trainer_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -86,8 +87,11 @@ TEST(Trainer, ResumesExactly) {
   for (const TrainingSetup& s : setups()) {
     SCOPED_TRACE(s.name);
     const fs::path dir = fresh_dir("resume_" + s.name);
-    train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16, .seed = 11,
-                                         .checkpoint_dir = dir.string(), .checkpoint_every = 4,
+    train::TrainerConfig config = quiet({.epochs = 3,
+                                         .batch_size = 16,
+                                         .seed = 11,
+                                         .checkpoint_dir = dir.string(),
+                                         .checkpoint_every = 4,
                                          .keep_last = 0});
     auto straight_model = toy_model();
     train::Trainer straight(straight_model, s.optimizer, s.scheduler, config);
@@ -123,13 +127,15 @@ TEST(Trainer, ResumesExactly) {
 TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
   auto data = toy_data(3);
   const fs::path dir = fresh_dir("latest");
-  auto config = quiet({.epochs = 2, .batch_size = 16, .checkpoint_dir = dir.string(),
-                       .checkpoint_every = 1, .keep_last = 2});
+  auto config = quiet({.epochs = 2,
+                       .batch_size = 16,
+                       .checkpoint_dir = dir.string(),
+                       .checkpoint_every = 1,
+                       .keep_last = 2});
   train::Trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config)
       .fit(*data);
   int files = 0;
-  for (const auto& e : fs::directory_iterator(dir))
-    files += e.path().extension() == ".safetensors";
+  for (const auto& e : fs::directory_iterator(dir)) files += e.path().extension() == ".safetensors";
   EXPECT_EQ(files, 2);
   EXPECT_EQ(train::resolve_checkpoint(dir.string()), (dir / "step-000012.safetensors").string());
   // --epochs is the total: a finished run resumed with more epochs trains only the new ones.
@@ -144,8 +150,11 @@ TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
 TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
   auto data = toy_data(4);
   const fs::path dir = fresh_dir("crash");
-  auto config = quiet({.epochs = 1, .batch_size = 16, .checkpoint_dir = dir.string(),
-                       .checkpoint_every = 2, .keep_last = 0});
+  auto config = quiet({.epochs = 1,
+                       .batch_size = 16,
+                       .checkpoint_dir = dir.string(),
+                       .checkpoint_every = 2,
+                       .keep_last = 0});
   train::Trainer trainer(toy_model(), optim::AdamConfig{}, sched::NoSchedulerConfig{}, config);
   int step_ends = 0;
   trainer.on_step_end = [&](const train::StepInfo& s) {
@@ -181,7 +190,8 @@ TEST(Trainer, LoadingErrorsAreClear) {
   ASSERT_NE(at, std::string::npos);
   newer.replace(at, 19, "\"nabla.version\":\"9\"");
 
-  auto other_arch = std::make_shared<nn::Sequential>(nn::Linear(8, 32), nn::ReLU(), nn::Linear(32, 4));
+  auto other_arch =
+      std::make_shared<nn::Sequential>(nn::Linear(8, 32), nn::ReLU(), nn::Linear(32, 4));
   struct Case {
     std::string name;
     std::function<void()> load;
@@ -262,10 +272,12 @@ TEST(Trainer, SkipsNonFiniteUpdatesAndStopsWhenTheyPersist) {
   EXPECT_EQ(h.epochs[0].skipped_steps, 1);
   EXPECT_EQ(h.epochs[0].step, 5);
   trainer.set_loss([](const Tensor& out, const Tensor&) { return out.sum() * INFINITY; });
-  nabla::testing::expect_error([&] {
-    train::Trainer t(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
-                     quiet({.epochs = 1, .batch_size = 16, .max_consecutive_skips = 2}));
-    t.set_loss([](const Tensor& out, const Tensor&) { return out.sum() * INFINITY; });
-    t.fit(*data);
-  }, "diverged");
+  nabla::testing::expect_error(
+      [&] {
+        train::Trainer t(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                         quiet({.epochs = 1, .batch_size = 16, .max_consecutive_skips = 2}));
+        t.set_loss([](const Tensor& out, const Tensor&) { return out.sum() * INFINITY; });
+        t.fit(*data);
+      },
+      "diverged");
 }
