@@ -123,36 +123,36 @@ void softmax_backward_cpu(const Tensor& y, const Tensor& dy, const Tensor& dx, i
                });
 }
 
-void gather_cpu(const Tensor& x, const Tensor& index, const Tensor& out, int64_t outer, int64_t n,
-                int64_t k, int64_t inner) {
-  const float* in = x.data<float>();
-  const int64_t* idx = index.data<int64_t>();
-  float* o = out.data<float>();
+// Visits every index of a (outer, k, inner) index tensor into a (outer, n, inner) tensor:
+// f(position in the index tensor, position it selects), after checking the index.
+template <typename F>
+void for_each_index(const char* op, const int64_t* idx, int64_t outer, int64_t n, int64_t k,
+                    int64_t inner, F&& f) {
   for (int64_t r = 0; r < outer; ++r)
     for (int64_t j = 0; j < k; ++j)
       for (int64_t c = 0; c < inner; ++c) {
         const int64_t pos = (r * k + j) * inner + c;
         const int64_t i = idx[pos];
-        NABLA_CHECK(i >= 0 && i < n, "gather: index {} is out of range for a dimension of size {}",
+        NABLA_CHECK(i >= 0 && i < n, "{}: index {} is out of range for a dimension of size {}", op,
                     i, n);
-        o[pos] = in[(r * n + i) * inner + c];
+        f(pos, (r * n + i) * inner + c);
       }
+}
+
+void gather_cpu(const Tensor& x, const Tensor& index, const Tensor& out, int64_t outer, int64_t n,
+                int64_t k, int64_t inner) {
+  const float* in = x.data<float>();
+  float* o = out.data<float>();
+  for_each_index("gather", index.data<int64_t>(), outer, n, k, inner,
+                 [&](int64_t pos, int64_t from) { o[pos] = in[from]; });
 }
 
 void scatter_add_cpu(const Tensor& src, const Tensor& index, const Tensor& out, int64_t outer,
                      int64_t n, int64_t k, int64_t inner) {
   const float* s = src.data<float>();
-  const int64_t* idx = index.data<int64_t>();
   float* o = out.data<float>();
-  for (int64_t r = 0; r < outer; ++r)
-    for (int64_t j = 0; j < k; ++j)
-      for (int64_t c = 0; c < inner; ++c) {
-        const int64_t pos = (r * k + j) * inner + c;
-        const int64_t i = idx[pos];
-        NABLA_CHECK(i >= 0 && i < n,
-                    "scatter_add: index {} is out of range for a dimension of size {}", i, n);
-        o[(r * n + i) * inner + c] += s[pos];
-      }
+  for_each_index("scatter_add", index.data<int64_t>(), outer, n, k, inner,
+                 [&](int64_t pos, int64_t to) { o[to] += s[pos]; });
 }
 
 }  // namespace

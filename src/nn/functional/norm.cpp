@@ -72,6 +72,17 @@ Tensor per_channel(const Tensor& t, const Tensor& x) {
   return t.reshape(Shape(dims));
 }
 
+// The per-channel tensors of batch and instance norm: each undefined or of size c.
+void check_channel_args(const char* op, const Tensor& x, int64_t c, const Tensor& weight,
+                        const Tensor& bias, const Tensor& running_mean, const Tensor& running_var) {
+  check_channel_vector(op, "weight", weight, x, c);
+  check_channel_vector(op, "bias", bias, x, c);
+  check_channel_vector(op, "running_mean", running_mean, x, c);
+  check_channel_vector(op, "running_var", running_var, x, c);
+  check_running(op, running_mean);
+  check_running(op, running_var);
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
@@ -82,12 +93,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   NABLA_CHECK(x.dim() >= 2, "{}: expected an input of at least 2 dims (N, C, ...), got shape {}",
               op, x.shape().str());
   const int64_t n = x.size(0), c = x.size(1), s = trailing_numel(x, 2);
-  check_channel_vector(op, "weight", weight, x, c);
-  check_channel_vector(op, "bias", bias, x, c);
-  check_channel_vector(op, "running_mean", running_mean, x, c);
-  check_channel_vector(op, "running_var", running_var, x, c);
-  check_running(op, running_mean);
-  check_running(op, running_var);
+  check_channel_args(op, x, c, weight, bias, running_mean, running_var);
   if (training) {
     NABLA_CHECK(n * s > 1,
                 "{}: expected more than 1 value per channel when training, got input "
@@ -109,12 +115,7 @@ Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& 
   NABLA_CHECK(x.dim() >= 3, "{}: expected an input of at least 3 dims (N, C, ...), got shape {}",
               op, x.shape().str());
   const int64_t n = x.size(0), c = x.size(1), s = trailing_numel(x, 2);
-  check_channel_vector(op, "weight", weight, x, c);
-  check_channel_vector(op, "bias", bias, x, c);
-  check_channel_vector(op, "running_mean", running_mean, x, c);
-  check_channel_vector(op, "running_var", running_var, x, c);
-  check_running(op, running_mean);
-  check_running(op, running_var);
+  check_channel_args(op, x, c, weight, bias, running_mean, running_var);
   NABLA_CHECK(running_mean.defined() == running_var.defined(),
               "{}: give both running_mean and running_var, or neither", op);
   if (!use_input_stats) {
