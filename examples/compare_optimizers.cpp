@@ -109,10 +109,5 @@ optimizer flags do not apply) and writes the loss curves to --plot FILE (default
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const Error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return nabla::run_program(argc, argv, run);
 }

@@ -86,10 +86,5 @@ about 5 minutes; the lecture trained for longer (--epochs 10).
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const Error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return nabla::run_program(argc, argv, run);
 }

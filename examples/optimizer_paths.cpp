@@ -156,10 +156,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {  // nabla::Error, or std::stoi's
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return nabla::run_program(argc, argv, run);
 }

@@ -101,10 +101,5 @@ after --stop-at N steps (default 70), and resumed from the checkpoint written in
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {  // nabla::Error, or std::stoll's
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return nabla::run_program(argc, argv, run);
 }

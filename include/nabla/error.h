@@ -15,6 +15,11 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Runs a command-line program's body: a std::exception (a nabla::Error, a bad number) becomes
+// "error: <message>" on stderr and exit status 1, so every program reports failures alike.
+//   int main(int argc, char** argv) { return nabla::run_program(argc, argv, run); }
+int run_program(int argc, char** argv, int (*program)(int argc, char** argv));
+
 namespace detail {
 [[noreturn]] void throw_error(const char* file, int line, const std::string& message);
 [[noreturn]] void throw_internal(const char* file, int line, const char* cond,

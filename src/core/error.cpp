@@ -1,5 +1,20 @@
 #include "nabla/error.h"
 
+#include <cstdio>
+
+namespace nabla {
+
+int run_program(int argc, char** argv, int (*program)(int argc, char** argv)) {
+  try {
+    return program(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace nabla
+
 namespace nabla::detail {
 
 void throw_error(const char* /*file*/, int /*line*/, const std::string& message) {
