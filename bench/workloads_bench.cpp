@@ -5,7 +5,7 @@
 // bench/run.sh runs each workload in its own process (so peak memory is the workload's) and prints
 // the table.
 //
-//   workloads_bench w1 [--epochs 5] [--threads 2]
+//   workloads_bench w1 [--epochs 5] [--threads 2] [--device cpu|cuda]
 //   workloads_bench limits [--threads 2]
 #include <cblas.h>
 #include <fmt/format.h>
@@ -86,7 +86,7 @@ Workload make_workload(const std::string& name) {
   return {m, optim::SGDConfig{.lr = 0.05}, 128};
 }
 
-void run_workload(const std::string& name, int64_t epochs) {
+void run_workload(const std::string& name, int64_t epochs, Device device) {
   const data::MnistSource source = data::find_mnist(data::kFashionMNISTDir);
   const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
   const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
@@ -95,6 +95,7 @@ void run_workload(const std::string& name, int64_t epochs) {
   train::Trainer trainer(w.model, w.optimizer, sched::NoSchedulerConfig{},
                          {.epochs = epochs,
                           .batch_size = w.batch_size,
+                          .device = device,
                           .progress = train::ProgressMode::Off,
                           .handle_signals = false});
   const train::History history = trainer.fit(train_set);
@@ -103,12 +104,13 @@ void run_workload(const std::string& name, int64_t epochs) {
   for (const auto& e : history.epochs) secs.push_back(e.seconds);
   const double med = median(secs);
   fmt::print(
-      "{{\"framework\": \"nabla\", \"workload\": \"{}\", \"epochs\": {}, \"epoch_seconds\": "
+      "{{\"framework\": \"nabla\", \"device\": \"{}\", \"workload\": \"{}\", \"epochs\": {}, "
+      "\"epoch_seconds\": "
       "[{:.4f}],"
       " \"median_s\": {:.4f}, \"examples_per_s\": {:.0f}, \"accuracy\": {:.4f},"
       " \"peak_rss_mb\": {:.1f}}}\n",
-      name, epochs, fmt::join(secs, ", "), med, static_cast<double>(train_set.size()) / med,
-      test.accuracy, peak_rss_mb());
+      device.str(), name, epochs, fmt::join(secs, ", "), med,
+      static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
 }
 
 // ---------------------------------------------------------------- machine limits
@@ -185,15 +187,19 @@ void run_limits() {
 }
 
 int run(int argc, char** argv) {
-  NABLA_CHECK(argc >= 2, "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T]");
+  NABLA_CHECK(argc >= 2,
+              "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T] [--device D]");
   const std::string what = argv[1];
   int64_t epochs = 5;
   int threads = 2;
+  Device device = Device::cpu();
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--epochs"))
       epochs = std::stoll(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads"))
       threads = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--device"))
+      device = Device::parse(argv[i + 1]);
     else
       NABLA_FAIL("unknown option '{}'", argv[i]);
   }
@@ -201,7 +207,7 @@ int run(int argc, char** argv) {
   if (what == "limits")
     run_limits();
   else
-    run_workload(what, epochs);
+    run_workload(what, epochs, device);
   return 0;
 }
 

@@ -25,18 +25,18 @@ def load(prefix):
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
-def workload(name):
+def workload(name, device):
     if name == "w1":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
-        return model, torch.optim.SGD(model.parameters(), lr=0.1), 64
+        return model.to(device), lambda p: torch.optim.SGD(p, lr=0.1), 64
     if name == "w2":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512),
                               nn.ReLU(), nn.Linear(512, 10))
-        return model, torch.optim.Adam(model.parameters(), lr=1e-3), 128
+        return model.to(device), lambda p: torch.optim.Adam(p, lr=1e-3), 128
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(392, 10))
-    return model, torch.optim.SGD(model.parameters(), lr=0.05), 128
+    return model.to(device), lambda p: torch.optim.SGD(p, lr=0.05), 128
 
 
 def main():
@@ -44,18 +44,21 @@ def main():
     p.add_argument("workload", choices=["w1", "w2", "w3"])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x_train, y_train = load("train")
-    x_test, y_test = load("t10k")
-    model, opt, batch = workload(args.workload)
+    device = torch.device(args.device)
+    x_train, y_train = (t.to(device) for t in load("train"))
+    x_test, y_test = (t.to(device) for t in load("t10k"))
+    model, make_optimizer, batch = workload(args.workload, device)
+    opt = make_optimizer(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
     seconds = []
     for _ in range(args.epochs):
         t0 = time.perf_counter()
         model.train()
-        order = torch.randperm(len(x_train))
+        order = torch.randperm(len(x_train)).to(device)  # the CPU generator's order everywhere
         correct = 0
         for i in range(0, len(order), batch):
             idx = order[i:i + batch]
@@ -73,7 +76,8 @@ def main():
         right = sum(int((model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum())
                     for i in range(0, len(x_test), 1000))
     med = float(np.median(seconds))
-    print(json.dumps({"framework": "pytorch", "workload": args.workload, "epochs": args.epochs,
+    print(json.dumps({"framework": "pytorch", "device": args.device, "workload": args.workload,
+                      "epochs": args.epochs,
                       "epoch_seconds": [round(s, 4) for s in seconds], "median_s": med,
                       "examples_per_s": len(x_train) / med, "accuracy": right / len(x_test),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
