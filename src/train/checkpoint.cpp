@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "nabla/autograd.h"
 #include "nabla/train/safetensors.h"
 
@@ -130,6 +135,21 @@ std::vector<std::pair<int64_t, fs::path>> step_files(const fs::path& dir) {
   return files;
 }
 
+// Removes the temporary files of checkpoint writes whose process is gone (killed in the middle of
+// a write; see save_safetensors for the name), so that crashes do not pile them up. A file whose
+// writer still runs is left alone.
+void remove_abandoned_writes(const fs::path& dir) {
+  static const std::regex pattern(R"(\.step-\d+\.safetensors\.tmp\.(\d{1,9}))");
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (!std::regex_match(name, m, pattern)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(m[1].str()));
+    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+
 void write_text_atomically(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
@@ -155,6 +175,7 @@ std::string write_checkpoint_in(const std::string& dir, int64_t step, const Chec
     for (size_t i = 0; i + static_cast<size_t>(keep_last) < files.size(); ++i)
       if (files[i].second != file) fs::remove(files[i].second, ec);
   }
+  remove_abandoned_writes(dir);
   return file.string();
 }
 

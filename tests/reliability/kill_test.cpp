@@ -18,6 +18,8 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "nabla/nabla.h"
@@ -83,18 +85,16 @@ int64_t latest_step(const fs::path& dir) {
   return static_cast<int64_t>(c.sections.at("trainer").scalar("global_step", "trainer"));
 }
 
-// Removes and counts the temporary files of checkpoint writes that a kill cut short.
-int interrupted_writes(const fs::path& dir) {
-  int n = 0;
-  if (!fs::exists(dir)) return n;
+// The temporary files of checkpoint writes that a kill cut short, now in the folder. The next
+// checkpoint write of a resumed run removes them.
+std::set<std::string> interrupted_writes(const fs::path& dir) {
+  std::set<std::string> names;
+  if (!fs::exists(dir)) return names;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name.find(".tmp") != std::string::npos) {
-      fs::remove(e.path());
-      ++n;
-    }
+    if (name.find(".tmp") != std::string::npos) names.insert(name);
   }
-  return n;
+  return names;
 }
 
 struct Reference {
@@ -133,6 +133,7 @@ Figures run_with_signals(int sig, const fs::path& dir, const fs::path& out) {
   std::printf("reference run: %.3f s startup, %.3f s training\n", ref.startup, ref.training);
   Figures f;
   int64_t last = -1;
+  std::set<std::string> seen_torn;
   while (true) {
     Child c = spawn(dir, out);
     ++f.runs;
@@ -146,10 +147,12 @@ Figures run_with_signals(int sig, const fs::path& dir, const fs::path& out) {
     const int64_t step = latest_step(dir);
     EXPECT_GE(step, last) << "the checkpoint went back from step " << last << " to " << step;
     last = step;
-    f.in_write += interrupted_writes(dir);
+    const std::set<std::string> torn = interrupted_writes(dir);
+    for (const std::string& name : torn) f.in_write += seen_torn.insert(name).second;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       ++f.finished;
       EXPECT_EQ(read_bytes(out), ref.params) << "the resumed run ended with other parameters";
+      EXPECT_TRUE(torn.empty()) << "a finished run left " << *torn.begin() << " behind";
       if (!send || f.signals >= kKills) break;
       // Finished before the signal: start over, so that every signal meets a live run.
       fs::remove_all(dir);

@@ -1,5 +1,7 @@
 // Trainer: learning, exact resume (epoch boundary and mid-epoch), crash safety, loading errors.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -145,6 +147,22 @@ TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
   const auto h = more.fit(*data);
   ASSERT_EQ(h.epochs.size(), 1u);
   EXPECT_EQ(h.epochs[0].epoch, 3);
+}
+
+TEST(Trainer, CheckpointWritesRemoveTheTemporariesOfKilledWriters) {
+  auto data = toy_data(1);
+  const fs::path dir = fresh_dir("abandoned");
+  fs::create_directories(dir);
+  // A writer that no longer exists (no process has this id) and one that still runs.
+  const fs::path dead = dir / ".step-000003.safetensors.tmp.999999999";
+  const fs::path alive = dir / fmt::format(".step-000004.safetensors.tmp.{}", ::getppid());
+  std::ofstream(dead) << "torn";
+  std::ofstream(alive) << "in progress";
+  train::Trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                 quiet({.epochs = 1, .batch_size = 16, .checkpoint_dir = dir.string()}))
+      .fit(*data);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(alive));
 }
 
 TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
