@@ -4,6 +4,8 @@
 #include "nabla/autograd.h"
 #include "nabla/data/data.h"
 #include "nabla/device.h"
+#include "nabla/dist/communicator.h"
+#include "nabla/dist/data_parallel.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/generator.h"
