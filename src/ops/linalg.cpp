@@ -1,5 +1,5 @@
-// matmul (2-D, vectors, batched with broadcast batch dims) and linear, on GEMM. Transposed views
-// are passed to GEMM as transpose flags rather than copied.
+// matmul (2-D, vectors, batched with broadcast batch dims) on GEMM (linear is in linear.cpp).
+// Transposed views are passed to GEMM as transpose flags rather than copied.
 #include <algorithm>
 
 #include "nabla/autograd.h"
@@ -114,57 +114,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() == 1) return matmul_nd(a.unsqueeze(0), b).squeeze(-2);
   if (b.dim() == 1) return matmul_nd(a, b.unsqueeze(1)).squeeze(-1);
   return matmul_nd(a, b);
-}
-
-// y = x W^T + b. dx = g W, dW = g^T x, db = sum over rows of g.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  ops::check_float(x, "linear");
-  ops::check_float(weight, "linear");
-  ops::check_same_device(x, weight, "linear");
-  NABLA_CHECK(weight.dim() == 2, "linear: weight must be 2-D (out, in), got {}",
-              weight.shape().str());
-  NABLA_CHECK(x.dim() >= 1 && x.shape()[-1] == weight.shape()[1],
-              "linear: input of shape {} does not match weight of shape {} (expected last dim {})",
-              x.shape().str(), weight.shape().str(), weight.shape()[1]);
-  if (bias.defined()) {
-    ops::check_same_device(x, bias, "linear");
-    NABLA_CHECK(bias.dim() == 1 && bias.shape()[0] == weight.shape()[0],
-                "linear: bias of shape {} does not match weight of shape {}", bias.shape().str(),
-                weight.shape().str());
-  }
-  if (x.dim() != 2) {
-    std::vector<int64_t> out = x.shape().dims;
-    out.back() = weight.shape()[0];
-    return linear(x.reshape({-1, weight.shape()[1]}), weight, bias).reshape(Shape(out));
-  }
-  const int64_t n = x.shape()[0], in = weight.shape()[1], out_features = weight.shape()[0];
-  const Tensor xc = x.contiguous(), wc = weight.contiguous();
-  Tensor y = Tensor::empty({n, out_features}, {DType::Float32, x.device()});
-  if (bias.defined()) ops::copy_strided_stub(x.device())(ops::broadcast_view(bias, y.shape()), y);
-  if (y.numel() > 0) {
-    if (in == 0) {
-      if (!bias.defined()) y.zero_();
-    } else {
-      ops::GemmArgs g;
-      g.trans_b = true;
-      g.m = n, g.n = out_features, g.k = in;
-      g.beta = bias.defined() ? 1.0f : 0.0f;
-      g.a = xc.data<float>(), g.lda = in;
-      g.b = wc.data<float>(), g.ldb = in;
-      g.c = y.data<float>(), g.ldc = out_features;
-      ops::gemm_stub(x.device())(g);
-    }
-  }
-  const bool gx = autograd::needs_grad(x), gw = autograd::needs_grad(weight),
-             gb = autograd::needs_grad(bias);
-  std::vector<Tensor> inputs{x, weight};
-  if (bias.defined()) inputs.push_back(bias);
-  return autograd::record(
-      "linear", y, inputs, [xc, wc, gx, gw, gb, has_bias = bias.defined()](const Tensor& g) {
-        std::vector<Tensor> grads{gx ? matmul(g, wc) : Tensor(), gw ? matmul(g.t(), xc) : Tensor()};
-        if (has_bias) grads.push_back(gb ? sum(g, {0}) : Tensor());
-        return grads;
-      });
 }
 
 }  // namespace nabla

@@ -1,7 +1,12 @@
-// nn::Sequential: children "0", "1", ... run in order.
+// nn::Sequential: children "0", "1", ... run in order. A Linear followed by a ReLU runs as one
+// op (ops::linear_activation: the bias and the ReLU in one pass over the GEMM output, and one
+// pass for their backward); the values are those of the two modules run one after the other.
 #include <fmt/format.h>
 
+#include <typeinfo>
+
 #include "nabla/nn/layers.h"
+#include "ops/linear.h"
 
 namespace nabla::nn {
 
@@ -19,8 +24,20 @@ Module& Sequential::operator[](size_t index) const {
 }
 
 Tensor Sequential::forward(const Tensor& input) {
+  const auto& children = named_children();
   Tensor x = input;
-  for (const auto& [_, child] : named_children()) x = child->forward(x);
+  for (size_t i = 0; i < children.size(); ++i) {
+    Module& child = *children[i].second;
+    // Exact types only: a subclass may change what forward() does.
+    if (typeid(child) == typeid(Linear) && i + 1 < children.size() &&
+        typeid(*children[i + 1].second) == typeid(ReLU)) {
+      const auto& linear = static_cast<const Linear&>(child);
+      x = ops::linear_activation(x, linear.weight(), linear.bias(), ops::Activation::Relu);
+      ++i;
+    } else {
+      x = child.forward(x);
+    }
+  }
   return x;
 }
 
