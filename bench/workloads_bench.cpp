@@ -5,8 +5,14 @@
 // bench/run.sh runs each workload in its own process (so peak memory is the workload's) and prints
 // the table.
 //
-//   workloads_bench w1 [--epochs 5] [--threads 2] [--device cpu|cuda]
+//   workloads_bench w1 [--epochs 5] [--threads 2] [--seed 0] [--device cpu|cuda]
 //   workloads_bench limits [--threads 2]
+//
+// Parity with PyTorch, step by step: `--steps N --init FILE` starts from the weights in FILE (a
+// safetensors file, e.g. from bench/peers/torch_workloads.py --save-init) and prints the loss of
+// each of the first N steps over the training set in its stored order (no shuffle), one JSON line
+// per step, as the peer does with --steps N. The two agree to float rounding until the
+// trajectories drift apart (SGD: ~1e-7 relative over the first 30 steps).
 #include <cblas.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include "nabla/nabla.h"
+#include "nabla/train/safetensors.h"
 
 using namespace nabla;
 
@@ -86,18 +93,44 @@ Workload make_workload(const std::string& name) {
   return {m, optim::SGDConfig{.lr = 0.05}, 128};
 }
 
-void run_workload(const std::string& name, int64_t epochs, Device device) {
+struct WorkloadOptions {
+  int64_t epochs = 5;
+  uint64_t seed = 0;      // initialisation and data order
+  int64_t steps = 0;      // > 0: step losses over the unshuffled data instead of a timed run
+  std::string init_path;  // weights to start from instead of the seeded initialisation
+  Device device = Device::cpu();
+};
+
+void run_workload(const std::string& name, const WorkloadOptions& opt) {
   const data::MnistSource source = data::find_mnist(data::kFashionMNISTDir);
   const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
   const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
-  manual_seed(0);
+  manual_seed(opt.seed);
   Workload w = make_workload(name);
+  if (!opt.init_path.empty()) {
+    const io::TensorMap weights = io::load_safetensors(opt.init_path).tensors;
+    w.model->load_state_dict(nn::StateDict(weights.begin(), weights.end()));
+  }
   train::Trainer trainer(w.model, w.optimizer, sched::NoSchedulerConfig{},
-                         {.epochs = epochs,
+                         {.epochs = opt.steps > 0 ? 1 : opt.epochs,
                           .batch_size = w.batch_size,
-                          .device = device,
+                          .seed = opt.seed,
+                          .device = opt.device,
                           .progress = train::ProgressMode::Off,
+                          .shuffle = opt.steps == 0,
                           .handle_signals = false});
+  if (opt.steps > 0) {
+    const int64_t n = std::min(opt.steps * w.batch_size, train_set.size());
+    const data::TensorDataset head(train_set.images().narrow(0, 0, n),
+                                   train_set.labels().narrow(0, 0, n));
+    trainer.on_step_end = [&](const train::StepInfo& s) {
+      fmt::print(
+          "{{\"framework\": \"nabla\", \"workload\": \"{}\", \"step\": {}, \"loss\": {:.8f}}}\n",
+          name, s.batch, s.loss);
+    };
+    trainer.fit(head);
+    return;
+  }
   const train::History history = trainer.fit(train_set);
   const train::EvalResult test = trainer.evaluate(test_set);
   std::vector<double> secs;
@@ -109,7 +142,7 @@ void run_workload(const std::string& name, int64_t epochs, Device device) {
       "[{:.4f}],"
       " \"median_s\": {:.4f}, \"examples_per_s\": {:.0f}, \"accuracy\": {:.4f},"
       " \"peak_rss_mb\": {:.1f}}}\n",
-      device.str(), name, epochs, fmt::join(secs, ", "), med,
+      opt.device.str(), name, opt.epochs, fmt::join(secs, ", "), med,
       static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
 }
 
@@ -188,18 +221,24 @@ void run_limits() {
 
 int run(int argc, char** argv) {
   NABLA_CHECK(argc >= 2,
-              "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T] [--device D]");
+              "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T] [--seed S] "
+              "[--device D] [--steps N --init FILE]");
   const std::string what = argv[1];
-  int64_t epochs = 5;
+  WorkloadOptions opt;
   int threads = 2;
-  Device device = Device::cpu();
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--epochs"))
-      epochs = std::stoll(argv[i + 1]);
+      opt.epochs = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seed"))
+      opt.seed = std::stoull(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--steps"))
+      opt.steps = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--init"))
+      opt.init_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--threads"))
       threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--device"))
-      device = Device::parse(argv[i + 1]);
+      opt.device = Device::parse(argv[i + 1]);
     else
       NABLA_FAIL("unknown option '{}'", argv[i]);
   }
@@ -207,7 +246,7 @@ int run(int argc, char** argv) {
   if (what == "limits")
     run_limits();
   else
-    run_workload(what, epochs, device);
+    run_workload(what, opt);
   return 0;
 }
 

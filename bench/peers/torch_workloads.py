@@ -2,11 +2,17 @@
 same data (Fashion-MNIST in memory, normalised with mean 0.2860 and std 0.3530), models,
 optimizers, batch sizes and per-step work (loss value and correct count read back each step).
 Prints one JSON line. Run with Debian's interpreter: /usr/bin/python3 torch_workloads.py w1
+
+Parity with nabla, step by step: --save-init FILE writes the initial weights as safetensors and
+--steps N prints the loss of each of the first N steps over the training set in its stored order
+(no shuffle), one JSON line per step; workloads_bench w1 --steps N --init FILE does the same in
+nabla from those weights.
 """
 import argparse
 import gzip
 import json
 import resource
+import struct
 import time
 
 import numpy as np
@@ -23,6 +29,32 @@ def load(prefix):
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
     x = (torch.from_numpy(images.astype(np.float32)) / 255.0 - 0.2860) / 0.3530
     return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def save_safetensors(path, tensors):
+    """The safetensors layout: header length (u64 LE), JSON header, raw little-endian data."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().cpu().contiguous().float().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def step_losses(name, model, opt, batch, x_train, y_train, steps):
+    loss_fn = nn.CrossEntropyLoss()
+    for step, i in enumerate(range(0, min(steps * batch, len(x_train)), batch)):
+        opt.zero_grad()
+        loss = loss_fn(model(x_train[i:i + batch]), y_train[i:i + batch])
+        loss.backward()
+        opt.step()
+        print(json.dumps({"framework": "pytorch", "workload": name, "step": step,
+                          "loss": round(loss.item(), 8)}))
 
 
 def workload(name, device):
@@ -45,14 +77,22 @@ def main():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=0, help="step losses instead of a timed run")
+    p.add_argument("--save-init", default="", help="write the initial weights (safetensors)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     device = torch.device(args.device)
     x_train, y_train = (t.to(device) for t in load("train"))
     x_test, y_test = (t.to(device) for t in load("t10k"))
     model, make_optimizer, batch = workload(args.workload, device)
     opt = make_optimizer(model.parameters())
+    if args.save_init:
+        save_safetensors(args.save_init, model.state_dict())
+    if args.steps:
+        step_losses(args.workload, model, opt, batch, x_train, y_train, args.steps)
+        return
     loss_fn = nn.CrossEntropyLoss()
     seconds = []
     for _ in range(args.epochs):
