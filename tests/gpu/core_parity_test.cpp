@@ -1,4 +1,5 @@
 // CPU-vs-CUDA parity of every core op (skipped without a CUDA device).
+#include "ops/linear.h"
 #include "support/gradcheck.h"
 #include "support/parity.h"
 
@@ -68,6 +69,13 @@ TEST(CoreParity, MatmulAndLinear) {
                          {uniform({2, 3, 8, 64}, -1, 1, 7), b}, gemm);
   expect_cpu_cuda_parity([](const Inputs& v) { return linear(v[0], v[1], v[2]); },
                          {a, uniform({10, 64}, -1, 1, 8), uniform({10}, -1, 1, 9)}, gemm);
+  // The fused bias + ReLU epilogue and its backward (mask and bias column sums), with 300
+  // outputs so the column loop spans several blocks.
+  expect_cpu_cuda_parity(
+      [](const Inputs& v) {
+        return ops::linear_activation(v[0], v[1], v[2], ops::Activation::Relu);
+      },
+      {a, uniform({300, 64}, -1, 1, 11), uniform({300}, -1, 1, 12)}, gemm);
 }
 
 TEST(CoreParity, ViewsAndCopies) {

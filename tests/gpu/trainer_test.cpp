@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("nabla_gpu_trainer_" + std::to_string(::getpid()) + "_" + name);
+  fs::path dir =
+      fs::temp_directory_path() / ("nabla_gpu_trainer_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -35,8 +35,8 @@ std::shared_ptr<data::TensorDataset> toy_images() {
 std::shared_ptr<nn::Sequential> toy_cnn() {
   Generator gen(3);
   return std::make_shared<nn::Sequential>(
-      nn::Conv2d(1, 4, 3, 1, 1, 1, 1, true, &gen), nn::BatchNorm2d(4), nn::ReLU(),
-      nn::MaxPool2d(2), nn::Flatten(), nn::Dropout(0.1), nn::Linear(64, 3, true, &gen));
+      nn::Conv2d(1, 4, 3, 1, 1, 1, 1, true, &gen), nn::BatchNorm2d(4), nn::ReLU(), nn::MaxPool2d(2),
+      nn::Flatten(), nn::Dropout(0.1), nn::Linear(64, 3, true, &gen));
 }
 
 train::TrainerConfig config_for(Device device, const fs::path& dir) {
