@@ -99,6 +99,7 @@ struct WorkloadOptions {
   int64_t steps = 0;      // > 0: step losses over the unshuffled data instead of a timed run
   std::string init_path;  // weights to start from instead of the seeded initialisation
   Device device = Device::cpu();
+  bool cuda_graph = false;  // replay the captured step (TrainerConfig.cuda_graph)
 };
 
 void run_workload(const std::string& name, const WorkloadOptions& opt) {
@@ -118,6 +119,7 @@ void run_workload(const std::string& name, const WorkloadOptions& opt) {
                           .device = opt.device,
                           .progress = train::ProgressMode::Off,
                           .shuffle = opt.steps == 0,
+                          .cuda_graph = opt.cuda_graph,
                           .handle_signals = false});
   if (opt.steps > 0) {
     const int64_t n = std::min(opt.steps * w.batch_size, train_set.size());
@@ -137,13 +139,12 @@ void run_workload(const std::string& name, const WorkloadOptions& opt) {
   for (const auto& e : history.epochs) secs.push_back(e.seconds);
   const double med = median(secs);
   fmt::print(
-      "{{\"framework\": \"nabla\", \"device\": \"{}\", \"workload\": \"{}\", \"epochs\": {}, "
-      "\"epoch_seconds\": "
-      "[{:.4f}],"
+      "{{\"framework\": \"nabla\", \"device\": \"{}{}\", \"workload\": \"{}\", \"epochs\": "
+      "{}, \"epoch_seconds\": [{:.4f}],"
       " \"median_s\": {:.4f}, \"examples_per_s\": {:.0f}, \"accuracy\": {:.4f},"
       " \"peak_rss_mb\": {:.1f}}}\n",
-      opt.device.str(), name, opt.epochs, fmt::join(secs, ", "), med,
-      static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
+      opt.device.str(), opt.cuda_graph ? " graph" : "", name, opt.epochs, fmt::join(secs, ", "),
+      med, static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
 }
 
 // ---------------------------------------------------------------- machine limits
@@ -222,25 +223,32 @@ void run_limits() {
 int run(int argc, char** argv) {
   NABLA_CHECK(argc >= 2,
               "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T] [--seed S] "
-              "[--device D] [--steps N --init FILE]");
+              "[--device D] [--cuda-graph] [--steps N --init FILE]");
   const std::string what = argv[1];
   WorkloadOptions opt;
   int threads = 2;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--epochs"))
-      opt.epochs = std::stoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seed"))
-      opt.seed = std::stoull(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--steps"))
-      opt.steps = std::stoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--init"))
-      opt.init_path = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--threads"))
-      threads = std::stoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--device"))
-      opt.device = Device::parse(argv[i + 1]);
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--cuda-graph") {
+      opt.cuda_graph = true;
+      continue;
+    }
+    NABLA_CHECK(i + 1 < argc, "option '{}' needs a value", flag);
+    const char* value = argv[++i];
+    if (flag == "--epochs")
+      opt.epochs = std::stoll(value);
+    else if (flag == "--seed")
+      opt.seed = std::stoull(value);
+    else if (flag == "--steps")
+      opt.steps = std::stoll(value);
+    else if (flag == "--init")
+      opt.init_path = value;
+    else if (flag == "--threads")
+      threads = std::stoi(value);
+    else if (flag == "--device")
+      opt.device = Device::parse(value);
     else
-      NABLA_FAIL("unknown option '{}'", argv[i]);
+      NABLA_FAIL("unknown option '{}'", flag);
   }
   set_num_threads(threads);
   if (what == "limits")

@@ -98,6 +98,7 @@ void copy_strided_cuda(const Tensor& src, const Tensor& dst) {
 }
 
 void rand_launch(const Tensor& out, uint64_t seed, uint64_t offset, bool normal) {
+  check_not_capturing_random(normal ? "randn" : "rand");
   const int64_t n = out.numel();
   if (n == 0) return;
   rand_kernel<<<linear_blocks(n), kBlockSize, 0, stream()>>>(out.data<float>(), n, seed, offset,

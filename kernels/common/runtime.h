@@ -8,6 +8,12 @@ namespace nabla::cuda_detail {
 
 // Each host thread gets its own stream, so ops issued from one thread stay in order.
 cudaStream_t stream();
+// Whether this thread's stream is being captured into a CUDA graph: queued work is recorded,
+// not run, so nothing may be read back from the device and no random draw may be baked in.
+bool capturing();
+// Throws while capturing: a random draw's (seed, offset) would be baked into the graph and
+// every replay would repeat the same numbers.
+void check_not_capturing_random(const char* op);
 
 // TF32 tensor cores allowed for float32 GEMM and convolution (off by default).
 bool allow_tf32();

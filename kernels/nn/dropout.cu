@@ -21,6 +21,7 @@ __global__ void dropout_kernel(const float* in, float* out, int64_t n, float p, 
 
 void dropout_cuda(const Tensor& in, const Tensor& out, float p, float scale, uint64_t seed,
                   uint64_t offset) {
+  check_not_capturing_random("dropout");
   const int64_t n = in.numel();
   if (n == 0) return;
   dropout_kernel<<<linear_blocks(n), kBlockSize, 0, stream()>>>(in.data<float>(), out.data<float>(),

@@ -288,6 +288,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.drop_last = v.boolean();
   else if (key == "prefetch")
     t.prefetch = v.boolean();
+  else if (key == "cuda_graph")
+    t.cuda_graph = v.boolean();
   else if (key == "max_consecutive_skips")
     t.max_consecutive_skips = v.integer();
   else if (key == "early_stopping_patience")
@@ -552,6 +554,7 @@ training
   --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir)
   --metrics FILE           append per-epoch metrics as JSON lines
   --progress auto|bar|lines|off
+  --cuda-graph             replay each full batch's forward and backward as one CUDA graph
   --distributed            data-parallel over the MPI job (mpirun -np N {0} --distributed);
                            --batch-size is the global batch
   --check-parameters-every N   steps between cross-rank parameter checks (default: {14})

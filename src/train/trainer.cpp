@@ -18,6 +18,7 @@
 #include "nabla/optim/clip.h"
 #include "nabla/optim/factory.h"
 #include "nabla/train/checkpoint.h"
+#include "train/captured_step.h"
 #include "train/progress.h"
 
 namespace nabla::train {
@@ -65,9 +66,8 @@ class SignalGuard {
 
 // Correct predictions of a batch, when the targets are class indices of (N, C) outputs.
 int64_t count_correct(const Tensor& output, const Tensor& target) {
-  if (output.dim() != 2 || target.dtype() != DType::Int64 || target.dim() != 1) return 0;
-  NoGradGuard no_grad;
-  return static_cast<int64_t>(eq(argmax(output.detach(), 1), target).sum().item<float>());
+  const Tensor correct = correct_predictions(output, target);
+  return correct.defined() ? static_cast<int64_t>(correct.item<float>()) : 0;
 }
 
 double optimizer_lr(const optim::OptimizerConfig& config) {
@@ -177,6 +177,11 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),
               "TrainerConfig.device is {}, but CUDA is not available{}", config_.device.str(),
               cuda::is_compiled() ? "" : " (nabla was built without CUDA)");
+  NABLA_CHECK(!config_.cuda_graph || config_.device.is_cuda(),
+              "TrainerConfig.cuda_graph needs a CUDA device (the device is {})",
+              config_.device.str());
+  NABLA_CHECK(!config_.cuda_graph || !config_.distributed,
+              "TrainerConfig.cuda_graph is not supported with distributed training");
   // Distributed: one process per rank of the MPI job, one GPU per rank of a host.
   if (config_.distributed) {
     const std::shared_ptr<dist::Communicator> world = dist::mpi_world();
@@ -194,6 +199,8 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
   NABLA_CHECK(!parallel_->distributed() || optimizer_->arena() != nullptr,
               "distributed training needs an optimizer over a parameter arena");
+  NABLA_CHECK(!config_.cuda_graph || optimizer_->arena() != nullptr,
+              "TrainerConfig.cuda_graph needs an optimizer over a parameter arena");
   if (parallel_->distributed()) {
     json settings = json::parse(config_json());
     settings.erase("device");  // each rank of a host has its own GPU
@@ -341,6 +348,17 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   NABLA_CHECK(num_batches > 0, "fit: the training set yields no batch ({} examples, batch size {})",
               train_set.size(), config_.batch_size);
 
+  // TrainerConfig.cuda_graph: full batches replay the captured step, from the second one of this
+  // call on (the first runs eagerly, which sets up the libraries' handles and fills the caching
+  // allocator that the capture then draws from).
+  bool warmed_up = captured_ != nullptr;
+  auto replays_captured_step = [&](const Tensor& x, const Tensor& y) {
+    if (!config_.cuda_graph || x.size(0) != config_.batch_size) return false;
+    if (!warmed_up) return warmed_up = true, false;
+    if (!captured_) captured_ = std::make_unique<CapturedStep>(*model_, loss_, *optimizer_, x, y);
+    return captured_->fits(x, y);
+  };
+
   SignalGuard signals(config_.handle_signals);
   Progress progress(root ? config_.progress : ProgressMode::Off);
   auto message = [&](const std::string& text) {
@@ -380,18 +398,25 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       // The global batch; distributed, this rank computes on its slice [begin, end) of it.
       const int64_t n = batch->inputs.size(0);
       const auto [begin, end] = parallel_->shard(n);
-      const Tensor x = batch->inputs.narrow(0, begin, end - begin).to(config_.device);
-      const Tensor y = batch->targets.narrow(0, begin, end - begin).to(config_.device);
-      optimizer_->zero_grad();
-      Tensor loss;
+      const Tensor x_host = batch->inputs.narrow(0, begin, end - begin);
+      const Tensor y_host = batch->targets.narrow(0, begin, end - begin);
+      Tensor loss;  // an eager step's, for the backward below
       // The slice's loss sum and correct count, then summed over the ranks. With one rank the
       // mean below is the batch loss exactly (a float times a count < 2^29 is exact in double).
       double sums[2] = {0.0, 0.0};
-      if (end > begin) {
-        const Tensor out = (*model_)(x);
-        loss = loss_(out, y);
-        sums[0] = static_cast<double>(loss.item<float>()) * (end - begin);
-        sums[1] = static_cast<double>(count_correct(out, y));
+      if (end > begin && replays_captured_step(x_host, y_host)) {
+        const CapturedStep::Result r = captured_->run(x_host, y_host);  // backward included
+        sums[0] = r.loss * static_cast<double>(end - begin);
+        sums[1] = static_cast<double>(r.correct);
+      } else {
+        const Tensor x = x_host.to(config_.device), y = y_host.to(config_.device);
+        optimizer_->zero_grad();
+        if (end > begin) {
+          const Tensor out = (*model_)(x);
+          loss = loss_(out, y);
+          sums[0] = static_cast<double>(loss.item<float>()) * (end - begin);
+          sums[1] = static_cast<double>(count_correct(out, y));
+        }
       }
       parallel_->sum(sums);
       const double loss_value = sums[0] / n;

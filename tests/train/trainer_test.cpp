@@ -165,6 +165,15 @@ TEST(Trainer, CheckpointWritesRemoveTheTemporariesOfKilledWriters) {
   EXPECT_TRUE(fs::exists(alive));
 }
 
+TEST(Trainer, CudaGraphNeedsACudaDevice) {
+  nabla::testing::expect_error(
+      [] {
+        train::Trainer(toy_model(), optim::SGDConfig{}, sched::NoSchedulerConfig{},
+                       quiet({.cuda_graph = true}));
+      },
+      "cuda_graph needs a CUDA device");
+}
+
 TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
   auto data = toy_data(4);
   const fs::path dir = fresh_dir("crash");

@@ -51,14 +51,16 @@ Tensor instance_norm(const Tensor& x, const Tensor& running_mean = Tensor(),
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
 
 enum class Reduction { Mean, Sum, None };
+// The target value that the class-index losses skip by default (PyTorch's).
+inline constexpr int64_t kIgnoreIndex = -100;
 
 // logits (N, C) or (N, C, d1...), target int64 class indices (N) or (N, d1...).
 // Fused log-softmax + NLL; label smoothing and ignore_index as in PyTorch.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      Reduction reduction = Reduction::Mean, double label_smoothing = 0.0,
-                     int64_t ignore_index = -100);
+                     int64_t ignore_index = kIgnoreIndex);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
-                Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
+                Reduction reduction = Reduction::Mean, int64_t ignore_index = kIgnoreIndex);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         Reduction reduction = Reduction::Mean,

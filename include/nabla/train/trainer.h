@@ -27,6 +27,9 @@
 namespace nabla::dist {
 class DataParallel;
 }
+namespace nabla::train {
+class CapturedStep;
+}
 
 namespace nabla::train {
 
@@ -50,6 +53,11 @@ struct TrainerConfig {
   bool shuffle = true;
   bool drop_last = false;
   bool prefetch = false;
+  // CUDA only: capture the first full batch's zero_grad, forward, loss and backward as a CUDA
+  // graph and replay it for every full batch (one launch per step; the optimizer runs after it).
+  // For small models whose steps are bound by launch overhead; models that draw random numbers
+  // (dropout) or read from the device (batch norm) in the step cannot be captured.
+  bool cuda_graph = false;
   // Stop with an error after this many consecutive skipped (non-finite) updates.
   int64_t max_consecutive_skips = 20;
   // Early stopping on the validation loss: stop after this many evaluations without an
@@ -143,6 +151,7 @@ class Trainer {
   std::unique_ptr<Run> run_;
   LossFn loss_;
   std::unique_ptr<dist::DataParallel> parallel_;  // the local one unless distributed
+  std::unique_ptr<CapturedStep> captured_;        // TrainerConfig.cuda_graph, once captured
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
