@@ -22,7 +22,7 @@ namespace rules = kernels::optim;
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
   std::vector<rules::Dots> partial(pool_threads());
-  parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(b.n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
     float* __restrict p = b.params;
     const float* __restrict g = b.grads;
     float* __restrict s0 = b.slots[0];
@@ -79,7 +79,7 @@ double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
 
 double sum_squares_cpu(const float* x, int64_t n) {
   std::vector<double> partial(pool_threads(), 0.0);
-  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
     partial[thread_index()] = sum_squares_blocked(x, begin, end);
   });
   double total = 0.0;
