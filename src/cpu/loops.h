@@ -20,9 +20,10 @@ constexpr int64_t kParallelGrain = 32768;
 constexpr int64_t kParallelGrainStreaming = 262144;
 
 // A hot loop compiled for AVX-512, AVX2 and the baseline, chosen at load time: the baseline's
-// 4-wide vectors run it at a quarter of the machine's speed. Neither target enables FMA, so
-// every clone rounds the same way. ThreadSanitizer's runtime is not up yet when the loader runs
-// the clones' resolver, so a TSan build gets the baseline only.
+// 4-wide vectors run it at a quarter of the machine's speed. The AVX-512 clone may fuse a
+// multiply and an add (FMA) that the others round separately, unless the file is built with
+// -ffp-contract=off (as cpu/optim.cpp is). ThreadSanitizer's runtime is not up yet when the loader
+// runs the clones' resolver, so a TSan build gets the baseline only.
 #if defined(__SANITIZE_THREAD__)
 #define NABLA_VECTOR_CLONES
 #else

@@ -3,7 +3,8 @@
 // a fixed thread count).
 // Built with -fno-math-errno (see CMakeLists.txt): the square roots in the rules never see a
 // negative argument, and without errno handling (a branch to the library call) the loops
-// vectorise.
+// vectorise. And with -ffp-contract=off: the AVX-512 clones of the loops (NABLA_VECTOR_CLONES)
+// then round as the baseline does.
 
 #include <algorithm>
 #include <cmath>

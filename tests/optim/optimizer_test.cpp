@@ -230,6 +230,23 @@ TEST(Clip, NormOnOneThreadOrTwo) {
   set_num_threads(threads);
 }
 
+// The update rounds as its formula in plain float arithmetic, each product and sum rounded on
+// its own: the vector clones of the loop use no fused multiply-add.
+TEST(Optimizer, UpdateRoundsAsTheFormula) {
+  const int64_t n = 1000;
+  Tensor w = Tensor::randn({n}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::SGDConfig{.lr = 0.1, .weight_decay = 0.01});
+  w.grad().copy_(Tensor::randn({n}));
+  const std::vector<float> p = w.to_vector<float>(), g = w.grad().to_vector<float>();
+  ASSERT_TRUE(opt->step());
+  const std::vector<float> updated = w.to_vector<float>();
+  const float lr = 0.1f, wd = 0.01f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float wp = wd * p[i], d = g[i] + wp, step = lr * d;
+    ASSERT_EQ(updated[i], p[i] - step) << "at " << i;
+  }
+}
+
 TEST(Optimizer, NonFiniteStepIsSkipped) {
   for (const auto& config : every_config()) {
     SCOPED_TRACE(optim::optimizer_name(config));
