@@ -90,6 +90,23 @@ __global__ void nll_loss_backward_kernel(const int64_t* target, const float* dlo
   }
 }
 
+// One block: each thread sums a strided share of the positions, then the block adds them.
+__global__ void class_loss_mean_kernel(const float* loss, const int64_t* target, float* mean,
+                                       float* count, int64_t positions, int64_t ignore_index) {
+  double sum = 0.0;
+  long long kept = 0;
+  for (int64_t i = threadIdx.x; i < positions; i += blockDim.x) {
+    sum += loss[i];
+    kept += target[i] != ignore_index;
+  }
+  sum = block_sum(sum);
+  kept = block_sum(kept);
+  if (threadIdx.x != 0) return;
+  const float k = static_cast<float>(kept);
+  *count = k;
+  *mean = static_cast<float>(sum) / k;
+}
+
 __global__ void bce_with_logits_forward_kernel(const float* x, const float* target,
                                                const float* pos_weight, float* loss, int64_t n) {
   NABLA_GRID_STRIDE_LOOP(i, n) {
@@ -173,6 +190,15 @@ void nll_loss_backward_cuda(const Tensor& target, const Tensor& dloss, const Ten
   NABLA_CUDA_CHECK_LAUNCH();
 }
 
+void class_loss_mean_cuda(const Tensor& loss, const Tensor& target, const Tensor& mean,
+                          const Tensor& count, int64_t ignore_index) {
+  const int64_t positions = loss.numel();
+  class_loss_mean_kernel<<<1, reduction_block_size(positions), 0, stream()>>>(
+      loss.data<float>(), target.data<int64_t>(), mean.data<float>(), count.data<float>(),
+      positions, ignore_index);
+  NABLA_CUDA_CHECK_LAUNCH();
+}
+
 void bce_with_logits_forward_cuda(const Tensor& x, const Tensor& target, const Tensor& pos_weight,
                                   const Tensor& loss) {
   const int64_t n = x.numel();
@@ -201,6 +227,7 @@ NABLA_REGISTER(cross_entropy_forward_stub, cuda, cuda_detail::cross_entropy_forw
 NABLA_REGISTER(cross_entropy_backward_stub, cuda, cuda_detail::cross_entropy_backward_cuda)
 NABLA_REGISTER(nll_loss_forward_stub, cuda, cuda_detail::nll_loss_forward_cuda)
 NABLA_REGISTER(nll_loss_backward_stub, cuda, cuda_detail::nll_loss_backward_cuda)
+NABLA_REGISTER(class_loss_mean_stub, cuda, cuda_detail::class_loss_mean_cuda)
 NABLA_REGISTER(bce_with_logits_forward_stub, cuda, cuda_detail::bce_with_logits_forward_cuda)
 NABLA_REGISTER(bce_with_logits_backward_stub, cuda, cuda_detail::bce_with_logits_backward_cuda)
 }  // namespace nabla::nn

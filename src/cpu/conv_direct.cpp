@@ -60,16 +60,7 @@ void extract_planes(const float* src, int64_t src_rows, int64_t pitch, int64_t r
                });
 }
 
-// Compiled for AVX-512, AVX2 and the baseline, chosen at load time: these two loops are nearly
-// all of the work, and the baseline's 4-wide vectors run them at a quarter of the machine's speed.
-// ThreadSanitizer's runtime is not up yet when the loader runs the clones' resolver, so a TSan
-// build gets the baseline only.
-#if defined(__SANITIZE_THREAD__)
-#define NABLA_VECTOR_CLONES
-#else
-#define NABLA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-
+// Vector clones (cpu/loops.h): these two loops are nearly all of the work.
 NABLA_VECTOR_CLONES void axpy(float* __restrict y, const float* __restrict x, float w, int64_t n) {
 #pragma omp simd
   for (int64_t k = 0; k < n; ++k) y[k] += w * x[k];

@@ -13,6 +13,22 @@ namespace nabla::cpu {
 
 // Below this many elements a loop runs on the calling thread: waking threads costs more.
 constexpr int64_t kParallelGrain = 32768;
+// The same for streaming loops of a few operations per element (fills, optimizer updates, sums
+// of squares). Measured on two cores: where the worker has gone to sleep (a training step's
+// small layers run on the calling thread), waking it costs more than it saves up to a few
+// hundred thousand floats. Large buffers (a 16M-parameter Adam step) still split over threads.
+constexpr int64_t kParallelGrainStreaming = 262144;
+
+// A hot loop compiled for AVX-512, AVX2 and the baseline, chosen at load time: the baseline's
+// 4-wide vectors run it at a quarter of the machine's speed. The AVX-512 clone may fuse a
+// multiply and an add (FMA) that the others round separately, unless the file is built with
+// -ffp-contract=off (as cpu/optim.cpp is). ThreadSanitizer's runtime is not up yet when the loader
+// runs the clones' resolver, so a TSan build gets the baseline only.
+#if defined(__SANITIZE_THREAD__)
+#define NABLA_VECTOR_CLONES
+#else
+#define NABLA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 // The thread pool (threads.cpp). run_parallel calls job(ctx, t, threads) once for every t in
 // [0, threads), t = 0 on the calling thread, and returns when all are done; an exception thrown

@@ -1,5 +1,6 @@
 // CPU losses: cross-entropy fused with log-softmax (one pass for the max, one for the sum of
-// exponentials, in double), NLL, and binary cross-entropy on logits. Class scores are laid out
+// exponentials, in double), NLL, their mean over the targets kept, and binary cross-entropy on
+// logits. Class scores are laid out
 // as (N, C, S): the classes of one position are S apart.
 #include <cmath>
 
@@ -102,6 +103,22 @@ void nll_loss_backward_cpu(const Tensor& target, const Tensor& dloss, const Tens
   });
 }
 
+// One sequential pass in position order, so the mean does not depend on the thread count.
+void class_loss_mean_cpu(const Tensor& loss, const Tensor& target, const Tensor& mean,
+                         const Tensor& count, int64_t ignore_index) {
+  const float* l = loss.data<float>();
+  const int64_t* t = target.data<int64_t>();
+  double sum = 0.0;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < loss.numel(); ++i) {
+    sum += l[i];
+    kept += t[i] != ignore_index;
+  }
+  const float k = static_cast<float>(kept);
+  count.data<float>()[0] = k;
+  mean.data<float>()[0] = static_cast<float>(sum) / k;
+}
+
 void bce_with_logits_forward_cpu(const Tensor& x, const Tensor& target, const Tensor& pos_weight,
                                  const Tensor& loss) {
   const float* xp = x.data<float>();
@@ -142,6 +159,7 @@ NABLA_REGISTER(cross_entropy_forward_stub, cpu, cpu::cross_entropy_forward_cpu)
 NABLA_REGISTER(cross_entropy_backward_stub, cpu, cpu::cross_entropy_backward_cpu)
 NABLA_REGISTER(nll_loss_forward_stub, cpu, cpu::nll_loss_forward_cpu)
 NABLA_REGISTER(nll_loss_backward_stub, cpu, cpu::nll_loss_backward_cpu)
+NABLA_REGISTER(class_loss_mean_stub, cpu, cpu::class_loss_mean_cpu)
 NABLA_REGISTER(bce_with_logits_forward_stub, cpu, cpu::bce_with_logits_forward_cpu)
 NABLA_REGISTER(bce_with_logits_backward_stub, cpu, cpu::bce_with_logits_backward_cpu)
 }  // namespace nabla::nn

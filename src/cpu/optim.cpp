@@ -3,7 +3,8 @@
 // a fixed thread count).
 // Built with -fno-math-errno (see CMakeLists.txt): the square roots in the rules never see a
 // negative argument, and without errno handling (a branch to the library call) the loops
-// vectorise.
+// vectorise. And with -ffp-contract=off: the AVX-512 clones of the loops (NABLA_VECTOR_CLONES)
+// then round as the baseline does.
 
 #include <algorithm>
 #include <cmath>
@@ -19,26 +20,34 @@ using optim::UpdateBuffers;
 using optim::UpdateCall;
 namespace rules = kernels::optim;
 
+// The rule over [begin, end) of the buffers.
+template <typename Rule>
+NABLA_VECTOR_CLONES rules::Dots update_range(const typename Rule::Scalars& s,
+                                             const UpdateBuffers& b, int64_t begin, int64_t end) {
+  float* __restrict p = b.params;
+  const float* __restrict g = b.grads;
+  float* __restrict s0 = b.slots[0];
+  float* __restrict s1 = b.slots[1];
+  float* __restrict s2 = b.slots[2];
+  rules::Dots dots;
+  for (int64_t i = begin; i < end; ++i) {
+    float st[rules::kMaxSlots];
+    if constexpr (Rule::uses(0)) st[0] = s0[i];
+    if constexpr (Rule::uses(1)) st[1] = s1[i];
+    if constexpr (Rule::uses(2)) st[2] = s2[i];
+    Rule::update(s, p[i], g[i], st, dots);
+    if constexpr (Rule::uses(0)) s0[i] = st[0];
+    if constexpr (Rule::uses(1)) s1[i] = st[1];
+    if constexpr (Rule::uses(2)) s2[i] = st[2];
+  }
+  return dots;
+}
+
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
   std::vector<rules::Dots> partial(pool_threads());
-  parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    float* __restrict p = b.params;
-    const float* __restrict g = b.grads;
-    float* __restrict s0 = b.slots[0];
-    float* __restrict s1 = b.slots[1];
-    float* __restrict s2 = b.slots[2];
-    rules::Dots dots;
-    for (int64_t i = begin; i < end; ++i) {
-      float st[rules::kMaxSlots];
-      if constexpr (Rule::uses(0)) st[0] = s0[i];
-      if constexpr (Rule::uses(1)) st[1] = s1[i];
-      if constexpr (Rule::uses(2)) st[2] = s2[i];
-      Rule::update(s, p[i], g[i], st, dots);
-      if constexpr (Rule::uses(0)) s0[i] = st[0];
-      if constexpr (Rule::uses(1)) s1[i] = st[1];
-      if constexpr (Rule::uses(2)) s2[i] = st[2];
-    }
+  parallel_for(b.n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
+    const rules::Dots dots = update_range<Rule>(s, b, begin, end);
     if constexpr (Rule::kReduces) partial[thread_index()] = dots;
   });
   rules::Dots total;
@@ -58,11 +67,12 @@ rules::Dots optim_update_cpu(const UpdateCall& call, const UpdateBuffers& buffer
       call);
 }
 
-// sum(x^2) over [begin, end): squares summed in 16 float lanes over blocks of 4096 elements, each
+// sum(x^2) over [begin, end): squares summed in 64 float lanes over blocks of 4096 elements, each
 // block's lanes then added in double. Vectorises (a double accumulation does not, without
-// reassociation), and each block loses less than 1e-5 relative.
-double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
-  constexpr int kLanes = 16;
+// reassociation), and each block loses less than 1e-5 relative. 64 lanes are four independent
+// AVX-512 accumulators: with one, each vector add waits for the previous one.
+NABLA_VECTOR_CLONES double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
+  constexpr int kLanes = 64;
   constexpr int64_t kBlock = 4096;
   double total = 0.0;
   int64_t i = begin;
@@ -79,7 +89,7 @@ double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
 
 double sum_squares_cpu(const float* x, int64_t n) {
   std::vector<double> partial(pool_threads(), 0.0);
-  parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
     partial[thread_index()] = sum_squares_blocked(x, begin, end);
   });
   double total = 0.0;

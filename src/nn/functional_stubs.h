@@ -97,6 +97,12 @@ NABLA_DECLARE_STUB(nll_loss_forward_stub,
 NABLA_DECLARE_STUB(nll_loss_backward_stub,
                    void(const Tensor& target, const Tensor& dloss, const Tensor& dlog_probs,
                         int64_t n, int64_t c, int64_t s, int64_t ignore_index));
+// The mean reduction of cross_entropy and nll_loss in one pass: count () = the number of
+// positions whose target is not ignore_index, mean () = float(sum of loss (N, S) in double) /
+// count (nan when count is 0, as PyTorch).
+NABLA_DECLARE_STUB(class_loss_mean_stub,
+                   void(const Tensor& loss, const Tensor& target, const Tensor& mean,
+                        const Tensor& count, int64_t ignore_index));
 // Elementwise binary cross-entropy on logits (kernels/nn/loss.h); pos_weight optional, already
 // expanded to x's shape. Backward: each of dx, dtarget, dpos_weight optional (per element).
 NABLA_DECLARE_STUB(bce_with_logits_forward_stub,

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "nabla/nn/functional.h"
+#include "nabla/threads.h"
 #include "nn/functional_fixtures.h"
 
 using namespace nabla;
@@ -69,6 +70,47 @@ TEST(CrossEntropy, UnbatchedInput) {
   const Tensor loss = F::cross_entropy(x, Tensor::from_vector(std::vector<int64_t>{2}, {}));
   const double lse = std::log(std::exp(0.5) + std::exp(-1.0) + std::exp(2.0));
   EXPECT_NEAR(loss.item<float>(), lse - 2.0, 1e-6);
+}
+
+// The mean is float(sum of the kept losses, in double) / count, as sum(losses) / count was.
+TEST(CrossEntropy, MeanOverKeptTargets) {
+  const Tensor x = uniform({4, 3, 2}, -3, 3);
+  const Tensor t = targets({0, -100, 2, 1, -100, -100, 1, 0}, {4, 2});
+  const Tensor losses = F::cross_entropy(x, t, Reduction::None);
+  double sum = 0.0;
+  for (float l : losses.to_vector<float>()) sum += l;
+  EXPECT_EQ(F::cross_entropy(x, t).item<float>(), static_cast<float>(sum) / 5.0f);
+  EXPECT_EQ(F::nll_loss(x, t).item<float>(),
+            F::nll_loss(x, t, Reduction::Sum).item<float>() / 5.0f);
+  // No target kept: nan, as PyTorch, and no gradient reaches the logits.
+  const Tensor xg = x.detach().requires_grad(true);
+  const Tensor none = F::cross_entropy(xg, Tensor::full({4, 2}, -100.0, {DType::Int64}));
+  EXPECT_TRUE(std::isnan(none.item<float>()));
+  none.backward();
+  for (float g : xg.grad().to_vector<float>()) EXPECT_EQ(g, 0.0f);
+}
+
+// The mean and its gradient are the same bit for bit on one thread and on two.
+TEST(CrossEntropy, MeanIndependentOfThreadCount) {
+  const Tensor x = uniform({40000, 10}, -3, 3);
+  std::vector<int64_t> tv(40000);
+  for (size_t i = 0; i < tv.size(); ++i) tv[i] = i % 7 == 0 ? -100 : static_cast<int64_t>(i % 10);
+  const Tensor t = targets(tv, {40000});
+  const int threads = get_num_threads();
+  std::vector<float> loss, grad;
+  for (int n : {1, 2}) {
+    set_num_threads(n);
+    const Tensor xg = x.detach().requires_grad(true);
+    const Tensor l = F::cross_entropy(xg, t);
+    l.backward();
+    if (loss.empty()) {
+      loss = l.to_vector<float>(), grad = xg.grad().to_vector<float>();
+    } else {
+      EXPECT_EQ(l.to_vector<float>(), loss);
+      EXPECT_EQ(xg.grad().to_vector<float>(), grad);
+    }
+  }
+  set_num_threads(threads);
 }
 
 TEST(NllLoss, GradientsAndPyTorch) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "nabla/threads.h"
 #include "support/gradcheck.h"
 #include "support/optim_fixtures.h"
 
@@ -202,6 +203,48 @@ TEST(Clip, NonFiniteIsReportedAndLeftAlone) {
   w.grad().copy_(Tensor::from_vector({3e20f, 4e20f, 0}, {3}));
   EXPECT_NEAR(optim::clip_grad_norm(*opt, 1.0), 5e20, 1e15);
   expect_close(w.grad(), {0.6f, 0.8f, 0}, 1e-5);
+}
+
+// Up to 256K gradients the sum of squares runs in one pass on the calling thread: the norm is
+// the same bit for bit on any thread count. Above, it is split over the threads, and a non-finite
+// value in the last chunk is still found.
+TEST(Clip, NormOnOneThreadOrTwo) {
+  const int threads = get_num_threads();
+  for (int64_t n : {80000, 600000}) {
+    SCOPED_TRACE(n);
+    Tensor w = Tensor::zeros({n}).requires_grad(true);
+    auto opt = optim::make_optimizer({w}, optim::SGDConfig{});
+    w.grad().copy_(Tensor::randn({n}));
+    double norm[2];
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      norm[t - 1] = optim::global_norm(opt->arena()->flat_grads());
+    }
+    if (n <= 262144)
+      EXPECT_EQ(norm[0], norm[1]);
+    else
+      EXPECT_NEAR(norm[0], norm[1], 1e-7 * norm[0]);  // float lanes, blocks of 4096
+    w.grad().narrow(0, n - 1, 1).fill_(NAN);
+    EXPECT_FALSE(opt->step());
+  }
+  set_num_threads(threads);
+}
+
+// The update rounds as its formula in plain float arithmetic, each product and sum rounded on
+// its own: the vector clones of the loop use no fused multiply-add.
+TEST(Optimizer, UpdateRoundsAsTheFormula) {
+  const int64_t n = 1000;
+  Tensor w = Tensor::randn({n}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::SGDConfig{.lr = 0.1, .weight_decay = 0.01});
+  w.grad().copy_(Tensor::randn({n}));
+  const std::vector<float> p = w.to_vector<float>(), g = w.grad().to_vector<float>();
+  ASSERT_TRUE(opt->step());
+  const std::vector<float> updated = w.to_vector<float>();
+  const float lr = 0.1f, wd = 0.01f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float wp = wd * p[i], d = g[i] + wp, step = lr * d;
+    ASSERT_EQ(updated[i], p[i] - step) << "at " << i;
+  }
 }
 
 TEST(Optimizer, NonFiniteStepIsSkipped) {

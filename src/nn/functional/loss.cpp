@@ -1,6 +1,6 @@
 // nn::functional losses. cross_entropy and nll_loss produce a per-position loss in one fused
-// kernel (src/cpu/loss.cpp) and reduce it with ordinary ops; mean divides by the number of
-// targets that are not ignore_index, as PyTorch does.
+// kernel (src/cpu/loss.cpp); their mean, in one more, divides the sum by the number of targets
+// that are not ignore_index, as PyTorch does.
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
@@ -50,9 +50,15 @@ Tensor reduce_class_loss(const Tensor& losses, const Tensor& target, Reduction r
                          int64_t ignore_index) {
   if (reduction == Reduction::None) return losses;
   if (reduction == Reduction::Sum) return sum(losses);
-  const Tensor ignored =
-      Tensor::full({}, static_cast<double>(ignore_index), {DType::Int64, target.device()});
-  return div(sum(losses), sum(ne(target, ignored)));
+  const TensorOptions opts{DType::Float32, losses.device()};
+  Tensor mean = Tensor::empty({}, opts);
+  const Tensor count = Tensor::empty({}, opts);
+  class_loss_mean_stub(losses.device())(losses, target, mean, count, ignore_index);
+  // dloss_i = dmean / count (ignored positions get gradient 0 from the loss's own backward).
+  return autograd::record("class_loss_mean", mean, {losses},
+                          [count, shape = losses.shape()](const Tensor& dmean) {
+                            return std::vector<Tensor>{div(dmean, count).expand(shape)};
+                          });
 }
 
 Tensor reduce_loss(const Tensor& losses, Reduction reduction) {
