@@ -12,7 +12,7 @@ packages=(
   libopenblas-dev zlib1g-dev nlohmann-json3-dev libtomlplusplus-dev
   dataset-fashion-mnist
   libopenmpi-dev openmpi-bin
-  clang libclang-rt-dev libomp-dev  # the fuzz targets: libFuzzer, sanitizers, OpenMP
+  clang libclang-rt-dev  # the fuzz targets: libFuzzer and the sanitizers
 )
 
 missing=()
