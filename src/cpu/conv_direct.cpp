@@ -8,6 +8,7 @@
 #include "cpu/conv_direct.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "cpu/loops.h"
@@ -73,6 +74,36 @@ NABLA_VECTOR_CLONES float dot(const float* __restrict a, const float* __restrict
   return acc;
 }
 
+// Forward in registers: a block of kLanes consecutive outputs of kGroup output channels is
+// accumulated over all input channels and taps before it is stored, so that each input vector
+// loaded serves kGroup multiply-adds (axpy loads and stores its output once per tap). GCC's
+// generic vectors map onto the clone's registers.
+constexpr int64_t kLanes = 16, kGroup = 4;
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+// out[o, p] = init[o] + sum_{c, t} wg[c, t, o] in[c, p + offsets[t]] for o < n_out (at most
+// kGroup) and p < blocks kLanes, each sum in (c, t) order, as the per-tap axpy adds them up.
+NABLA_VECTOR_CLONES void correlate_blocks(const float* in, int64_t in_plane, int64_t channels,
+                                          const int64_t* offsets, int64_t taps, const float* wg,
+                                          const float* init, float* out, int64_t out_plane,
+                                          int64_t n_out, int64_t blocks) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t p = b * kLanes;
+    Vec acc[kGroup];
+    for (int64_t o = 0; o < kGroup; ++o) acc[o] = Vec{} + init[o];
+    const float* wk = wg;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* src = in + c * in_plane + p;
+      for (int64_t t = 0; t < taps; ++t, wk += kGroup) {
+        Vec x;
+        std::memcpy(&x, src + offsets[t], sizeof x);
+        for (int64_t o = 0; o < kGroup; ++o) acc[o] += wk[o] * x;
+      }
+    }
+    for (int64_t o = 0; o < n_out; ++o) std::memcpy(out + o * out_plane + p, &acc[o], sizeof(Vec));
+  }
+}
+
 // Scratch from the caching allocator, so that steady-state training allocates nothing.
 Tensor scratch(int64_t n) {
   return Tensor::empty({n});
@@ -85,28 +116,50 @@ bool use_direct_conv(const Conv2dGeometry& g) {
          g.c_out * g.c_in * g.kh * g.kw <= 1024;
 }
 
-// y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] xpad[n, c] shifted by tap (i, j)
+// y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] xpad[n, c] shifted by tap (i, j). Output channels
+// go in groups of kGroup through correlate_blocks; the last partial block of each plane goes
+// tap by tap through axpy.
 void conv2d_direct_forward(const float* x, const float* w, const float* bias, float* y,
                            const Conv2dGeometry& g) {
   const Wide l = wide_layout(g);
+  const int64_t taps = g.kh * g.kw, groups = (g.c_out + kGroup - 1) / kGroup;
+  const int64_t blocks = l.len / kLanes, tail = blocks * kLanes;
   const Tensor xpad_t = scratch(g.n * g.c_in * l.in_plane());
   const Tensor ywide_t = scratch(g.n * g.c_out * g.out_h * l.wp);
+  // Per group: weights (c_in, taps, kGroup) and bias (kGroup), zero for missing channels.
+  const Tensor packed_t = scratch(groups * kGroup * (g.c_in * taps + 1));
   float* xpad = xpad_t.data<float>();
   float* ywide = ywide_t.data<float>();
+  float* wpack = packed_t.data<float>();
+  float* bpack = wpack + groups * kGroup * g.c_in * taps;
+  std::fill(wpack, bpack + groups * kGroup, 0.0f);
+  for (int64_t o = 0; o < g.c_out; ++o) {
+    const int64_t grp = o / kGroup, lane = o % kGroup;
+    bpack[o] = bias ? bias[o] : 0.0f;
+    for (int64_t ct = 0; ct < g.c_in * taps; ++ct)
+      wpack[(grp * g.c_in * taps + ct) * kGroup + lane] = w[o * g.c_in * taps + ct];
+  }
+  std::vector<int64_t> offsets(taps);
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j) offsets[i * g.kw + j] = tap_offset(g, l, i, j);
   embed_planes(x, g.n * g.c_in, g.h, g.w, xpad, l.hp, l.wp, g.pad_h, g.pad_w);
-  const int64_t work = std::max<int64_t>(1, g.c_out * g.c_in * g.kh * g.kw * l.len);
+  const int64_t work = std::max<int64_t>(1, g.c_out * g.c_in * taps * l.len);
   parallel_for(g.n, std::max<int64_t>(1, kParallelGrain / work), [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
+      const float* in_n = xpad + n * g.c_in * l.in_plane();
+      float* out_n = ywide + n * g.c_out * g.out_h * l.wp;
+      for (int64_t grp = 0; grp < groups; ++grp)
+        correlate_blocks(in_n, l.in_plane(), g.c_in, offsets.data(), taps,
+                         wpack + grp * g.c_in * taps * kGroup, bpack + grp * kGroup,
+                         out_n + grp * kGroup * g.out_h * l.wp, g.out_h * l.wp,
+                         std::min(kGroup, g.c_out - grp * kGroup), blocks);
       for (int64_t o = 0; o < g.c_out; ++o) {
-        float* out = ywide + (n * g.c_out + o) * g.out_h * l.wp;
-        std::fill(out, out + l.len, bias ? bias[o] : 0.0f);
-        for (int64_t c = 0; c < g.c_in; ++c) {
-          const float* in = xpad + (n * g.c_in + c) * l.in_plane();
-          const float* wk = w + (o * g.c_in + c) * g.kh * g.kw;
-          for (int64_t i = 0; i < g.kh; ++i)
-            for (int64_t j = 0; j < g.kw; ++j)
-              axpy(out, in + tap_offset(g, l, i, j), wk[i * g.kw + j], l.len);
-        }
+        float* out = out_n + o * g.out_h * l.wp;
+        std::fill(out + tail, out + l.len, bpack[o]);
+        for (int64_t c = 0; c < g.c_in; ++c)
+          for (int64_t t = 0; t < taps; ++t)
+            axpy(out + tail, in_n + c * l.in_plane() + offsets[t] + tail,
+                 w[(o * g.c_in + c) * taps + t], l.len - tail);
       }
     }
   });
