@@ -35,30 +35,43 @@ int64_t tap_offset(const Conv2dGeometry& g, const Wide& l, int64_t i, int64_t j)
   return i * g.dilation_h * l.wp + j * g.dilation_w;
 }
 
+// Rows here are short (28 and 14 floats in a small CNN), and a call to memmove per row costs
+// more than the copy: fixed-size pieces, which the compiler turns into plain vector moves (a
+// simple loop it would turn back into the call).
+inline void copy_row(const float* src, int64_t n, float* dst) {
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) std::memcpy(dst + k, src + k, 16 * sizeof(float));
+  if (n - k >= 8) std::memcpy(dst + k, src + k, 8 * sizeof(float)), k += 8;
+  if (n - k >= 4) std::memcpy(dst + k, src + k, 4 * sizeof(float)), k += 4;
+  for (; k < n; ++k) dst[k] = src[k];
+}
+
 // dst (planes, dst_rows, pitch) = zeros with src (planes, rows, cols) at (row0, col0).
+void embed(const float* src, int64_t planes, int64_t rows, int64_t cols, float* dst,
+           int64_t dst_rows, int64_t pitch, int64_t row0, int64_t col0) {
+  for (int64_t p = 0; p < planes; ++p) {
+    float* d = dst + p * dst_rows * pitch;
+    std::fill(d, d + dst_rows * pitch, 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      copy_row(src + (p * rows + r) * cols, cols, d + (row0 + r) * pitch + col0);
+  }
+}
+
+// embed, split across threads by planes.
 void embed_planes(const float* src, int64_t planes, int64_t rows, int64_t cols, float* dst,
                   int64_t dst_rows, int64_t pitch, int64_t row0, int64_t col0) {
-  parallel_for(planes, std::max<int64_t>(1, kParallelGrain / (dst_rows * pitch)),
-               [&](int64_t b, int64_t e) {
-                 for (int64_t p = b; p < e; ++p) {
-                   float* d = dst + p * dst_rows * pitch;
-                   std::fill(d, d + dst_rows * pitch, 0.0f);
-                   for (int64_t r = 0; r < rows; ++r)
-                     std::copy_n(src + (p * rows + r) * cols, cols, d + (row0 + r) * pitch + col0);
-                 }
-               });
+  const int64_t plane = dst_rows * pitch;
+  parallel_for(planes, std::max<int64_t>(1, kParallelGrain / plane), [&](int64_t b, int64_t e) {
+    embed(src + b * rows * cols, e - b, rows, cols, dst + b * plane, dst_rows, pitch, row0, col0);
+  });
 }
 
 // dst (planes, rows, cols) = the window at (row0, col0) of src (planes, src_rows, pitch).
-void extract_planes(const float* src, int64_t src_rows, int64_t pitch, int64_t row0, int64_t col0,
-                    float* dst, int64_t planes, int64_t rows, int64_t cols) {
-  parallel_for(planes, std::max<int64_t>(1, kParallelGrain / (rows * cols)),
-               [&](int64_t b, int64_t e) {
-                 for (int64_t p = b; p < e; ++p)
-                   for (int64_t r = 0; r < rows; ++r)
-                     std::copy_n(src + (p * src_rows + row0 + r) * pitch + col0, cols,
-                                 dst + (p * rows + r) * cols);
-               });
+void extract(const float* src, int64_t src_rows, int64_t pitch, int64_t row0, int64_t col0,
+             float* dst, int64_t planes, int64_t rows, int64_t cols) {
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t r = 0; r < rows; ++r)
+      copy_row(src + (p * src_rows + row0 + r) * pitch + col0, cols, dst + (p * rows + r) * cols);
 }
 
 // Vector clones (cpu/loops.h): these two loops are nearly all of the work.
@@ -109,6 +122,15 @@ Tensor scratch(int64_t n) {
   return Tensor::empty({n});
 }
 
+// Per-image scratch, one slot per thread of the pool: the forward and the input gradient go
+// image by image (embed, compute, extract) while the image's planes stay in the core's cache.
+struct Slots {
+  Tensor t;
+  int64_t per_thread;
+  explicit Slots(int64_t n) : t(scratch(n * pool_threads())), per_thread(n) {}
+  float* mine() const { return t.data<float>() + thread_index() * per_thread; }
+};
+
 }  // namespace
 
 bool use_direct_conv(const Conv2dGeometry& g) {
@@ -124,12 +146,10 @@ void conv2d_direct_forward(const float* x, const float* w, const float* bias, fl
   const Wide l = wide_layout(g);
   const int64_t taps = g.kh * g.kw, groups = (g.c_out + kGroup - 1) / kGroup;
   const int64_t blocks = l.len / kLanes, tail = blocks * kLanes;
-  const Tensor xpad_t = scratch(g.n * g.c_in * l.in_plane());
-  const Tensor ywide_t = scratch(g.n * g.c_out * g.out_h * l.wp);
+  const int64_t x_image = g.c_in * l.in_plane(), y_image = g.c_out * g.out_h * l.wp;
+  const Slots slots(x_image + y_image);
   // Per group: weights (c_in, taps, kGroup) and bias (kGroup), zero for missing channels.
   const Tensor packed_t = scratch(groups * kGroup * (g.c_in * taps + 1));
-  float* xpad = xpad_t.data<float>();
-  float* ywide = ywide_t.data<float>();
   float* wpack = packed_t.data<float>();
   float* bpack = wpack + groups * kGroup * g.c_in * taps;
   std::fill(wpack, bpack + groups * kGroup, 0.0f);
@@ -142,12 +162,12 @@ void conv2d_direct_forward(const float* x, const float* w, const float* bias, fl
   std::vector<int64_t> offsets(taps);
   for (int64_t i = 0; i < g.kh; ++i)
     for (int64_t j = 0; j < g.kw; ++j) offsets[i * g.kw + j] = tap_offset(g, l, i, j);
-  embed_planes(x, g.n * g.c_in, g.h, g.w, xpad, l.hp, l.wp, g.pad_h, g.pad_w);
   const int64_t work = std::max<int64_t>(1, g.c_out * g.c_in * taps * l.len);
   parallel_for(g.n, std::max<int64_t>(1, kParallelGrain / work), [&](int64_t b, int64_t e) {
+    float* in_n = slots.mine();
+    float* out_n = in_n + x_image;
     for (int64_t n = b; n < e; ++n) {
-      const float* in_n = xpad + n * g.c_in * l.in_plane();
-      float* out_n = ywide + n * g.c_out * g.out_h * l.wp;
+      embed(x + n * g.c_in * g.h * g.w, g.c_in, g.h, g.w, in_n, l.hp, l.wp, g.pad_h, g.pad_w);
       for (int64_t grp = 0; grp < groups; ++grp)
         correlate_blocks(in_n, l.in_plane(), g.c_in, offsets.data(), taps,
                          wpack + grp * g.c_in * taps * kGroup, bpack + grp * kGroup,
@@ -161,9 +181,10 @@ void conv2d_direct_forward(const float* x, const float* w, const float* bias, fl
             axpy(out + tail, in_n + c * l.in_plane() + offsets[t] + tail,
                  w[(o * g.c_in + c) * taps + t], l.len - tail);
       }
+      extract(out_n, g.out_h, l.wp, 0, 0, y + n * g.c_out * g.out_h * g.out_w, g.c_out, g.out_h,
+              g.out_w);
     }
   });
-  extract_planes(ywide, g.out_h, l.wp, 0, 0, y, g.n * g.c_out, g.out_h, g.out_w);
 }
 
 // dxpad[n, c] shifted by tap (i, j) += w[o, c, i, j] dywide[n, o]; dx is dxpad's interior.
@@ -171,28 +192,29 @@ void conv2d_direct_forward(const float* x, const float* w, const float* bias, fl
 void conv2d_direct_backward_data(const float* dy, const float* w, float* dx,
                                  const Conv2dGeometry& g) {
   const Wide l = wide_layout(g);
-  const Tensor dywide_t = scratch(g.n * g.c_out * g.out_h * l.wp);
-  const Tensor dxpad_t = scratch(g.n * g.c_in * l.in_plane());
-  float* dywide = dywide_t.data<float>();
-  float* dxpad = dxpad_t.data<float>();
-  embed_planes(dy, g.n * g.c_out, g.out_h, g.out_w, dywide, g.out_h, l.wp, 0, 0);
+  const int64_t dy_image = g.c_out * g.out_h * l.wp, dx_image = g.c_in * l.in_plane();
+  const Slots slots(dy_image + dx_image);
   const int64_t work = std::max<int64_t>(1, g.c_out * g.c_in * g.kh * g.kw * l.len);
   parallel_for(g.n, std::max<int64_t>(1, kParallelGrain / work), [&](int64_t b, int64_t e) {
+    float* dywide = slots.mine();
+    float* dxpad = dywide + dy_image;
     for (int64_t n = b; n < e; ++n) {
+      embed(dy + n * g.c_out * g.out_h * g.out_w, g.c_out, g.out_h, g.out_w, dywide, g.out_h, l.wp,
+            0, 0);
       for (int64_t c = 0; c < g.c_in; ++c) {
-        float* gin = dxpad + (n * g.c_in + c) * l.in_plane();
+        float* gin = dxpad + c * l.in_plane();
         std::fill(gin, gin + l.in_plane(), 0.0f);
         for (int64_t o = 0; o < g.c_out; ++o) {
-          const float* gout = dywide + (n * g.c_out + o) * g.out_h * l.wp;
+          const float* gout = dywide + o * g.out_h * l.wp;
           const float* wk = w + (o * g.c_in + c) * g.kh * g.kw;
           for (int64_t i = 0; i < g.kh; ++i)
             for (int64_t j = 0; j < g.kw; ++j)
               axpy(gin + tap_offset(g, l, i, j), gout, wk[i * g.kw + j], l.len);
         }
       }
+      extract(dxpad, l.hp, l.wp, g.pad_h, g.pad_w, dx + n * g.c_in * g.h * g.w, g.c_in, g.h, g.w);
     }
   });
-  extract_planes(dxpad, l.hp, l.wp, g.pad_h, g.pad_w, dx, g.n * g.c_in, g.h, g.w);
 }
 
 // dw[o, c, i, j] = sum_n dot(dywide[n, o], xpad[n, c] shifted by tap (i, j)): a float dot per
