@@ -82,7 +82,7 @@ void extract(const float* src, int64_t src_rows, int64_t pitch, int64_t row0, in
       copy_row(src + (p * src_rows + row0 + r) * pitch + col0, cols, dst + (p * rows + r) * cols);
 }
 
-// Vector clones (cpu/loops.h): these two loops are nearly all of the work.
+// Vector clones (cpu/loops.h): these loops and the two below are nearly all of the work.
 NABLA_VECTOR_CLONES void axpy(float* __restrict y, const float* __restrict x, float w, int64_t n) {
 #pragma omp simd
   for (int64_t k = 0; k < n; ++k) y[k] += w * x[k];
@@ -170,7 +170,9 @@ bool use_direct_conv(const Conv2dGeometry& g) {
 
 // y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] xpad[n, c] shifted by tap (i, j). Output channels
 // go in groups of kGroup through correlate_blocks; the last partial block of each plane goes
-// tap by tap through axpy.
+// tap by tap through axpy, as every output did before, because axpy rounds its short tail
+// differently (the AVX-512 clone fuses its full vectors, not its 8-wide remainder): this way the
+// results keep their bits.
 void conv2d_direct_forward(const float* x, const float* w, const float* bias, float* y,
                            const Conv2dGeometry& g) {
   const Wide l = wide_layout(g);
