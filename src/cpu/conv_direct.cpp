@@ -65,15 +65,6 @@ void embed(const float* src, int64_t planes, int64_t rows, int64_t cols, float* 
   }
 }
 
-// embed, split across threads by planes.
-void embed_planes(const float* src, int64_t planes, int64_t rows, int64_t cols, float* dst,
-                  int64_t dst_rows, int64_t pitch, int64_t row0, int64_t col0) {
-  const int64_t plane = dst_rows * pitch;
-  parallel_for(planes, std::max<int64_t>(1, kParallelGrain / plane), [&](int64_t b, int64_t e) {
-    embed(src + b * rows * cols, e - b, rows, cols, dst + b * plane, dst_rows, pitch, row0, col0);
-  });
-}
-
 // dst (planes, rows, cols) = the window at (row0, col0) of src (planes, src_rows, pitch).
 void extract(const float* src, int64_t src_rows, int64_t pitch, int64_t row0, int64_t col0,
              float* dst, int64_t planes, int64_t rows, int64_t cols) {
@@ -248,40 +239,44 @@ void conv2d_direct_backward_data(const float* dy, const float* w, float* dx,
 }
 
 // dw[o, c, i, j] = sum_n dot(dywide[n, o], xpad[n, c] shifted by tap (i, j)): a float dot per
-// image, added in image order to a double total; threads split the (o, c) pairs.
+// image, added in image order to a double total; threads split the (o, c) pairs. Each thread
+// embeds, image by image, the planes its pairs read into its own slot.
 void conv2d_direct_backward_filter(const float* dy, const float* x, float* dw,
                                    const Conv2dGeometry& g) {
   const Wide l = wide_layout(g);
-  const Tensor xpad_t = scratch(g.n * g.c_in * l.in_plane());
-  const Tensor dywide_t = scratch(g.n * g.c_out * g.out_h * l.wp);
-  float* xpad = xpad_t.data<float>();
-  float* dywide = dywide_t.data<float>();
-  embed_planes(x, g.n * g.c_in, g.h, g.w, xpad, l.hp, l.wp, g.pad_h, g.pad_w);
-  embed_planes(dy, g.n * g.c_out, g.out_h, g.out_w, dywide, g.out_h, l.wp, 0, 0);
   const int64_t taps = g.kh * g.kw;
   const std::vector<int64_t> offsets = tap_offsets(g, l);
+  const int64_t x_image = g.c_in * l.in_plane(), dy_plane = g.out_h * l.wp;
+  const Slots slots(x_image + g.c_out * dy_plane);
   const int64_t work = std::max<int64_t>(1, g.n * taps * l.len);
-  parallel_for(g.c_out * g.c_in, std::max<int64_t>(1, kParallelGrain / work),
-               [&](int64_t b, int64_t e) {
-                 std::vector<double> total(taps);
-                 float partial[kDots];
-                 for (int64_t pair = b; pair < e; ++pair) {
-                   const int64_t o = pair / g.c_in, c = pair % g.c_in;
-                   std::fill(total.begin(), total.end(), 0.0);
-                   for (int64_t n = 0; n < g.n; ++n) {
-                     const float* gout = dywide + (n * g.c_out + o) * g.out_h * l.wp;
-                     const float* in = xpad + (n * g.c_in + c) * l.in_plane();
-                     int64_t t = 0;
-                     for (; t + kDots <= taps; t += kDots) {
-                       dots(gout, in, offsets.data() + t, l.len, partial);
-                       for (int64_t k = 0; k < kDots; ++k) total[t + k] += partial[k];
-                     }
-                     for (; t < taps; ++t) total[t] += dot(gout, in + offsets[t], l.len);
-                   }
-                   for (int64_t t = 0; t < taps; ++t)
-                     dw[pair * taps + t] = static_cast<float>(total[t]);
-                 }
-               });
+  parallel_for(
+      g.c_out * g.c_in, std::max<int64_t>(1, kParallelGrain / work), [&](int64_t b, int64_t e) {
+        const int64_t o_begin = b / g.c_in, o_end = (e - 1) / g.c_in + 1;
+        float* xpad = slots.mine();
+        float* dywide = xpad + x_image;  // output channels o_begin .. o_end - 1
+        std::vector<double> total((e - b) * taps, 0.0);
+        float partial[kDots];
+        for (int64_t n = 0; n < g.n; ++n) {
+          embed(x + n * g.c_in * g.h * g.w, g.c_in, g.h, g.w, xpad, l.hp, l.wp, g.pad_h, g.pad_w);
+          embed(dy + (n * g.c_out + o_begin) * g.out_h * g.out_w, o_end - o_begin, g.out_h, g.out_w,
+                dywide, g.out_h, l.wp, 0, 0);
+          for (int64_t pair = b; pair < e; ++pair) {
+            const int64_t o = pair / g.c_in, c = pair % g.c_in;
+            const float* gout = dywide + (o - o_begin) * dy_plane;
+            const float* in = xpad + c * l.in_plane();
+            double* sum = total.data() + (pair - b) * taps;
+            int64_t t = 0;
+            for (; t + kDots <= taps; t += kDots) {
+              dots(gout, in, offsets.data() + t, l.len, partial);
+              for (int64_t k = 0; k < kDots; ++k) sum[t + k] += partial[k];
+            }
+            for (; t < taps; ++t) sum[t] += dot(gout, in + offsets[t], l.len);
+          }
+        }
+        for (int64_t pair = b; pair < e; ++pair)
+          for (int64_t t = 0; t < taps; ++t)
+            dw[pair * taps + t] = static_cast<float>(total[(pair - b) * taps + t]);
+      });
 }
 
 }  // namespace nabla::cpu
