@@ -118,13 +118,25 @@ template <typename F>
 decltype(auto) visit_unary(UnaryOp op, F&& f) {
 #define NABLA_CASE(name) \
   case UnaryOp::name:    \
-    return f.template operator()<UnaryOp::name>();
+    return f.template operator()<UnaryOp::name>()
   switch (op) {
-    NABLA_CASE(Neg)
-    NABLA_CASE(Exp) NABLA_CASE(Log) NABLA_CASE(Sqrt) NABLA_CASE(Abs) NABLA_CASE(Sign)
-        NABLA_CASE(Relu) NABLA_CASE(Sigmoid) NABLA_CASE(Tanh) NABLA_CASE(Gelu) NABLA_CASE(LeakyRelu)
-            NABLA_CASE(PowScalar) NABLA_CASE(Clamp) NABLA_CASE(AddScalar) NABLA_CASE(MulScalar)
-                NABLA_CASE(RSubScalar) NABLA_CASE(RDivScalar)
+    NABLA_CASE(Neg);
+    NABLA_CASE(Exp);
+    NABLA_CASE(Log);
+    NABLA_CASE(Sqrt);
+    NABLA_CASE(Abs);
+    NABLA_CASE(Sign);
+    NABLA_CASE(Relu);
+    NABLA_CASE(Sigmoid);
+    NABLA_CASE(Tanh);
+    NABLA_CASE(Gelu);
+    NABLA_CASE(LeakyRelu);
+    NABLA_CASE(PowScalar);
+    NABLA_CASE(Clamp);
+    NABLA_CASE(AddScalar);
+    NABLA_CASE(MulScalar);
+    NABLA_CASE(RSubScalar);
+    NABLA_CASE(RDivScalar);
   }
 #undef NABLA_CASE
   return f.template operator()<UnaryOp::Neg>();
@@ -134,14 +146,27 @@ template <typename F>
 decltype(auto) visit_binary(BinaryOp op, F&& f) {
 #define NABLA_CASE(name) \
   case BinaryOp::name:   \
-    return f.template operator()<BinaryOp::name>();
+    return f.template operator()<BinaryOp::name>()
   switch (op) {
-    NABLA_CASE(Add)
-    NABLA_CASE(Sub) NABLA_CASE(Mul) NABLA_CASE(Div) NABLA_CASE(Pow) NABLA_CASE(Maximum)
-        NABLA_CASE(Minimum) NABLA_CASE(Eq) NABLA_CASE(Ne) NABLA_CASE(Lt) NABLA_CASE(Le)
-            NABLA_CASE(Gt) NABLA_CASE(Ge) NABLA_CASE(ReluBackward) NABLA_CASE(LeakyReluBackward)
-                NABLA_CASE(SigmoidBackward) NABLA_CASE(TanhBackward) NABLA_CASE(GeluBackward)
-                    NABLA_CASE(ClampBackward)
+    NABLA_CASE(Add);
+    NABLA_CASE(Sub);
+    NABLA_CASE(Mul);
+    NABLA_CASE(Div);
+    NABLA_CASE(Pow);
+    NABLA_CASE(Maximum);
+    NABLA_CASE(Minimum);
+    NABLA_CASE(Eq);
+    NABLA_CASE(Ne);
+    NABLA_CASE(Lt);
+    NABLA_CASE(Le);
+    NABLA_CASE(Gt);
+    NABLA_CASE(Ge);
+    NABLA_CASE(ReluBackward);
+    NABLA_CASE(LeakyReluBackward);
+    NABLA_CASE(SigmoidBackward);
+    NABLA_CASE(TanhBackward);
+    NABLA_CASE(GeluBackward);
+    NABLA_CASE(ClampBackward);
   }
 #undef NABLA_CASE
   return f.template operator()<BinaryOp::Add>();
