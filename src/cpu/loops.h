@@ -29,6 +29,13 @@ constexpr int64_t kParallelGrainStreaming = 262144;
 #else
 #define NABLA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
+// The same for a function template; Clang does not multiversion templates yet, so a Clang build
+// (the fuzz targets) gets the baseline only there.
+#if defined(__clang__)
+#define NABLA_VECTOR_CLONES_TEMPLATE
+#else
+#define NABLA_VECTOR_CLONES_TEMPLATE NABLA_VECTOR_CLONES
+#endif
 
 // The thread pool (threads.cpp). run_parallel calls job(ctx, t, threads) once for every t in
 // [0, threads), t = 0 on the calling thread, and returns when all are done; an exception thrown

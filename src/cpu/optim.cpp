@@ -22,8 +22,9 @@ namespace rules = kernels::optim;
 
 // The rule over [begin, end) of the buffers.
 template <typename Rule>
-NABLA_VECTOR_CLONES rules::Dots update_range(const typename Rule::Scalars& s,
-                                             const UpdateBuffers& b, int64_t begin, int64_t end) {
+NABLA_VECTOR_CLONES_TEMPLATE rules::Dots update_range(const typename Rule::Scalars& s,
+                                                      const UpdateBuffers& b, int64_t begin,
+                                                      int64_t end) {
   float* __restrict p = b.params;
   const float* __restrict g = b.grads;
   float* __restrict s0 = b.slots[0];
