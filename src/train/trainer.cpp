@@ -354,7 +354,10 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   bool warmed_up = captured_ != nullptr;
   auto replays_captured_step = [&](const Tensor& x, const Tensor& y) {
     if (!config_.cuda_graph || x.size(0) != config_.batch_size) return false;
-    if (!warmed_up) return warmed_up = true, false;
+    if (!warmed_up) {
+      warmed_up = true;
+      return false;
+    }
     if (!captured_) captured_ = std::make_unique<CapturedStep>(*model_, loss_, *optimizer_, x, y);
     return captured_->fits(x, y);
   };
