@@ -4,19 +4,16 @@
 #include <cstring>
 #include <numeric>
 
+#include "data/gather.h"
 #include "nabla/error.h"
 
 namespace nabla::data {
-namespace {
+namespace detail {
 
 Shape with_batch(int64_t batch, const Shape& sample) {
   std::vector<int64_t> dims{batch};
   dims.insert(dims.end(), sample.begin(), sample.end());
   return Shape(std::move(dims));
-}
-
-Shape sample_shape(const Tensor& t) {
-  return Shape(std::vector<int64_t>(t.shape().begin() + 1, t.shape().end()));
 }
 
 void check_batch_tensor(const Tensor& t, int64_t batch, const Shape& sample, DType dtype,
@@ -30,31 +27,28 @@ void check_batch_tensor(const Tensor& t, int64_t batch, const Shape& sample, DTy
                           : std::string("an undefined tensor"));
 }
 
-// Asks for the cache lines of row k ahead of its copy (a hint: it never faults).
-void prefetch_row(const uint8_t* from, int64_t k, std::size_t row_bytes) {
-  constexpr std::size_t kLine = 64;
-  for (std::size_t b = 0; b < row_bytes; b += kLine) __builtin_prefetch(from + k * row_bytes + b);
+}  // namespace detail
+
+namespace {
+
+using detail::check_batch_tensor;
+using detail::with_batch;
+
+Shape sample_shape(const Tensor& t) {
+  return Shape(std::vector<int64_t>(t.shape().begin() + 1, t.shape().end()));
 }
 
-// Copies rows `indices` of the contiguous (N, ...) tensor `src` into rows 0.. of `dst`. The rows
-// of a shuffled batch lie anywhere in the data set, each a separate trip to memory that the
-// hardware prefetcher cannot foresee; fetching the next rows while copying this one overlaps
-// those trips.
+// Copies rows `indices` of the contiguous (N, ...) tensor `src` into rows 0.. of `dst`.
 void gather_rows(const Tensor& src, std::span<const int64_t> indices, const Tensor& dst) {
   const int64_t n = src.size(0);
   const std::size_t row_bytes = static_cast<std::size_t>(src.numel() / n) * dtype_size(src.dtype());
   const auto* from = static_cast<const uint8_t*>(src.raw_data());
   auto* to = static_cast<uint8_t*>(dst.raw_data());
-  constexpr std::size_t kAhead = 2;  // rows in flight
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const int64_t k = indices[i];
-    NABLA_CHECK(k >= 0 && k < n, "Dataset::gather: index {} is out of range for {} samples", k, n);
-    for (std::size_t a = i == 0 ? 1 : kAhead; a <= kAhead && i + a < indices.size(); ++a) {
-      const int64_t next = indices[i + a];
-      if (next >= 0 && next < n) prefetch_row(from, next, row_bytes);
-    }
-    std::memcpy(to + i * row_bytes, from + k * row_bytes, row_bytes);
-  }
+  detail::for_each_row(
+      indices, n, [&](int64_t k) { detail::prefetch_bytes(from + k * row_bytes, row_bytes); },
+      [&](std::size_t i, int64_t k) {
+        std::memcpy(to + i * row_bytes, from + k * row_bytes, row_bytes);
+      });
 }
 
 }  // namespace

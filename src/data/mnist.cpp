@@ -1,6 +1,8 @@
 // MNIST-format datasets: two IDX files per split, validated against each other.
 #include "nabla/data/mnist.h"
 
+#include "cpu/loops.h"
+#include "data/gather.h"
 #include "nabla/data/idx.h"
 #include "nabla/error.h"
 
@@ -8,6 +10,17 @@ namespace nabla::data {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Pixel bytes to floats: p / 255, or p * scale + shift when normalising. The file is built
+// without contraction, so every clone rounds the multiply and the add separately and a pixel
+// has one value on every machine.
+NABLA_VECTOR_CLONES void convert_pixels(const uint8_t* __restrict from, float* __restrict to,
+                                        int64_t n, bool normalize, float scale, float shift) {
+  if (normalize)
+    for (int64_t j = 0; j < n; ++j) to[j] = static_cast<float>(from[j]) * scale + shift;
+  else
+    for (int64_t j = 0; j < n; ++j) to[j] = static_cast<float>(from[j]) / 255.0f;
+}
 
 // The file `stem` or `stem.gz` in `dir`, whichever exists (the raw one first).
 fs::path find_file(const fs::path& dir, const std::string& stem) {
@@ -21,46 +34,6 @@ fs::path find_file(const fs::path& dir, const std::string& stem) {
       "Fashion-MNIST from Debian's dataset-fashion-mnist package (apt install "
       "dataset-fashion-mnist), installed in {}",
       (dir / stem).string(), stem, dir.string(), kFashionMNISTDir);
-}
-
-std::pair<Tensor, Tensor> load(const fs::path& dir, Split split,
-                               const std::optional<Normalize>& normalize) {
-  const std::string prefix = split == Split::Train ? "train" : "t10k";
-  const fs::path images_path = find_file(dir, prefix + "-images-idx3-ubyte");
-  const fs::path labels_path = find_file(dir, prefix + "-labels-idx1-ubyte");
-  const IdxArray images = read_idx(images_path);
-  const IdxArray labels = read_idx(labels_path);
-
-  NABLA_CHECK(images.dims.size() == 3,
-              "MNIST: IDX file '{}': images must have 3 dimensions (count, rows, cols), it has {}",
-              images_path.string(), images.dims.size());
-  NABLA_CHECK(labels.dims.size() == 1,
-              "MNIST: IDX file '{}': labels must have 1 dimension (count), it has {}",
-              labels_path.string(), labels.dims.size());
-  const int64_t n = images.dims[0], rows = images.dims[1], cols = images.dims[2];
-  NABLA_CHECK(labels.dims[0] == n, "MNIST: '{}' holds {} images but '{}' holds {} labels",
-              images_path.string(), n, labels_path.string(), labels.dims[0]);
-
-  Tensor label_tensor = Tensor::empty({n}, {.dtype = DType::Int64});
-  int64_t* label_data = label_tensor.data<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    NABLA_CHECK(labels.data[i] < MNIST::kNumClasses,
-                "MNIST: IDX file '{}': label {} of sample {} is out of range [0, {})",
-                labels_path.string(), labels.data[i], i, MNIST::kNumClasses);
-    label_data[i] = labels.data[i];
-  }
-
-  // pixel / 255, then (x - mean) / std folded into one multiply-add.
-  const Normalize norm = normalize.value_or(Normalize{});
-  NABLA_CHECK(norm.std > 0.0f, "MNIST: Normalize std must be positive, got {}", norm.std);
-  const float scale = 1.0f / (255.0f * norm.std), shift = -norm.mean / norm.std;
-  Tensor image_tensor = Tensor::empty({n, 1, rows, cols});
-  float* pixels = image_tensor.data<float>();
-  const std::size_t count = images.data.size();
-  for (std::size_t i = 0; i < count; ++i)
-    pixels[i] = normalize ? static_cast<float>(images.data[i]) * scale + shift
-                          : static_cast<float>(images.data[i]) / 255.0f;
-  return {image_tensor, label_tensor};
 }
 
 }  // namespace
@@ -92,10 +65,69 @@ MnistSource find_mnist(const std::string& preferred) {
       kFashionMNISTDir);
 }
 
-MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normalize)
-    : MNIST(load(dir, split, normalize), split) {}
+MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normalize) : split_(split) {
+  const std::string prefix = split == Split::Train ? "train" : "t10k";
+  const fs::path images_path = find_file(dir, prefix + "-images-idx3-ubyte");
+  const fs::path labels_path = find_file(dir, prefix + "-labels-idx1-ubyte");
+  IdxArray images = read_idx(images_path);
+  const IdxArray labels = read_idx(labels_path);
 
-MNIST::MNIST(std::pair<Tensor, Tensor> data, Split split)
-    : TensorDataset(std::move(data.first), std::move(data.second)), split_(split) {}
+  NABLA_CHECK(images.dims.size() == 3,
+              "MNIST: IDX file '{}': images must have 3 dimensions (count, rows, cols), it has {}",
+              images_path.string(), images.dims.size());
+  NABLA_CHECK(labels.dims.size() == 1,
+              "MNIST: IDX file '{}': labels must have 1 dimension (count), it has {}",
+              labels_path.string(), labels.dims.size());
+  const int64_t n = images.dims[0];
+  NABLA_CHECK(labels.dims[0] == n, "MNIST: '{}' holds {} images but '{}' holds {} labels",
+              images_path.string(), n, labels_path.string(), labels.dims[0]);
+
+  labels_ = Tensor::empty({n}, {.dtype = DType::Int64});
+  int64_t* label_data = labels_.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    NABLA_CHECK(labels.data[i] < kNumClasses,
+                "MNIST: IDX file '{}': label {} of sample {} is out of range [0, {})",
+                labels_path.string(), labels.data[i], i, kNumClasses);
+    label_data[i] = labels.data[i];
+  }
+
+  if (normalize) {
+    NABLA_CHECK(normalize->std > 0.0f, "MNIST: Normalize std must be positive, got {}",
+                normalize->std);
+    normalize_ = true;
+    scale_ = 1.0f / (255.0f * normalize->std);
+    shift_ = -normalize->mean / normalize->std;
+  }
+  rows_ = images.dims[1];
+  cols_ = images.dims[2];
+  pixels_ = std::move(images.data);
+}
+
+SampleLayout MNIST::layout() const {
+  return {Shape{1, rows_, cols_}, DType::Float32, Shape{}, DType::Int64};
+}
+
+void MNIST::gather(std::span<const int64_t> indices, const Tensor& inputs,
+                   const Tensor& targets) const {
+  const auto b = static_cast<int64_t>(indices.size());
+  detail::check_batch_tensor(inputs, b, Shape{1, rows_, cols_}, DType::Float32, "inputs");
+  detail::check_batch_tensor(targets, b, Shape{}, DType::Int64, "targets");
+  const int64_t row = rows_ * cols_;
+  float* to = inputs.data<float>();
+  int64_t* to_label = targets.data<int64_t>();
+  const int64_t* label = labels_.data<int64_t>();
+  detail::for_each_row(
+      indices, size(), [&](int64_t k) { detail::prefetch_bytes(pixels_.data() + k * row, row); },
+      [&](std::size_t i, int64_t k) {
+        convert_pixels(pixels_.data() + k * row, to + i * row, row, normalize_, scale_, shift_);
+        to_label[i] = label[k];
+      });
+}
+
+Tensor MNIST::images() const {
+  Tensor out = Tensor::empty({size(), 1, rows_, cols_});
+  convert_pixels(pixels_.data(), out.data<float>(), pixels_.size(), normalize_, scale_, shift_);
+  return out;
+}
 
 }  // namespace nabla::data

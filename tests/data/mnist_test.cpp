@@ -67,6 +67,47 @@ TEST(MNIST, Normalisation) {
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], (a[i] - 0.25f) / 0.5f, 1e-6) << i;
 }
 
+// The pixels stay bytes and a batch converts its rows: the same floats as images() has.
+TEST(MNIST, GatherConvertsAsImagesDoes) {
+  TempDir dir;
+  write_split(dir, "train", 40, false);
+  for (const std::optional<Normalize> norm :
+       {std::optional<Normalize>{}, {Normalize{0.3f, 0.7f}}}) {
+    const MNIST ds(dir.path(), Split::Train, norm);
+    const std::vector<int64_t> indices{39, 0, 7, 7, 21, 3};
+    const Batch b = ds.get_batch(indices);
+    const std::vector<int64_t> labels = ds.labels().to_vector<int64_t>();
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      const Tensor want = ds.images().select(0, indices[i]);
+      EXPECT_EQ(b.inputs.select(0, static_cast<int64_t>(i)).to_vector<float>(),
+                want.to_vector<float>())
+          << i;
+      EXPECT_EQ(b.targets.to_vector<int64_t>()[i], labels[indices[i]]) << i;
+    }
+    const SampleLayout l = ds.layout();
+    EXPECT_EQ(l.input_shape, (Shape{1, 28, 28}));
+    EXPECT_EQ(l.target_shape, Shape{});
+  }
+}
+
+TEST(MNIST, GatherRejectsBadIndicesAndBuffers) {
+  TempDir dir;
+  write_split(dir, "train", 5, false);
+  const MNIST ds(dir.path(), Split::Train);
+  expect_error(
+      [&] {
+        ds.get_batch(std::vector<int64_t>{0, 5});
+      },
+      "index 5 is out of range for 5 samples");
+  expect_error([&] { ds.get_batch(std::vector<int64_t>{-1}); }, "index -1 is out of range");
+  expect_error(
+      [&] {
+        ds.gather(std::vector<int64_t>{0}, Tensor::empty({1, 784}),
+                  Tensor::empty({1}, {.dtype = DType::Int64}));
+      },
+      "inputs must be a contiguous CPU float32 tensor of shape [1, 1, 28, 28]");
+}
+
 TEST(MNIST, MissingFileSaysHowToGetTheData) {
   TempDir dir;
   write_split(dir, "train", 4, false);
@@ -109,9 +150,10 @@ TEST(MNIST, FashionMNISTIfInstalled) {
     const MNIST ds(dir, split);
     const int64_t n = split == Split::Train ? 60000 : 10000;
     EXPECT_EQ(ds.size(), n);
-    EXPECT_EQ(ds.images().shape(), (Shape{n, 1, 28, 28}));
-    const float* x = ds.images().data<float>();
-    const auto [lo, hi] = std::minmax_element(x, x + ds.images().numel());
+    const Tensor images = ds.images();
+    EXPECT_EQ(images.shape(), (Shape{n, 1, 28, 28}));
+    const float* x = images.data<float>();
+    const auto [lo, hi] = std::minmax_element(x, x + images.numel());
     EXPECT_EQ(*lo, 0.0f);
     EXPECT_EQ(*hi, 1.0f);
     std::vector<int64_t> histogram(10, 0);
