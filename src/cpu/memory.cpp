@@ -1,5 +1,9 @@
 // CPU memory: a caching allocator (freed blocks are kept by size and handed out again, so a
 // training loop allocates nothing from the system in steady state), copies and fills.
+#include "cpu/memory.h"
+
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -13,6 +17,7 @@ namespace nabla::cpu {
 namespace {
 
 constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeFrom = std::size_t{4} << 20;
 
 class CachingAllocator {
  public:
@@ -27,8 +32,11 @@ class CachingAllocator {
         return p;
       }
     }
-    void* p = std::aligned_alloc(kAlignment, size);
+    const bool huge = size >= kHugeFrom;
+    void* p = std::aligned_alloc(huge ? kHugePage : kAlignment, size);
     NABLA_CHECK(p != nullptr, "out of host memory allocating {} bytes", size);
+    // Advice only: where transparent huge pages are off, the block keeps 4 KiB pages.
+    if (huge) madvise(p, size, MADV_HUGEPAGE);
     return p;
   }
   void deallocate(void* p, std::size_t nbytes) {
@@ -37,8 +45,10 @@ class CachingAllocator {
   }
 
  private:
+  // aligned_alloc wants a multiple of the alignment.
   static std::size_t round_up(std::size_t n) {
-    return n == 0 ? kAlignment : (n + kAlignment - 1) / kAlignment * kAlignment;
+    const std::size_t unit = n >= kHugeFrom ? kHugePage : kAlignment;
+    return n == 0 ? kAlignment : (n + unit - 1) / unit * unit;
   }
   std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<void*>> free_;
@@ -50,10 +60,10 @@ CachingAllocator& allocator() {
 }
 
 void* allocate_cpu(std::size_t nbytes, int) {
-  return allocator().allocate(nbytes);
+  return allocate_host(nbytes);
 }
 void deallocate_cpu(void* p, std::size_t nbytes, int) {
-  allocator().deallocate(p, nbytes);
+  deallocate_host(p, nbytes);
 }
 void copy_host(void* dst, const void* src, std::size_t nbytes) {
   if (nbytes) std::memcpy(dst, src, nbytes);
@@ -102,6 +112,14 @@ void fill_cpu(const Tensor& out, double value) {
 }
 
 }  // namespace
+
+void* allocate_host(std::size_t nbytes) {
+  return allocator().allocate(nbytes);
+}
+void deallocate_host(void* p, std::size_t nbytes) {
+  allocator().deallocate(p, nbytes);
+}
+
 }  // namespace nabla::cpu
 
 namespace nabla::ops {

@@ -2,6 +2,7 @@
 #include "nabla/data/mnist.h"
 
 #include "cpu/loops.h"
+#include "cpu/memory.h"
 #include "data/gather.h"
 #include "nabla/data/idx.h"
 #include "nabla/error.h"
@@ -69,7 +70,7 @@ MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normaliz
   const std::string prefix = split == Split::Train ? "train" : "t10k";
   const fs::path images_path = find_file(dir, prefix + "-images-idx3-ubyte");
   const fs::path labels_path = find_file(dir, prefix + "-labels-idx1-ubyte");
-  IdxArray images = read_idx(images_path);
+  const IdxArray images = read_idx(images_path);
   const IdxArray labels = read_idx(labels_path);
 
   NABLA_CHECK(images.dims.size() == 3,
@@ -100,7 +101,9 @@ MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normaliz
   }
   rows_ = images.dims[1];
   cols_ = images.dims[2];
-  pixels_ = std::move(images.data);
+  auto pixels = cpu::make_host_array<uint8_t>(images.data.size());
+  std::copy(images.data.begin(), images.data.end(), pixels.get());
+  pixels_ = std::move(pixels);
 }
 
 SampleLayout MNIST::layout() const {
@@ -117,16 +120,16 @@ void MNIST::gather(std::span<const int64_t> indices, const Tensor& inputs,
   int64_t* to_label = targets.data<int64_t>();
   const int64_t* label = labels_.data<int64_t>();
   detail::for_each_row(
-      indices, size(), [&](int64_t k) { detail::prefetch_bytes(pixels_.data() + k * row, row); },
+      indices, size(), [&](int64_t k) { detail::prefetch_bytes(pixels_.get() + k * row, row); },
       [&](std::size_t i, int64_t k) {
-        convert_pixels(pixels_.data() + k * row, to + i * row, row, normalize_, scale_, shift_);
+        convert_pixels(pixels_.get() + k * row, to + i * row, row, normalize_, scale_, shift_);
         to_label[i] = label[k];
       });
 }
 
 Tensor MNIST::images() const {
   Tensor out = Tensor::empty({size(), 1, rows_, cols_});
-  convert_pixels(pixels_.data(), out.data<float>(), pixels_.size(), normalize_, scale_, shift_);
+  convert_pixels(pixels_.get(), out.data<float>(), out.numel(), normalize_, scale_, shift_);
   return out;
 }
 

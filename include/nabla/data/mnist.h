@@ -8,9 +8,9 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "nabla/data/dataset.h"
 
@@ -64,7 +64,7 @@ class MNIST : public Dataset {
   Split split() const { return split_; }
 
  private:
-  std::vector<uint8_t> pixels_;  // (N, rows, cols)
+  std::shared_ptr<const uint8_t[]> pixels_;  // (N, rows, cols)
   int64_t rows_ = 0, cols_ = 0;
   Tensor labels_;
   bool normalize_ = false;
