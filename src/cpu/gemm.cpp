@@ -11,9 +11,8 @@
 namespace nabla::cpu {
 namespace {
 
-// Below this many flops (about 0.1 ms of work) one thread is as fast: on a busy machine the
-// second thread is often not running, and a split only adds the wait for it.
-constexpr double kParallelFlops = 2e7;
+// Below this many flops (about 30 us of work) one thread is as fast.
+constexpr double kParallelFlops = 5e6;
 // Blocks of C are multiples of this many rows or columns (OpenBLAS's kernels work in such panels).
 constexpr int64_t kBlock = 16;
 
@@ -27,6 +26,14 @@ void sgemm_block(const ops::GemmArgs& g, const float* a, const float* b, float* 
               static_cast<blasint>(c1 - c0), static_cast<blasint>(g.k), g.alpha, ab,
               static_cast<blasint>(g.lda), bb, static_cast<blasint>(g.ldb), g.beta,
               c + r0 * g.ldc + c0, static_cast<blasint>(g.ldc));
+}
+
+// Where chunk t of `chunks` starts along a side of C: an equal share rounded to whole blocks,
+// so that 100 rows split as 48 + 52, not 64 + 36.
+int64_t split_point(int64_t side, int t, int chunks) {
+  if (t == chunks) return side;
+  const double share = static_cast<double>(side) * t / chunks / kBlock;
+  return std::min(side, static_cast<int64_t>(share + 0.5) * kBlock);
 }
 
 void gemm_cpu(const ops::GemmArgs& g) {
@@ -45,8 +52,11 @@ void gemm_cpu(const ops::GemmArgs& g) {
       sgemm_block(g, a, b, c, 0, g.m, 0, g.n);
       continue;
     }
-    parallel_for((side + kBlock - 1) / kBlock, 1, [&](int64_t begin, int64_t end) {
-      const int64_t lo = begin * kBlock, hi = std::min(side, end * kBlock);
+    const int chunks = pool_threads();
+    parallel_for(chunks, 1, [&](int64_t begin, int64_t end) {
+      const int64_t lo = split_point(side, static_cast<int>(begin), chunks);
+      const int64_t hi = split_point(side, static_cast<int>(end), chunks);
+      if (lo >= hi) return;
       if (by_rows)
         sgemm_block(g, a, b, c, lo, hi, 0, g.n);
       else

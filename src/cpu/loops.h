@@ -11,13 +11,9 @@
 
 namespace nabla::cpu {
 
-// Below this many elements a loop runs on the calling thread: waking threads costs more.
+// Below this many elements a loop runs on the calling thread: handing half to an awake worker
+// costs more.
 constexpr int64_t kParallelGrain = 32768;
-// The same for streaming loops of a few operations per element (fills, optimizer updates, sums
-// of squares). Measured on two cores: where the worker has gone to sleep (a training step's
-// small layers run on the calling thread), waking it costs more than it saves up to a few
-// hundred thousand floats. Large buffers (a 16M-parameter Adam step) still split over threads.
-constexpr int64_t kParallelGrainStreaming = 262144;
 
 // A hot loop compiled for AVX-512, AVX2 and the baseline, chosen at load time: the baseline's
 // 4-wide vectors run it at a quarter of the machine's speed. The AVX-512 clone may fuse a

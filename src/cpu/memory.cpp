@@ -99,7 +99,7 @@ void copy_strided_cpu(const Tensor& src, const Tensor& dst) {
 
 template <typename T>
 void fill_typed(T* p, int64_t n, T v) {
-  parallel_for(n, kParallelGrainStreaming, [&](int64_t b, int64_t e) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) p[i] = v;
   });
 }

@@ -47,7 +47,7 @@ NABLA_VECTOR_CLONES_TEMPLATE rules::Dots update_range(const typename Rule::Scala
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
   std::vector<rules::Dots> partial(pool_threads());
-  parallel_for(b.n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
+  parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
     const rules::Dots dots = update_range<Rule>(s, b, begin, end);
     if constexpr (Rule::kReduces) partial[thread_index()] = dots;
   });
@@ -68,33 +68,38 @@ rules::Dots optim_update_cpu(const UpdateCall& call, const UpdateBuffers& buffer
       call);
 }
 
-// sum(x^2) over [begin, end): squares summed in 64 float lanes over blocks of 4096 elements, each
-// block's lanes then added in double. Vectorises (a double accumulation does not, without
-// reassociation), and each block loses less than 1e-5 relative. 64 lanes are four independent
+// sum(x^2) over one block of at most kSquaresBlock elements: squares summed in 64 float lanes,
+// then the lanes added in double. Vectorises (a double accumulation does not, without
+// reassociation), and a block loses less than 1e-5 relative. 64 lanes are four independent
 // AVX-512 accumulators: with one, each vector add waits for the previous one.
-NABLA_VECTOR_CLONES double sum_squares_blocked(const float* x, int64_t begin, int64_t end) {
+constexpr int64_t kSquaresBlock = 4096;
+NABLA_VECTOR_CLONES double sum_squares_block(const float* x, int64_t n) {
   constexpr int kLanes = 64;
-  constexpr int64_t kBlock = 4096;
+  float lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] += x[i + j] * x[i + j];
   double total = 0.0;
-  int64_t i = begin;
-  while (i + kLanes <= end) {
-    float lanes[kLanes] = {};
-    const int64_t stop = std::min(end, i + kBlock);
-    for (; i + kLanes <= stop; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) lanes[j] += x[i + j] * x[i + j];
-    for (float l : lanes) total += l;
-  }
-  for (; i < end; ++i) total += static_cast<double>(x[i]) * x[i];
+  for (float l : lanes) total += l;
+  for (; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
   return total;
 }
 
+// The blocks' sums are added in block order whichever thread computed them, so the result is the
+// same bit for bit on any number of threads.
 double sum_squares_cpu(const float* x, int64_t n) {
-  std::vector<double> partial(pool_threads(), 0.0);
-  parallel_for(n, kParallelGrainStreaming, [&](int64_t begin, int64_t end) {
-    partial[thread_index()] = sum_squares_blocked(x, begin, end);
+  const int64_t blocks = (n + kSquaresBlock - 1) / kSquaresBlock;
+  thread_local std::vector<double> block_sums;  // grows once, then no allocation per call
+  block_sums.resize(blocks);
+  double* sums = block_sums.data();
+  parallel_for(blocks, kParallelGrain / kSquaresBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t first = b * kSquaresBlock;
+      sums[b] = sum_squares_block(x + first, std::min(kSquaresBlock, n - first));
+    }
   });
   double total = 0.0;
-  for (double p : partial) total += p;
+  for (int64_t b = 0; b < blocks; ++b) total += sums[b];
   if (std::isfinite(total)) return total;
   // A float square overflows from |x| > 1.8e19: recount in double, so that only an inf or nan
   // in x makes the result non-finite.

@@ -6,13 +6,15 @@
 // its wait policy is read from the environment at load time only. On a machine shared with other
 // processes, a spinning thread holds a core that the next region's worker, or an OpenBLAS thread,
 // needs; a training step of small layers became up to 100 times slower. The pool's workers spin
-// briefly (some tens of microseconds), then sleep on a futex (std::atomic::wait).
+// briefly (200 microseconds), then sleep on a futex (std::atomic::wait); a worker that another
+// process keeps off its core delays nobody, since the caller runs the chunks not yet claimed.
 #include "nabla/threads.h"
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -30,14 +32,29 @@ namespace {
 thread_local int t_index = 0;
 thread_local bool t_in_parallel = false;
 
-// Polls before sleeping: a loop that follows soon after the previous one finds its workers
-// awake. About 20 to 100 microseconds.
-constexpr int kSpins = 500;
+// How long a thread polls before it sleeps. A training step of small layers runs a parallel loop
+// every few tens of microseconds; within this window the next loop finds the workers awake,
+// while waking a sleeping one takes about as long as such a loop.
+constexpr std::chrono::microseconds kSpin{200};
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+// Polls done() for up to kSpin; true once it holds. A pause lasts from about 10 to 150 cycles
+// depending on the processor, so the window is measured in time, not in pauses.
+template <typename Done>
+bool spin_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  do {
+    for (int i = 0; i < 16; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+  } while (std::chrono::steady_clock::now() < deadline);
+  return done();
 }
 
 // OMP_NUM_THREADS when set (as before the pool replaced OpenMP), else one per core.
@@ -77,10 +94,8 @@ class Pool {
     generation_.notify_all();
     run_chunks(g);
     // Every chunk must be done with ctx (the caller's stack) before returning.
-    int left = 0;
-    for (int spin = 0; spin < kSpins && (left = pending_.load(std::memory_order_acquire)); ++spin)
-      cpu_relax();
-    while ((left = pending_.load(std::memory_order_acquire)) != 0) pending_.wait(left);
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
+    for (int left; (left = pending_.load(std::memory_order_acquire)) != 0;) pending_.wait(left);
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -94,9 +109,7 @@ class Pool {
   void work(uint32_t seen) {
     while (true) {
       uint32_t g = seen;
-      for (int spin = 0; spin < kSpins && (g = generation_.load(std::memory_order_acquire)) == seen;
-           ++spin)
-        cpu_relax();
+      spin_until([&] { return (g = generation_.load(std::memory_order_acquire)) != seen; });
       while ((g = generation_.load(std::memory_order_acquire)) == seen) generation_.wait(seen);
       seen = g;
       run_chunks(g);
