@@ -71,12 +71,9 @@ optimizer flags do not apply) and writes the loss curves to --plot FILE (default
 )"));
     return 0;
   }
-  if (options.threads > 0) set_num_threads(options.threads);
-  options.trainer.device = Device::parse(options.device);
+  train::apply_run_settings(options);
 
-  const data::MnistSource source = data::find_mnist(options.data_dir);
-  const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
-  const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
   fmt::print("data: {}; MLP {}; {} epochs of batch {}\n\n", source.name,
              fmt::join(options.model.hidden, "-"), options.trainer.epochs,
              options.trainer.batch_size);

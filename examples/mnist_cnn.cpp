@@ -59,12 +59,9 @@ about 5 minutes; the lecture trained for longer (--epochs 10).
 )"));
     return 0;
   }
-  if (options.threads > 0) set_num_threads(options.threads);
-  options.trainer.device = Device::parse(options.device);
+  train::apply_run_settings(options);
 
-  const data::MnistSource source = data::find_mnist(options.data_dir);
-  const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
-  const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
   fmt::print("data: {} ({} training, {} test images)\n", source.name, train_set.size(),
              test_set.size());
   fmt::print("{}\n", nn::summary(*make_cnn("default"), Shape({1, 1, 28, 28})));

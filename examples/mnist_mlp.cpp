@@ -41,17 +41,14 @@ int run(int argc, char** argv) {
     fmt::print("{}", train::usage("mnist_mlp", defaults));
     return 0;
   }
-  if (options.threads > 0) set_num_threads(options.threads);
-  options.trainer.device = Device::parse(options.device);
+  train::apply_run_settings(options);
   // Distributed, rank 0 alone prints.
   const bool root = !options.trainer.distributed || dist::mpi_world()->is_root();
   auto print = [root](const std::string& text) {
     if (root) fmt::print("{}", text);
   };
 
-  const data::MnistSource source = data::find_mnist(options.data_dir);
-  const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
-  const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
   print(fmt::format("data: {} from {} ({} training, {} test images)\n", source.name,
                     source.dir.string(), train_set.size(), test_set.size()));
 

@@ -44,19 +44,26 @@ NABLA_VECTOR_CLONES_TEMPLATE rules::Dots update_range(const typename Rule::Scala
   return dots;
 }
 
+// A rule that reduces (SWATS's dot products) sums one partial per thread; the others need no
+// partials and allocate nothing.
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
-  std::vector<rules::Dots> partial(pool_threads());
-  parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
-    const rules::Dots dots = update_range<Rule>(s, b, begin, end);
-    if constexpr (Rule::kReduces) partial[thread_index()] = dots;
-  });
-  rules::Dots total;
-  for (const rules::Dots& d : partial) {
-    total.pp += d.pp;
-    total.pg += d.pg;
+  if constexpr (!Rule::kReduces) {
+    parallel_for(b.n, kParallelGrain,
+                 [&](int64_t begin, int64_t end) { update_range<Rule>(s, b, begin, end); });
+    return {};
+  } else {
+    std::vector<rules::Dots> partial(pool_threads());
+    parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
+      partial[thread_index()] = update_range<Rule>(s, b, begin, end);
+    });
+    rules::Dots total;
+    for (const rules::Dots& d : partial) {
+      total.pp += d.pp;
+      total.pg += d.pg;
+    }
+    return total;
   }
-  return total;
 }
 
 rules::Dots optim_update_cpu(const UpdateCall& call, const UpdateBuffers& buffers) {

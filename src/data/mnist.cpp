@@ -133,4 +133,11 @@ Tensor MNIST::images() const {
   return out;
 }
 
+MnistData load_mnist(const std::string& preferred) {
+  MnistSource source = find_mnist(preferred);
+  MNIST train(source.dir, Split::Train, source.normalize);
+  MNIST test(source.dir, Split::Test, source.normalize);
+  return {std::move(source), std::move(train), std::move(test)};
+}
+
 }  // namespace nabla::data

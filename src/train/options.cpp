@@ -21,6 +21,8 @@
 #define TOML_UNREACHABLE __builtin_unreachable()
 #include <toml++/toml.h>
 
+#include "nabla/threads.h"
+
 namespace nabla::train {
 namespace {
 
@@ -371,6 +373,11 @@ sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
       },
       config);
   return config;
+}
+
+void apply_run_settings(RunOptions& o) {
+  if (o.threads > 0) set_num_threads(o.threads);
+  o.trainer.device = Device::parse(o.device);
 }
 
 void complete_schedule(RunOptions& o, int64_t train_size) {

@@ -108,6 +108,21 @@ TEST(MNIST, GatherRejectsBadIndicesAndBuffers) {
       "inputs must be a contiguous CPU float32 tensor of shape [1, 1, 28, 28]");
 }
 
+TEST(MNIST, LoadMnistReadsBothSplitsOfTheFolderGiven) {
+  TempDir dir;
+  write_split(dir, "train", 12, true);
+  write_split(dir, "t10k", 5, true);
+  const MnistData data = load_mnist(dir.path().string());
+  EXPECT_EQ(data.source.dir, dir.path());
+  EXPECT_EQ(data.train.size(), 12);
+  EXPECT_EQ(data.test.size(), 5);
+  EXPECT_EQ(data.train.split(), Split::Train);
+  EXPECT_EQ(data.test.split(), Split::Test);
+  // Normalised with MNIST's statistics, as find_mnist says for a folder given by name.
+  const float first = data.train.images().to_vector<float>()[1];
+  EXPECT_NEAR(first, (13 / 255.0f - 0.1307f) / 0.3081f, 1e-6);
+}
+
 TEST(MNIST, MissingFileSaysHowToGetTheData) {
   TempDir dir;
   write_split(dir, "train", 4, false);

@@ -273,4 +273,21 @@ TEST(Validation, RunOptions) {
   }
 }
 
+// apply_run_settings puts the thread count and the device into effect; 0 threads keeps the
+// current count.
+TEST(Validation, RunSettingsTakeEffect) {
+  const int threads = get_num_threads();
+  train::RunOptions o;
+  o.threads = 1;
+  o.device = "cpu";
+  o.trainer.device = Device::cuda(0);
+  train::apply_run_settings(o);
+  EXPECT_EQ(get_num_threads(), 1);
+  EXPECT_EQ(o.trainer.device, Device::cpu());
+  o.threads = 0;
+  train::apply_run_settings(o);
+  EXPECT_EQ(get_num_threads(), 1);
+  set_num_threads(threads);
+}
+
 }  // namespace

@@ -72,4 +72,13 @@ class MNIST : public Dataset {
   Split split_;
 };
 
+// Both splits of the data find_mnist(preferred) picks, each normalised with that data's
+// statistics.
+struct MnistData {
+  MnistSource source;
+  MNIST train;
+  MNIST test;
+};
+MnistData load_mnist(const std::string& preferred = "");
+
 }  // namespace nabla::data

@@ -54,6 +54,10 @@ std::string usage(const std::string& program, const RunOptions& defaults,
 // apply_command_line sees it, and returns its value (nullopt when absent). argc shrinks.
 std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name);
 
+// Puts into effect what the options ask of the process: the thread count (when set), and
+// trainer.device from `device` ("auto": the GPU when there is one, else the CPU).
+void apply_run_settings(RunOptions& options);
+
 // Fills in what a schedule needs to know about the run: OneCycleLR's total_steps (epochs times
 // batches per epoch, or epochs when it steps per epoch) when it was not given.
 void complete_schedule(RunOptions& options, int64_t train_size);
