@@ -1,6 +1,6 @@
 // CPU optimizer loops: each rule from kernels/optim/update_rules.h in one vectorisable pass over
-// the flat buffers, split statically over the threads (so sums are reproducible bit for bit for
-// a fixed thread count).
+// the flat buffers, split statically over the threads; sums are the same bit for bit on any
+// thread count.
 // Built with -fno-math-errno (see CMakeLists.txt): the square roots in the rules never see a
 // negative argument, and without errno handling (a branch to the library call) the loops
 // vectorise. And with -ffp-contract=off: the AVX-512 clones of the loops (NABLA_VECTOR_CLONES)
@@ -44,8 +44,11 @@ NABLA_VECTOR_CLONES_TEMPLATE rules::Dots update_range(const typename Rule::Scala
   return dots;
 }
 
-// A rule that reduces (SWATS's dot products) sums one partial per thread; the others need no
-// partials and allocate nothing.
+// Reductions (SWATS's dot products, the sum of squares) are computed in blocks of this many
+// elements and the blocks' sums added in block order, whichever thread computed them: the result
+// is the same bit for bit on any number of threads.
+constexpr int64_t kReductionBlock = 4096;
+
 template <typename Rule>
 rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) {
   if constexpr (!Rule::kReduces) {
@@ -53,14 +56,19 @@ rules::Dots update_cpu(const typename Rule::Scalars& s, const UpdateBuffers& b) 
                  [&](int64_t begin, int64_t end) { update_range<Rule>(s, b, begin, end); });
     return {};
   } else {
-    std::vector<rules::Dots> partial(pool_threads());
-    parallel_for(b.n, kParallelGrain, [&](int64_t begin, int64_t end) {
-      partial[thread_index()] = update_range<Rule>(s, b, begin, end);
+    const int64_t blocks = (b.n + kReductionBlock - 1) / kReductionBlock;
+    thread_local std::vector<rules::Dots> block_dots;  // grows once
+    block_dots.resize(blocks);
+    rules::Dots* dots = block_dots.data();
+    parallel_for(blocks, kParallelGrain / kReductionBlock, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k)
+        dots[k] =
+            update_range<Rule>(s, b, k * kReductionBlock, std::min(b.n, (k + 1) * kReductionBlock));
     });
     rules::Dots total;
-    for (const rules::Dots& d : partial) {
-      total.pp += d.pp;
-      total.pg += d.pg;
+    for (int64_t k = 0; k < blocks; ++k) {
+      total.pp += dots[k].pp;
+      total.pg += dots[k].pg;
     }
     return total;
   }
@@ -75,11 +83,10 @@ rules::Dots optim_update_cpu(const UpdateCall& call, const UpdateBuffers& buffer
       call);
 }
 
-// sum(x^2) over one block of at most kSquaresBlock elements: squares summed in 64 float lanes,
+// sum(x^2) over one block of at most kReductionBlock elements: squares summed in 64 float lanes,
 // then the lanes added in double. Vectorises (a double accumulation does not, without
 // reassociation), and a block loses less than 1e-5 relative. 64 lanes are four independent
 // AVX-512 accumulators: with one, each vector add waits for the previous one.
-constexpr int64_t kSquaresBlock = 4096;
 NABLA_VECTOR_CLONES double sum_squares_block(const float* x, int64_t n) {
   constexpr int kLanes = 64;
   float lanes[kLanes] = {};
@@ -92,17 +99,15 @@ NABLA_VECTOR_CLONES double sum_squares_block(const float* x, int64_t n) {
   return total;
 }
 
-// The blocks' sums are added in block order whichever thread computed them, so the result is the
-// same bit for bit on any number of threads.
 double sum_squares_cpu(const float* x, int64_t n) {
-  const int64_t blocks = (n + kSquaresBlock - 1) / kSquaresBlock;
+  const int64_t blocks = (n + kReductionBlock - 1) / kReductionBlock;
   thread_local std::vector<double> block_sums;  // grows once, then no allocation per call
   block_sums.resize(blocks);
   double* sums = block_sums.data();
-  parallel_for(blocks, kParallelGrain / kSquaresBlock, [&](int64_t begin, int64_t end) {
+  parallel_for(blocks, kParallelGrain / kReductionBlock, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      const int64_t first = b * kSquaresBlock;
-      sums[b] = sum_squares_block(x + first, std::min(kSquaresBlock, n - first));
+      const int64_t first = b * kReductionBlock;
+      sums[b] = sum_squares_block(x + first, std::min(kReductionBlock, n - first));
     }
   });
   double total = 0.0;

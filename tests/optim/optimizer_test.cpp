@@ -227,6 +227,31 @@ TEST(Clip, NormOnOneThreadOrTwo) {
   set_num_threads(threads);
 }
 
+// SWATS's dot products (its switching test) are summed in blocks added in order: the same bits
+// on one thread or two, for a model large enough to be split.
+TEST(Optimizer, SwatsDotsOnOneThreadOrTwo) {
+  const int threads = get_num_threads();
+  const int64_t n = 100003;
+  std::vector<float> params[2];
+  double lambda[2];
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    Generator gen(7);
+    Tensor w = Tensor::randn({n}, &gen).requires_grad(true);
+    auto opt = optim::make_optimizer({w}, optim::SWATSConfig{.lr = 0.01});
+    for (int step = 0; step < 5; ++step) {
+      w.grad().copy_(Tensor::randn({n}, &gen));
+      ASSERT_TRUE(opt->step());
+    }
+    params[t - 1] = w.to_vector<float>();
+    lambda[t - 1] = opt->state_dict().scalars.at("group.0.swats_lambda");
+  }
+  set_num_threads(threads);
+  EXPECT_NE(lambda[0], 0.0);
+  EXPECT_EQ(lambda[0], lambda[1]);
+  EXPECT_EQ(params[0], params[1]);
+}
+
 // The update rounds as its formula in plain float arithmetic, each product and sum rounded on
 // its own: the vector clones of the loop use no fused multiply-add.
 TEST(Optimizer, UpdateRoundsAsTheFormula) {
