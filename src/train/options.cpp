@@ -362,17 +362,7 @@ sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
   std::replace(n.begin(), n.end(), '-', '_');
   if (n == "inverse") n = "inverse_decay";
   if (n == "linear_warmup" || n == "warmup") n = "linear";
-  sched::SchedulerConfig config = sched::scheduler_from_name(n);
-  // PyTorch steps these per batch; per epoch they would barely move.
-  std::visit(
-      [](auto& c) {
-        using C = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<C, sched::CyclicLRConfig> ||
-                      std::is_same_v<C, sched::OneCycleLRConfig>)
-          c.unit = sched::StepUnit::Iteration;
-      },
-      config);
-  return config;
+  return sched::scheduler_from_name(n);
 }
 
 void apply_run_settings(RunOptions& o) {

@@ -71,11 +71,24 @@ TEST(Scheduler, UnitComesFromTheConfig) {
   EXPECT_EQ(sched::make_scheduler(optimizer, sched::StepLRConfig{.step_size = 2})->unit(),
             sched::StepUnit::Epoch);
   auto onecycle = sched::make_scheduler(
-      optimizer, sched::OneCycleLRConfig{
-                     .max_lr = 0.1, .total_steps = 100, .unit = sched::StepUnit::Iteration});
-  EXPECT_EQ(onecycle->unit(), sched::StepUnit::Iteration);
+      optimizer,
+      sched::OneCycleLRConfig{.max_lr = 0.1, .total_steps = 100, .unit = sched::StepUnit::Epoch});
+  EXPECT_EQ(onecycle->unit(), sched::StepUnit::Epoch);
   EXPECT_EQ(sched::make_scheduler(optimizer, sched::NoSchedulerConfig{})->unit(),
             sched::StepUnit::Epoch);
+}
+
+// PyTorch programs step the cyclical schedules per batch; their configs default to that, and
+// every other schedule to per epoch.
+TEST(Scheduler, CyclicalSchedulesStepPerBatchByDefault) {
+  EXPECT_EQ(sched::CyclicLRConfig{}.unit, sched::StepUnit::Iteration);
+  EXPECT_EQ(sched::OneCycleLRConfig{}.unit, sched::StepUnit::Iteration);
+  EXPECT_EQ(sched::CosineAnnealingLRConfig{}.unit, sched::StepUnit::Epoch);
+  EXPECT_EQ(sched::StepLRConfig{}.unit, sched::StepUnit::Epoch);
+  FakeOptimizer optimizer({0.1}, 0.9);
+  EXPECT_EQ(sched::make_scheduler(optimizer, sched::CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1})
+                ->unit(),
+            sched::StepUnit::Iteration);
 }
 
 TEST(Scheduler, MetricIsIgnoredExceptByPlateau) {

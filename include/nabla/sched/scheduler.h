@@ -24,8 +24,9 @@
 
 namespace nabla::sched {
 
-// What one step() means; the trainer reads it to step after every epoch or every batch.
-// PyTorch steps CyclicLR and OneCycleLR per batch: set unit = StepUnit::Iteration for them.
+// What one step() means; the trainer reads it to step after every epoch or every batch. Every
+// schedule steps per epoch by default except CyclicLR and OneCycleLR, which step per batch, as
+// PyTorch programs step them (per epoch they would barely move).
 enum class StepUnit { Epoch, Iteration };
 
 // A value given once for every parameter group, or once per group (PyTorch's "float or list"):
@@ -93,7 +94,7 @@ struct CyclicLRConfig {
   bool cycle_momentum = true;
   PerGroup base_momentum = 0.8;
   PerGroup max_momentum = 0.9;
-  StepUnit unit = StepUnit::Epoch;
+  StepUnit unit = StepUnit::Iteration;
 };
 
 // lr = lr0 * lr_lambda(t). The function is code, not state: pass the same one when resuming.
@@ -147,7 +148,7 @@ struct OneCycleLRConfig {
   double div_factor = 25.0;
   double final_div_factor = 1e4;
   bool three_phase = false;
-  StepUnit unit = StepUnit::Epoch;
+  StepUnit unit = StepUnit::Iteration;
 };
 
 enum class PlateauMode { Min, Max };

@@ -63,7 +63,7 @@ void apply_run_settings(RunOptions& options);
 void complete_schedule(RunOptions& options, int64_t train_size);
 
 // The config for a scheduler name as the command line spells it ("step", "exponential-decay",
-// "linear-warmup", ...). Cyclic and one-cycle schedules step per iteration.
+// "linear-warmup", ...), with its config's defaults.
 sched::SchedulerConfig scheduler_for_cli(const std::string& name);
 
 }  // namespace nabla::train
