@@ -3,8 +3,9 @@
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or with a .gz suffix.
 //
 //   data::MNIST train(data::kFashionMNISTDir, data::Split::Train,
-//   data::Normalize::fashion_mnist()); train.images();  // float32 (60000, 1, 28, 28): pixels / 255
-//   in [0, 1], then normalised train.labels();  // int64 (60000), in [0, 10)
+//                     data::Normalize::fashion_mnist());
+//   train.images();  // float32 (60000, 1, 28, 28): pixels / 255, then normalised
+//   train.labels();  // int64 (60000), in [0, 10)
 #pragma once
 
 #include <filesystem>
