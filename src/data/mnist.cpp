@@ -113,8 +113,9 @@ SampleLayout MNIST::layout() const {
 void MNIST::gather(std::span<const int64_t> indices, const Tensor& inputs,
                    const Tensor& targets) const {
   const auto b = static_cast<int64_t>(indices.size());
-  detail::check_batch_tensor(inputs, b, Shape{1, rows_, cols_}, DType::Float32, "inputs");
-  detail::check_batch_tensor(targets, b, Shape{}, DType::Int64, "targets");
+  const SampleLayout l = layout();
+  detail::check_batch_tensor(inputs, b, l.input_shape, l.input_dtype, "inputs");
+  detail::check_batch_tensor(targets, b, l.target_shape, l.target_dtype, "targets");
   const int64_t row = rows_ * cols_;
   float* to = inputs.data<float>();
   int64_t* to_label = targets.data<int64_t>();
@@ -134,10 +135,9 @@ Tensor MNIST::images() const {
 }
 
 MnistData load_mnist(const std::string& preferred) {
-  MnistSource source = find_mnist(preferred);
-  MNIST train(source.dir, Split::Train, source.normalize);
-  MNIST test(source.dir, Split::Test, source.normalize);
-  return {std::move(source), std::move(train), std::move(test)};
+  const MnistSource source = find_mnist(preferred);
+  return {source, MNIST(source.dir, Split::Train, source.normalize),
+          MNIST(source.dir, Split::Test, source.normalize)};
 }
 
 }  // namespace nabla::data
