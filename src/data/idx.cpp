@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "data/sha256.h"
 #include "nabla/error.h"
 
 namespace nabla::data {
@@ -237,6 +238,8 @@ IdxArray read_idx(const fs::path& path) {
                              dims_text, elements, done));
   }
   source->finish();
+  array.sha256 =
+      sha256_hex({{magic, 4}, {dim_bytes, static_cast<std::size_t>(4 * ndims)}, array.data});
   return array;
 }
 

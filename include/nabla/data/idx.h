@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace nabla::data {
@@ -28,6 +29,8 @@ enum class IdxType : uint8_t {
 struct IdxArray {
   std::vector<int64_t> dims;  // outermost first
   std::vector<uint8_t> data;  // row-major, product(dims) bytes
+  // SHA-256 (hex) of the file's bytes after decompression: for a raw file, what sha256sum prints.
+  std::string sha256;
 };
 
 // Reads an IDX file of unsigned bytes, raw or gzip-compressed. Throws nabla::Error naming
