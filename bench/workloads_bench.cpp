@@ -103,9 +103,9 @@ struct WorkloadOptions {
 };
 
 void run_workload(const std::string& name, const WorkloadOptions& opt) {
-  const data::MnistSource source = data::find_mnist(data::kFashionMNISTDir);
-  const data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
-  const data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  const data::MnistData fashion = data::load_mnist(data::kFashionMNISTDir);
+  const data::MNIST& train_set = fashion.train;
+  const data::MNIST& test_set = fashion.test;
   manual_seed(opt.seed);
   Workload w = make_workload(name);
   if (!opt.init_path.empty()) {

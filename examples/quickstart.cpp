@@ -4,9 +4,8 @@
 using namespace nabla;
 
 int main() {
-  auto source = data::find_mnist();  // data/mnist if present, else Fashion-MNIST
-  data::MNIST train_set(source.dir, data::Split::Train, source.normalize);
-  data::MNIST test_set(source.dir, data::Split::Test, source.normalize);
+  // Real MNIST once scripts/get-mnist.sh has fetched it, else Fashion-MNIST; both normalised.
+  auto [source, train_set, test_set] = data::load_mnist();
 
   auto model = std::make_shared<nn::Sequential>(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(),
                                                 nn::Linear(256, 10));

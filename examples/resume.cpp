@@ -55,8 +55,7 @@ after --stop-at N steps (default 70), and resumed from the checkpoint written in
     return 0;
   }
   if (options.threads > 0) set_num_threads(options.threads);  // equal in all three runs
-  const data::MnistSource source = data::find_mnist(options.data_dir);
-  auto mnist = std::make_shared<data::MNIST>(source.dir, data::Split::Train, source.normalize);
+  auto mnist = std::make_shared<data::MNIST>(data::load_mnist(options.data_dir).train);
   std::vector<int64_t> first(std::min<int64_t>(5000, mnist->size()));
   for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<int64_t>(i);
   const data::Subset train_set(mnist, first);

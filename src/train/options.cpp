@@ -1,5 +1,7 @@
 #include "nabla/train/options.h"
 
+#include "nabla/data/mnist.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -316,6 +318,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
 bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
   if (key == "data" || key == "dir")
     o.data_dir = v.text();
+  else if (key == "dataset")
+    o.data_dir = data::dataset_dir(v.text()).string();
   else if (key == "hidden") {
     o.model.hidden = v.integers();
     for (int64_t width : o.model.hidden)
@@ -409,10 +413,10 @@ void apply_config_file(RunOptions& o, const std::string& path) {
         continue;
       }
       bool known = false;
-      if (section == "data" && key == "dir")
+      if (section == "data" && (key == "dir" || key == "dataset"))
         known = set_run_field(o, key, v);
       else if (section == "model" || section == "run")
-        known = key != "dir" && key != "data" && set_run_field(o, key, v);
+        known = key != "dir" && key != "data" && key != "dataset" && set_run_field(o, key, v);
       else if (section == "trainer")
         known = set_trainer_field(o.trainer, key, v);
       else if (section == "optimizer")
@@ -510,17 +514,18 @@ std::optional<std::string> take_flag(int& argc, char** argv, const std::string& 
 std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {
   const TrainerConfig& t = d.trainer;
   const std::string text =
-      !about.empty()
-          ? about
-          : "Trains a multilayer perceptron on MNIST-format data (real MNIST when --data "
-            "or data/mnist\nholds it, else Fashion-MNIST from Debian's "
-            "dataset-fashion-mnist).\n";
+      !about.empty() ? about
+                     : "Trains a multilayer perceptron on MNIST-format data: real MNIST when\n"
+                       "scripts/get-mnist.sh has fetched it, else Fashion-MNIST from Debian's "
+                       "dataset-fashion-mnist.\n";
   return fmt::format(
       R"(usage: {0} [flags]
 
 {13}
 data and model
-  --data DIR               folder with the four IDX files (default: auto)
+  --data DIR               folder with the four IDX files (default: real MNIST in
+                           ~/.cache/nabla/mnist when there, else Fashion-MNIST)
+  --dataset NAME           mnist or fashion-mnist: the folder nabla keeps it in
   --hidden N[,N...]        hidden layer widths (default: {1})
   --init NAME              default, uniform, normal, xavier-uniform, xavier-normal, he-uniform,
                            he-normal (default: {2})

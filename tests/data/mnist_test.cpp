@@ -1,11 +1,17 @@
 // MNIST-format folders: generated ones (raw and gzip, with and without normalisation, and
-// broken ones), and Fashion-MNIST when Debian's dataset-fashion-mnist is installed.
+// broken ones), datasets known by content, the default folders (the MNIST cache), and real
+// MNIST and Fashion-MNIST when they are on the machine.
 #include "nabla/data/mnist.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
 
+#include "nabla/data/idx.h"
 #include "nabla/data/loader.h"
 #include "support/gradcheck.h"
 #include "support/idx_writer.h"
@@ -118,9 +124,148 @@ TEST(MNIST, LoadMnistReadsBothSplitsOfTheFolderGiven) {
   EXPECT_EQ(data.test.size(), 5);
   EXPECT_EQ(data.train.split(), Split::Train);
   EXPECT_EQ(data.test.split(), Split::Test);
-  // Normalised with MNIST's statistics, as find_mnist says for a folder given by name.
+  // Data nabla does not know is normalised with its own training images' statistics.
+  EXPECT_FALSE(data.source.known);
+  EXPECT_EQ(data.source.name, "MNIST-format data in " + dir.path().string());
+  const Normalize own = data.train.pixel_statistics();
+  EXPECT_EQ(data.source.normalize.mean, own.mean);
+  EXPECT_EQ(data.source.normalize.std, own.std);
   const float first = data.train.images().to_vector<float>()[1];
-  EXPECT_NEAR(first, (13 / 255.0f - 0.1307f) / 0.3081f, 1e-6);
+  EXPECT_NEAR(first, (13 / 255.0f - own.mean) / own.std, 1e-5);
+  EXPECT_EQ(data.test.normalization()->mean, own.mean);  // the test split: the training stats
+}
+
+TEST(MNIST, PixelStatisticsAreTheMeanAndStdOfThePixels) {
+  TempDir dir;
+  write_split(dir, "train", 7, false);
+  const MNIST train(dir.path(), Split::Train);
+  double sum = 0, squares = 0;
+  const std::vector<uint8_t> raw = pixels(7);
+  for (uint8_t p : raw) sum += p / 255.0, squares += (p / 255.0) * (p / 255.0);
+  const double mean = sum / raw.size();
+  const Normalize stats = train.pixel_statistics();
+  EXPECT_NEAR(stats.mean, mean, 1e-6);
+  EXPECT_NEAR(stats.std, std::sqrt(squares / raw.size() - mean * mean), 1e-6);
+}
+
+TEST(MNIST, DigestsAreThoseOfTheDecompressedFiles) {
+  TempDir dir;
+  write_idx(dir / "raw", {3}, {1, 2, 3});
+  write_idx(dir / "packed", {3}, {1, 2, 3}, /*gzip=*/true);
+  // sha256sum of the bytes 00 00 08 01 00 00 00 03 01 02 03.
+  const std::string expected = "398a8a7fbd9531f1d9aa2ae368533e137cb53c202c3665f25affcf1ca88844ab";
+  EXPECT_EQ(read_idx(dir / "raw").sha256, expected);
+  EXPECT_EQ(read_idx(dir / "packed").sha256, expected);
+}
+
+// The same files reached through a trailing slash, a symlink, or a folder named like another
+// dataset are the same data, with the same name and normalisation.
+TEST(MNIST, KnownByContentNotByPath) {
+  TempDir dir;
+  write_split(dir, "train", 12, true);
+  write_split(dir, "t10k", 5, false);
+  std::filesystem::create_directory_symlink(dir.path(), dir / "fashion-mnist");
+  const MnistData plain = load_mnist(dir.path().string());
+  for (const std::string& spelling : {dir.path().string() + "/", (dir / "fashion-mnist").string(),
+                                      (dir / "fashion-mnist").string() + "/"}) {
+    SCOPED_TRACE(spelling);
+    const MnistData other = load_mnist(spelling);
+    EXPECT_FALSE(other.source.known);
+    EXPECT_EQ(other.train.identity(), plain.train.identity());
+    EXPECT_EQ(other.source.normalize.mean, plain.source.normalize.mean);
+    EXPECT_EQ(other.source.normalize.std, plain.source.normalize.std);
+  }
+  const auto identity = nlohmann::json::parse(plain.train.identity());
+  EXPECT_EQ(identity.at("dataset"), "unknown");
+  EXPECT_EQ(identity.at("split"), "train");
+  EXPECT_EQ(identity.at("samples"), 12);
+  EXPECT_EQ(identity.at("images_sha256"), plain.train.images_sha256());
+  EXPECT_EQ(identity.at("normalize").at("mean"), plain.source.normalize.mean);
+  // Other pixels: other data.
+  TempDir changed;
+  write_split(changed, "train", 12, true, std::vector<uint8_t>(12, 3));
+  write_split(changed, "t10k", 5, false);
+  EXPECT_NE(load_mnist(changed.path().string()).train.labels_sha256(), plain.train.labels_sha256());
+}
+
+TEST(MNIST, DatasetNames) {
+  EXPECT_EQ(dataset_dir("mnist"), mnist_cache_dir());
+  EXPECT_EQ(dataset_dir("fashion-mnist"), std::filesystem::path(kFashionMNISTDir));
+  EXPECT_EQ(dataset_dir("fashion"), std::filesystem::path(kFashionMNISTDir));
+  expect_error([] { dataset_dir("cifar"); }, "unknown dataset 'cifar'");
+}
+
+// Sets XDG_CACHE_HOME for one test, so that the MNIST cache is a folder of its own.
+class CacheHome {
+ public:
+  explicit CacheHome(const std::filesystem::path& dir) {
+    if (const char* old = std::getenv("XDG_CACHE_HOME")) old_ = old;
+    ::setenv("XDG_CACHE_HOME", dir.c_str(), 1);
+  }
+  ~CacheHome() {
+    if (old_)
+      ::setenv("XDG_CACHE_HOME", old_->c_str(), 1);
+    else
+      ::unsetenv("XDG_CACHE_HOME");
+  }
+
+ private:
+  std::optional<std::string> old_;
+};
+
+bool fashion_installed() {
+  return std::filesystem::exists(std::filesystem::path(kFashionMNISTDir) /
+                                 "train-labels-idx1-ubyte.gz");
+}
+
+TEST(MNIST, TheCacheFolderFollowsXdgCacheHome) {
+  TempDir home;
+  const CacheHome cache(home.path());
+  EXPECT_EQ(mnist_cache_dir(), home / "nabla" / "mnist");
+}
+
+TEST(MNIST, APartialCacheIsPassedOver) {
+  if (!fashion_installed()) GTEST_SKIP() << "Fashion-MNIST not installed in " << kFashionMNISTDir;
+  TempDir home;
+  const CacheHome cache(home.path());
+  TempDir partial;  // two of the four files
+  write_split(partial, "train", 4, false);
+  std::filesystem::create_directories(home / "nabla");
+  std::filesystem::create_directory_symlink(partial.path(), mnist_cache_dir());
+  const MnistSource source = find_mnist();
+  EXPECT_EQ(source.name, "Fashion-MNIST");
+  EXPECT_TRUE(source.known);
+}
+
+TEST(MNIST, ACacheThatIsNotMnistIsAnError) {
+  TempDir home;
+  const CacheHome cache(home.path());
+  const std::filesystem::path dir = mnist_cache_dir();
+  std::filesystem::create_directories(dir);
+  for (const char* prefix : {"train", "t10k"}) {
+    const std::vector<uint8_t> labels(3, 1);
+    write_idx(dir / (std::string(prefix) + "-images-idx3-ubyte"), {3, kRows, kCols}, pixels(3));
+    write_idx(dir / (std::string(prefix) + "-labels-idx1-ubyte"), {3}, labels);
+  }
+  expect_error([] { load_mnist(); }, "are not real MNIST");
+  // Given by name, the same folder is data of its own.
+  EXPECT_FALSE(load_mnist(dir.string()).source.known);
+}
+
+TEST(MNIST, RealMnistIfFetched) {
+  const std::filesystem::path dir = mnist_cache_dir();
+  if (!std::filesystem::exists(dir / "train-images-idx3-ubyte"))
+    GTEST_SKIP() << "real MNIST not fetched into " << dir << " (scripts/get-mnist.sh)";
+  TempDir links;
+  std::filesystem::create_directory_symlink(dir, links / "fashion-mnist");
+  const MnistData data = load_mnist((links / "fashion-mnist").string() + "/");
+  EXPECT_TRUE(data.source.known);
+  EXPECT_EQ(data.source.name, "MNIST");
+  EXPECT_EQ(data.source.normalize.mean, Normalize::mnist().mean);
+  EXPECT_EQ(data.train.size(), 60000);
+  EXPECT_EQ(data.test.size(), 10000);
+  EXPECT_EQ(data.train.images_sha256(),
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db");
 }
 
 TEST(MNIST, MissingFileSaysHowToGetTheData) {
@@ -158,9 +303,15 @@ TEST(MNIST, WrongRank) {
 
 TEST(MNIST, FashionMNISTIfInstalled) {
   const std::filesystem::path dir = kFashionMNISTDir;
-  if (!std::filesystem::exists(dir / "train-labels-idx1-ubyte.gz"))
+  if (!fashion_installed())
     GTEST_SKIP() << "Fashion-MNIST not installed in " << dir
                  << " (apt install dataset-fashion-mnist)";
+  TempDir links;  // known by content under any name
+  std::filesystem::create_directory_symlink(dir, links / "mnist");
+  const MnistSource source = find_mnist((links / "mnist").string());
+  EXPECT_EQ(source.name, "Fashion-MNIST");
+  EXPECT_EQ(source.normalize.mean, Normalize::fashion_mnist().mean);
+  EXPECT_EQ(source.normalize.std, Normalize::fashion_mnist().std);
   for (Split split : {Split::Train, Split::Test}) {
     const MNIST ds(dir, split);
     const int64_t n = split == Split::Train ? 60000 : 10000;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "nabla/tensor.h"
@@ -42,6 +43,11 @@ class Dataset {
 
   // gather() into newly allocated tensors.
   Batch get_batch(std::span<const int64_t> indices) const;
+
+  // What the data is, by content, as a JSON object (for MNIST: the dataset, both files' SHA-256
+  // digests and the input normalisation). A checkpoint records the training set's, and resuming
+  // on data with another identity is an error. Empty for data that cannot name itself.
+  virtual std::string identity() const { return ""; }
 };
 
 // Inputs and targets held in memory: CPU tensors whose first dimension indexes samples.

@@ -31,7 +31,7 @@ struct ModelOptions {
 };
 
 struct RunOptions {
-  std::string data_dir;  // empty: data/mnist if it holds MNIST, else Fashion-MNIST
+  std::string data_dir;  // empty: real MNIST when fetched, else Fashion-MNIST (data::find_mnist)
   ModelOptions model;
   optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
   sched::SchedulerConfig scheduler = sched::NoSchedulerConfig{};
