@@ -1,7 +1,8 @@
 // Trains a multilayer perceptron on MNIST-format data and reports its test accuracy.
 // Everything is a flag (--help); the same settings can come from a TOML file (--config).
 //
-//   mnist_mlp                                   # Fashion-MNIST unless data/mnist holds MNIST
+//   mnist_mlp                                   # real MNIST once fetched (scripts/get-mnist.sh)
+//   mnist_mlp --dataset fashion-mnist
 //   mnist_mlp --optimizer adam --lr 1e-3 --scheduler cosine --t-max 5
 //   mnist_mlp --checkpoint-dir runs/mlp         # then, after an interruption:
 //   mnist_mlp --checkpoint-dir runs/mlp --resume
@@ -49,7 +50,7 @@ int run(int argc, char** argv) {
   };
 
   const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
-  print(fmt::format("data: {} from {} ({} training, {} test images)\n", source.name,
+  print(fmt::format("data: {} from {} ({} training, {} test images)\n", source.describe(),
                     source.dir.string(), train_set.size(), test_set.size()));
 
   manual_seed(options.trainer.seed);

@@ -73,11 +73,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     }
     state[section] = {{"scalars", scalars}, {"strings", strings}, {"tensors", names}};
   }
-  io::save_safetensors(path, tensors,
-                       {{"nabla.format", "checkpoint"},
-                        {"nabla.version", std::to_string(kCheckpointVersion)},
-                        {"nabla.state", state.dump()},
-                        {"nabla.config", checkpoint.config_json}});
+  io::Metadata metadata = {{"nabla.format", "checkpoint"},
+                           {"nabla.version", std::to_string(kCheckpointVersion)},
+                           {"nabla.state", state.dump()},
+                           {"nabla.config", checkpoint.config_json}};
+  if (!checkpoint.model_text.empty()) metadata["nabla.model"] = checkpoint.model_text;
+  if (!checkpoint.data_json.empty()) metadata["nabla.data"] = checkpoint.data_json;
+  io::save_safetensors(path, tensors, metadata);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -89,6 +91,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   Checkpoint out;
   out.config_json =
       contents.metadata.count("nabla.config") ? contents.metadata["nabla.config"] : "{}";
+  if (contents.metadata.count("nabla.model")) out.model_text = contents.metadata["nabla.model"];
+  if (contents.metadata.count("nabla.data")) out.data_json = contents.metadata["nabla.data"];
   const json state =
       json::parse(contents.metadata.count("nabla.state") ? contents.metadata["nabla.state"] : "{}",
                   nullptr, false);
@@ -195,9 +199,10 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
 void save_weights(const nn::Module& model, const std::string& path) {
   io::TensorMap tensors;
   for (const auto& [name, t] : model.state_dict()) tensors[name] = t;
-  io::save_safetensors(
-      path, tensors,
-      {{"nabla.format", "weights"}, {"nabla.version", std::to_string(kCheckpointVersion)}});
+  io::save_safetensors(path, tensors,
+                       {{"nabla.format", "weights"},
+                        {"nabla.version", std::to_string(kCheckpointVersion)},
+                        {"nabla.model", model.str()}});
 }
 
 void load_weights(nn::Module& model, const std::string& path) {

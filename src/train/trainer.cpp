@@ -250,6 +250,8 @@ Checkpoint Trainer::snapshot() const {
   c.sections["trainer"] = run_->save();
   if (run_->pending_loader) c.sections["loader"] = *run_->pending_loader;
   c.config_json = config_json();
+  c.model_text = model_->str();
+  c.data_json = data_identity_;
   return c;
 }
 
@@ -279,6 +281,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   run_->load(c.sections["trainer"]);
   run_->pending_loader.reset();
   if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];
+  data_identity_ = c.data_json;
+  resumed_from_ = path;
 
   std::vector<std::string> changes;
   for (const auto& [key, value] : current.items())
@@ -289,6 +293,32 @@ void Trainer::load_checkpoint(const std::string& path) {
   fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
   for (const std::string& change : changes)
     fmt::print("  changed since the checkpoint: {}\n", change);
+}
+
+namespace {
+// "MNIST (train images sha256 ba891046..., normalised with mean 0.1307, std 0.3081)"
+std::string describe_identity(const std::string& identity) {
+  const json j = json::parse(identity, nullptr, false);
+  if (!j.is_object()) return fmt::format("unreadable data identity '{}'", identity);
+  std::string text = fmt::format("{} ({} images sha256 {:.16}...", j.value("dataset", "?"),
+                                 j.value("split", "?"), j.value("images_sha256", "?"));
+  const json& norm = j.contains("normalize") ? j["normalize"] : json();
+  if (norm.is_object())
+    return text + fmt::format(", normalised with mean {:.4f}, std {:.4f})", norm.value("mean", 0.0),
+                              norm.value("std", 0.0));
+  return text + ", not normalised)";
+}
+}  // namespace
+
+void Trainer::check_same_data(const std::string& identity) {
+  if (!resumed_from_.empty() && !data_identity_.empty() && !identity.empty())
+    NABLA_CHECK(
+        json::parse(data_identity_, nullptr, false) == json::parse(identity, nullptr, false),
+        "'{}' was trained on {}; this run's training set is {}. Resume on the same data "
+        "with the same normalisation, or start a new run",
+        resumed_from_, describe_identity(data_identity_), describe_identity(identity));
+  resumed_from_.clear();
+  data_identity_ = identity;
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -329,6 +359,7 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
 
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
   dist::FailFast fail_fast(parallel_->host());
+  check_same_data(train_set.identity());
   const bool root = parallel_->is_root();  // the rank that prints and writes files
   data::DataLoader loader(train_set, {.batch_size = config_.batch_size,
                                       .shuffle = config_.shuffle,

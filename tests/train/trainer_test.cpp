@@ -9,6 +9,7 @@
 
 #include "nabla/nabla.h"
 #include "support/gradcheck.h"
+#include "support/toy_mnist.h"
 
 using namespace nabla;
 namespace fs = std::filesystem;
@@ -307,4 +308,77 @@ TEST(Trainer, SkipsNonFiniteUpdatesAndStopsWhenTheyPersist) {
         t.fit(*data);
       },
       "diverged");
+}
+
+namespace {
+// Toy data that names itself, as MNIST does by its digests and normalisation.
+class IdentifiedData : public data::TensorDataset {
+ public:
+  IdentifiedData(const data::TensorDataset& base, std::string identity)
+      : data::TensorDataset(base), identity_(std::move(identity)) {}
+  std::string identity() const override { return identity_; }
+
+ private:
+  std::string identity_;
+};
+
+std::string toy_identity(const std::string& name, double mean) {
+  return nlohmann::json{{"dataset", name},
+                        {"split", "train"},
+                        {"images_sha256", name + "-digest"},
+                        {"normalize", {{"mean", mean}, {"std", 0.5}}}}
+      .dump();
+}
+}  // namespace
+
+// A checkpoint says what it was trained on and what the model is, so that its file alone is
+// enough to evaluate it; a resume on other data, or the same data normalised otherwise, fails.
+TEST(Trainer, CheckpointsRecordTheDataAndTheModelAndResumeChecksTheData) {
+  const fs::path dir = fresh_dir("identity");
+  const IdentifiedData data(*toy_data(2), toy_identity("toy", 0.25));
+  auto model = toy_model();
+  train::TrainerConfig config = quiet({.epochs = 1, .batch_size = 32});
+  config.checkpoint_dir = dir.string();
+  train::Trainer(model, optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config).fit(data);
+
+  const std::string file = train::resolve_checkpoint(dir.string());
+  const train::Checkpoint checkpoint = train::load_checkpoint(file);
+  EXPECT_EQ(checkpoint.data_json, data.identity());
+  EXPECT_EQ(checkpoint.model_text, model->str());
+  EXPECT_NE(checkpoint.model_text.find("Linear(in_features=8, out_features=16"), std::string::npos)
+      << checkpoint.model_text;
+
+  config.epochs = 2;
+  config.resume = dir.string();
+  for (const auto& [other, expected] :
+       {std::pair{toy_identity("other", 0.25), "this run's training set is other"},
+        std::pair{toy_identity("toy", 0.5), "normalised with mean 0.5000"}}) {
+    SCOPED_TRACE(other);
+    const IdentifiedData changed(*toy_data(2), other);
+    train::Trainer resumed(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                           config);
+    nabla::testing::expect_error([&] { resumed.fit(changed); }, expected);
+    nabla::testing::expect_error([&] { resumed.fit(changed); }, "was trained on toy");
+  }
+  train::Trainer same(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config);
+  EXPECT_EQ(same.fit(data).epochs.size(), 1u);
+}
+
+// The same with MNIST-format folders: data known by its digests.
+TEST(Trainer, ResumingOnOtherMnistDataIsAnError) {
+  const fs::path dir = fresh_dir("mnist_identity");
+  nabla::testing::write_toy_mnist(dir / "a", 64, 32, 1);
+  nabla::testing::write_toy_mnist(dir / "b", 64, 32, 2);
+  auto model = std::make_shared<nn::Sequential>(nn::Flatten(), nn::Linear(784, 10));
+  train::TrainerConfig config = quiet({.epochs = 1, .batch_size = 32});
+  config.checkpoint_dir = (dir / "run").string();
+  const data::MnistData a = data::load_mnist((dir / "a").string());
+  train::Trainer(model, optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config)
+      .fit(a.train);
+  config.epochs = 2;
+  config.resume = config.checkpoint_dir;
+  const data::MnistData b = data::load_mnist((dir / "b").string());
+  train::Trainer resumed(model, optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config);
+  nabla::testing::expect_error([&] { resumed.fit(b.train); },
+                               b.train.images_sha256().substr(0, 16));
 }

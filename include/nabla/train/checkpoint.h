@@ -7,6 +7,9 @@
 //              "nabla.version"         the format version (kCheckpointVersion)
 //              "nabla.state"           JSON: per section, its scalars and strings
 //              "nabla.config"          JSON: the run's configuration, compared on resume
+//              "nabla.model"           the model as Module::str() prints it (layers and widths)
+//              "nabla.data"            JSON: the training set's Dataset::identity() (for MNIST:
+//                                      the dataset, its files' SHA-256, the normalisation)
 // Sections: "optimizer", "scheduler", "loader", "trainer" (counters, epoch accumulators, RNG).
 #pragma once
 
@@ -24,6 +27,8 @@ struct Checkpoint {
   nn::StateDict model;
   std::map<std::string, State> sections;
   std::string config_json = "{}";
+  std::string model_text;  // Module::str(); empty when unknown
+  std::string data_json;   // Dataset::identity() of the training set; empty when unknown
 };
 
 // Writes atomically (temporary file, fsync, rename): a crash never leaves half a checkpoint.

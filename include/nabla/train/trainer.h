@@ -141,6 +141,9 @@ class Trainer {
   struct Run;  // the counters and accumulators that a checkpoint saves
   std::string config_json() const;
   Checkpoint snapshot() const;
+  // Throws when the run resumed from a checkpoint of other data (by Dataset::identity()); then
+  // records `identity` for the checkpoints to come.
+  void check_same_data(const std::string& identity);
 
   std::shared_ptr<nn::Module> model_;
   optim::OptimizerConfig optimizer_config_;
@@ -152,6 +155,10 @@ class Trainer {
   LossFn loss_;
   std::unique_ptr<dist::DataParallel> parallel_;  // the local one unless distributed
   std::unique_ptr<CapturedStep> captured_;        // TrainerConfig.cuda_graph, once captured
+  // The training set's Dataset::identity(), recorded in checkpoints; after a resume, the
+  // checkpoint's until fit() has compared it with the data it is given.
+  std::string data_identity_;
+  std::string resumed_from_;  // the checkpoint data_identity_ came from, until fit() checks it
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
