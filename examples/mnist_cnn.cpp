@@ -3,8 +3,10 @@
 //
 //   mnist_cnn                        # default initialisation, SGD lr 0.05, batch 128
 //   mnist_cnn --init he-normal
-//   mnist_cnn --init all             # the accuracy table of every scheme (1 epoch each)
+//   mnist_cnn --init all             # the accuracy table of every scheme, beside the lecture's
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include <nabla/nabla.h>
 
@@ -12,8 +14,15 @@ using namespace nabla;
 
 namespace {
 
-const std::vector<std::string> kInits = {
-    "uniform", "normal", "default", "xavier-uniform", "xavier-normal", "he-uniform", "he-normal"};
+// The schemes, with the test accuracy the lecture reports for each (SGD lr 0.05, batch 128,
+// 10 epochs of real MNIST).
+struct Scheme {
+  std::string init;
+  double lecture_accuracy = NAN;  // percent; NaN for a scheme the lecture did not try
+};
+const Scheme kSchemes[] = {
+    {"uniform", 97.63},       {"normal", 97.76},     {"default", 97.77},  {"xavier-uniform", 97.36},
+    {"xavier-normal", 97.69}, {"he-uniform", 97.54}, {"he-normal", 97.67}};
 
 // (N, 1, 28, 28) -> (N, 4, 14, 14) -> (N, 8, 7, 7) -> (N, 10)
 std::shared_ptr<nn::Sequential> make_cnn(const std::string& init) {
@@ -26,25 +35,25 @@ std::shared_ptr<nn::Sequential> make_cnn(const std::string& init) {
 }
 
 struct Result {
-  std::string init;
+  Scheme scheme;
   double accuracy = 0.0, seconds = 0.0;
   bool interrupted = false;  // by Ctrl-C
 };
 
-Result train_one(const train::RunOptions& options, const std::string& init,
+Result train_one(const train::RunOptions& options, const Scheme& scheme,
                  const data::Dataset& train_set, const data::Dataset& test_set) {
   manual_seed(options.trainer.seed);  // the same data order and draws for every scheme
-  auto model = make_cnn(init);
+  auto model = make_cnn(scheme.init);
   train::Trainer trainer(model, options.optimizer, options.scheduler, options.trainer);
   const train::History history = trainer.fit(train_set, &test_set);
-  Result r{init, trainer.evaluate(test_set).accuracy, 0.0, history.interrupted};
+  Result r{scheme, trainer.evaluate(test_set).accuracy, 0.0, history.interrupted};
   for (const auto& e : history.epochs) r.seconds += e.seconds;
   return r;
 }
 
 int run(int argc, char** argv) {
   train::RunOptions options;
-  options.trainer.epochs = 1;
+  options.trainer.epochs = 10;
   options.trainer.batch_size = 128;
   options.optimizer = optim::SGDConfig{.lr = 0.05};
   const train::RunOptions defaults = options;
@@ -52,31 +61,52 @@ int run(int argc, char** argv) {
   if (options.help) {
     fmt::print("{}", train::usage("mnist_cnn", defaults, R"(Trains a small CNN on MNIST-format data:
   Conv(1->4, 3x3, pad 1), ReLU, MaxPool 2, Conv(4->8, 3x3, pad 1), ReLU, MaxPool 2, Linear(392->10)
---init all runs the weight-initialisation experiment: one run per scheme, then a table of test
-accuracies. On 2 CPU cores an epoch takes about 40 s, so the default of 1 epoch runs all 7 in
-about 5 minutes; the lecture trained for longer (--epochs 10).
---hidden and --dropout do not apply.
+--init all runs the lecture's weight-initialisation experiment: one run per scheme, each from
+the same seed and data order, then a table of test accuracies beside the lecture's (which come
+from 10 epochs on real MNIST, the default here). On 2 CPU cores an epoch takes about a second,
+the whole table about two minutes. --hidden and --dropout do not apply.
 )"));
     return 0;
   }
   train::apply_run_settings(options);
 
   const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
-  fmt::print("data: {} ({} training, {} test images)\n", source.name, train_set.size(),
+  fmt::print("data: {} ({} training, {} test images)\n", source.describe(), train_set.size(),
              test_set.size());
   fmt::print("{}\n", nn::summary(*make_cnn("default"), Shape({1, 1, 28, 28})));
   train::complete_schedule(options, train_set.size());
 
   const bool all = options.model.init == "all";
+  std::vector<Scheme> schemes;
+  for (const Scheme& scheme : kSchemes)
+    if (all || options.model.init == scheme.init) schemes.push_back(scheme);
+  if (schemes.empty()) schemes.push_back({options.model.init});
   std::vector<Result> results;
-  for (const std::string& init : all ? kInits : std::vector<std::string>{options.model.init}) {
-    fmt::print("== init: {}\n", init);
-    results.push_back(train_one(options, init, train_set, test_set));
+  for (const Scheme& scheme : schemes) {
+    fmt::print("== init: {}\n", scheme.init);
+    results.push_back(train_one(options, scheme, train_set, test_set));
     if (results.back().interrupted) return 130;
   }
-  fmt::print("\n{:<16} {:>13} {:>9}\n", "init", "test accuracy", "seconds");
-  for (const Result& r : results)
-    fmt::print("{:<16} {:>12.2f}% {:>9.1f}\n", r.init, 100.0 * r.accuracy, r.seconds);
+  // The lecture's numbers are for 10 epochs of real MNIST; beside other runs they are context.
+  const bool comparable = source.known && source.name == "MNIST" && options.trainer.epochs == 10;
+  fmt::print("\ntest accuracy on {} after {} epochs{}\n", source.name, options.trainer.epochs,
+             comparable ? "" : " (the lecture's column: real MNIST, 10 epochs)");
+  fmt::print("{:<16} {:>8} {:>8} {:>7} {:>9}\n", "init", "nabla", "lecture", "diff", "seconds");
+  double sum = 0, lecture_sum = 0;
+  for (const Result& r : results) {
+    const double accuracy = 100.0 * r.accuracy;
+    const double lecture = r.scheme.lecture_accuracy;
+    fmt::print("{:<16} {:>7.2f}% {:>8} {:>7} {:>9.1f}\n", r.scheme.init, accuracy,
+               std::isnan(lecture) ? "-" : fmt::format("{:.2f}%", lecture),
+               std::isnan(lecture) ? "-" : fmt::format("{:+.2f}", accuracy - lecture), r.seconds);
+    sum += accuracy;
+    lecture_sum += lecture;
+  }
+  if (results.size() > 1) {
+    const auto n = static_cast<double>(results.size());
+    fmt::print("{:<16} {:>7.2f}% {:>7.2f}% {:>+7.2f}\n", "mean", sum / n, lecture_sum / n,
+               (sum - lecture_sum) / n);
+  }
   return 0;
 }
 

@@ -171,6 +171,10 @@ TEST_F(Programs, CnnTrainsAnEpochAndRunsTheInitExperiment) {
     EXPECT_TRUE(std::regex_search(all.text, std::regex(std::string("\n") + init + " +[0-9.]+% ")))
         << init << "\n"
         << all.text;
+  // Beside the lecture's numbers, with their mean.
+  EXPECT_TRUE(std::regex_search(all.text, std::regex("\nxavier-uniform +[0-9.]+% +97.36% ")))
+      << all.text;
+  EXPECT_TRUE(std::regex_search(all.text, std::regex("\nmean +[0-9.]+% +97.63% "))) << all.text;
   EXPECT_NE(run("mnist_cnn", "--help", false).text.find("--init all"), std::string::npos);
 }
 
