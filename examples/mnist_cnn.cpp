@@ -70,9 +70,9 @@ the whole table about two minutes. --hidden and --dropout do not apply.
   }
   train::apply_run_settings(options);
 
-  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
-  fmt::print("data: {} ({} training, {} test images)\n", source.describe(), train_set.size(),
-             test_set.size());
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir, options.normalize);
+  fmt::print("data: {} ({} training, {} test images{})\n", source.describe(), train_set.size(),
+             test_set.size(), options.normalize ? "" : "; inputs not normalised");
   fmt::print("{}\n", nn::summary(*make_cnn("default"), Shape({1, 1, 28, 28})));
   train::complete_schedule(options, train_set.size());
 

@@ -49,9 +49,10 @@ int run(int argc, char** argv) {
     if (root) fmt::print("{}", text);
   };
 
-  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
-  print(fmt::format("data: {} from {} ({} training, {} test images)\n", source.describe(),
-                    source.dir.string(), train_set.size(), test_set.size()));
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir, options.normalize);
+  print(fmt::format("data: {} from {} ({} training, {} test images{})\n", source.describe(),
+                    source.dir.string(), train_set.size(), test_set.size(),
+                    options.normalize ? "" : "; inputs not normalised"));
 
   manual_seed(options.trainer.seed);
   const Shape image = train_set.layout().input_shape;

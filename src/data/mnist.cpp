@@ -240,7 +240,7 @@ Tensor MNIST::images() const {
   return out;
 }
 
-MnistData load_mnist(const std::string& preferred) {
+MnistData load_mnist(const std::string& preferred, bool normalize) {
   const fs::path dir = pick_folder(preferred);
   MNIST train(dir, Split::Train);
   MNIST test(dir, Split::Test);
@@ -253,11 +253,13 @@ MnistData load_mnist(const std::string& preferred) {
               "again, or give a folder with --data",
               dir.string());
   const KnownDataset* known = known_dataset(name);
-  const Normalize normalize = known != nullptr ? known->normalize : train.pixel_statistics();
-  train.set_normalization(normalize);
-  test.set_normalization(normalize);
+  const Normalize statistics = known != nullptr ? known->normalize : train.pixel_statistics();
+  if (normalize) {
+    train.set_normalization(statistics);
+    test.set_normalization(statistics);
+  }
   MnistSource source{dir, known != nullptr ? name : "MNIST-format data in " + dir.string(),
-                     known != nullptr, normalize};
+                     known != nullptr, statistics};
   return {std::move(source), std::move(train), std::move(test)};
 }
 

@@ -320,6 +320,8 @@ bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
     o.data_dir = v.text();
   else if (key == "dataset")
     o.data_dir = data::dataset_dir(v.text()).string();
+  else if (key == "normalize")
+    o.normalize = v.boolean();
   else if (key == "hidden") {
     o.model.hidden = v.integers();
     for (int64_t width : o.model.hidden)
@@ -413,10 +415,11 @@ void apply_config_file(RunOptions& o, const std::string& path) {
         continue;
       }
       bool known = false;
-      if (section == "data" && (key == "dir" || key == "dataset"))
+      const bool data_key = key == "dir" || key == "dataset" || key == "normalize";
+      if (section == "data" && data_key)
         known = set_run_field(o, key, v);
       else if (section == "model" || section == "run")
-        known = key != "dir" && key != "data" && key != "dataset" && set_run_field(o, key, v);
+        known = !data_key && key != "data" && set_run_field(o, key, v);
       else if (section == "trainer")
         known = set_trainer_field(o.trainer, key, v);
       else if (section == "optimizer")
@@ -526,6 +529,8 @@ data and model
   --data DIR               folder with the four IDX files (default: real MNIST in
                            ~/.cache/nabla/mnist when there, else Fashion-MNIST)
   --dataset NAME           mnist or fashion-mnist: the folder nabla keeps it in
+  --normalize on|off       inputs (x - mean) / std by the data's statistics, or x only, the
+                           pixels / 255 (default: on)
   --hidden N[,N...]        hidden layer widths (default: {1})
   --init NAME              default, uniform, normal, xavier-uniform, xavier-normal, he-uniform,
                            he-normal (default: {2})

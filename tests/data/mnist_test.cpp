@@ -135,6 +135,19 @@ TEST(MNIST, LoadMnistReadsBothSplitsOfTheFolderGiven) {
   EXPECT_EQ(data.test.normalization()->mean, own.mean);  // the test split: the training stats
 }
 
+TEST(MNIST, LoadMnistWithoutNormalisation) {
+  TempDir dir;
+  write_split(dir, "train", 6, false);
+  write_split(dir, "t10k", 3, false);
+  const MnistData data = load_mnist(dir.path().string(), /*normalize=*/false);
+  EXPECT_FALSE(data.train.normalization().has_value());
+  EXPECT_FALSE(data.test.normalization().has_value());
+  EXPECT_EQ(data.train.images().to_vector<float>()[1], 13 / 255.0f);
+  EXPECT_TRUE(nlohmann::json::parse(data.train.identity()).at("normalize").is_null());
+  // The source still says what the data's statistics are.
+  EXPECT_EQ(data.source.normalize.mean, data.train.pixel_statistics().mean);
+}
+
 TEST(MNIST, PixelStatisticsAreTheMeanAndStdOfThePixels) {
   TempDir dir;
   write_split(dir, "train", 7, false);

@@ -222,6 +222,19 @@ void apply(const OptionsCase& c) {
   train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
 }
 
+TEST(Validation, DataOptions) {
+  train::RunOptions options;
+  std::vector<const char*> argv{"prog", "--dataset", "fashion-mnist", "--normalize", "off"};
+  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(options.data_dir, data::kFashionMNISTDir);
+  EXPECT_FALSE(options.normalize);
+  nabla::testing::TempDir dir("nabla_validation");
+  std::ofstream(dir / "run.toml") << "[data]\ndataset = \"mnist\"\nnormalize = true\n";
+  train::apply_config_file(options, (dir / "run.toml").string());
+  EXPECT_EQ(options.data_dir, data::mnist_cache_dir().string());
+  EXPECT_TRUE(options.normalize);
+}
+
 TEST(Validation, RunOptions) {
   const std::vector<OptionsCase> cases = {
       {{"--epochs", "1e300"}, "", "--epochs expects a whole number"},
@@ -241,6 +254,8 @@ TEST(Validation, RunOptions) {
       {{"--hidden", "128,0"}, "", "layer widths must be > 0"},
       {{"--hidden", "128,x"}, "", "--hidden expects a number"},
       {{"--device", "tpu"}, "", "tpu"},
+      {{"--dataset", "cifar"}, "", "unknown dataset 'cifar'"},
+      {{"--normalize", "sometimes"}, "", "--normalize expects true or false"},
       {{"--optimizer", "nosuch"}, "", "unknown optimizer 'nosuch'"},
       {{"--optimizer"}, "", "--optimizer needs a name"},
       {{"--scheduler", "nosuch"}, "", "nosuch"},
@@ -264,6 +279,8 @@ TEST(Validation, RunOptions) {
       {{}, "[model]\ndropout = 1.0\n", "must be < 1"},
       {{}, "[run]\nthreads = -4\n", "must be >= 0"},
       {{}, "[run]\ndevice = \"gpu7\"\n", "gpu7"},
+      {{}, "[data]\ndataset = \"svhn\"\n", "unknown dataset 'svhn'"},
+      {{}, "[model]\nnormalize = false\n", "unknown key 'normalize' in [model]"},
       {{}, "[scheduler]\ntype = \"step\"\nmilestones = [1]\n", "unknown key 'milestones'"},
       {{}, "[trainer\n", "config file"},
   };

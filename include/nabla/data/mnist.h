@@ -107,12 +107,13 @@ class MNIST : public Dataset {
   std::string name_, images_sha256_, labels_sha256_;
 };
 
-// Both splits of the data find_mnist(preferred) picks, each normalised as its source says.
+// Both splits of the data find_mnist(preferred) picks, each normalised as its source says, or
+// with `normalize` false not at all (pixels / 255, as torchvision's ToTensor() alone gives them).
 struct MnistData {
   MnistSource source;
   MNIST train;
   MNIST test;
 };
-MnistData load_mnist(const std::string& preferred = "");
+MnistData load_mnist(const std::string& preferred = "", bool normalize = true);
 
 }  // namespace nabla::data

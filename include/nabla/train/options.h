@@ -31,7 +31,8 @@ struct ModelOptions {
 };
 
 struct RunOptions {
-  std::string data_dir;  // empty: real MNIST when fetched, else Fashion-MNIST (data::find_mnist)
+  std::string data_dir;   // empty: real MNIST when fetched, else Fashion-MNIST (data::find_mnist)
+  bool normalize = true;  // the inputs by the data's statistics (data::load_mnist)
   ModelOptions model;
   optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
   sched::SchedulerConfig scheduler = sched::NoSchedulerConfig{};
