@@ -21,6 +21,10 @@ struct Node;
 }
 
 // A block of device memory. Freed through its device's allocator when the last view goes.
+// The largest block any allocator is asked for (4 EiB): far beyond every machine's memory, and
+// far enough below 2^64 that no size computed from it wraps around.
+inline constexpr std::size_t kMaxAllocationBytes = std::size_t{1} << 62;
+
 struct Storage {
   void* data = nullptr;
   std::size_t nbytes = 0;

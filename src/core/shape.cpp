@@ -9,7 +9,14 @@ namespace nabla {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n)) {
+      // The real count, for the message; it is beyond every machine's memory.
+      long double real = 1;
+      for (int64_t e : dims) real *= static_cast<long double>(e);
+      NABLA_FAIL("shape {} has {:.4g} elements, more than 2^63: no tensor can hold them", str(),
+                 static_cast<double>(real));
+    }
   return n;
 }
 

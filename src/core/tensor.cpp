@@ -15,6 +15,9 @@
 namespace nabla {
 
 Storage::Storage(std::size_t n, Device d) : nbytes(n), device(d) {
+  NABLA_CHECK(nbytes <= kMaxAllocationBytes,
+              "cannot allocate {} bytes on {}: more than any machine's memory", nbytes,
+              device.str());
   data = ops::allocate_stub(device)(nbytes, device.index);
 }
 
@@ -27,9 +30,18 @@ Storage::~Storage() {
 Tensor Tensor::empty(const Shape& shape, TensorOptions options) {
   for (int64_t d : shape.dims)
     NABLA_CHECK(d >= 0, "Tensor::empty: negative dimension in shape {}", shape.str());
+  const int64_t numel = shape.numel();
+  std::size_t nbytes = 0;
+  NABLA_CHECK(!__builtin_mul_overflow(static_cast<std::size_t>(numel), dtype_size(options.dtype),
+                                      &nbytes) &&
+                  nbytes <= kMaxAllocationBytes,
+              "Tensor::empty: shape {} of {} needs {:.4g} bytes ({} elements of {} bytes), more "
+              "than any machine's memory",
+              shape.str(), dtype_name(options.dtype),
+              static_cast<double>(numel) * static_cast<double>(dtype_size(options.dtype)), numel,
+              dtype_size(options.dtype));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(
-      static_cast<std::size_t>(shape.numel()) * dtype_size(options.dtype), options.device);
+  impl->storage = std::make_shared<Storage>(nbytes, options.device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;

@@ -34,7 +34,7 @@ class CachingAllocator {
     }
     const bool huge = size >= kHugeFrom;
     void* p = std::aligned_alloc(huge ? kHugePage : kAlignment, size);
-    NABLA_CHECK(p != nullptr, "out of host memory allocating {} bytes", size);
+    NABLA_CHECK(p != nullptr, "out of host memory allocating {} bytes", nbytes);
     // Advice only: where transparent huge pages are off, the block keeps 4 KiB pages.
     if (huge) madvise(p, size, MADV_HUGEPAGE);
     return p;
@@ -114,6 +114,8 @@ void fill_cpu(const Tensor& out, double value) {
 }  // namespace
 
 void* allocate_host(std::size_t nbytes) {
+  NABLA_CHECK(nbytes <= kMaxAllocationBytes,
+              "cannot allocate {} bytes of host memory: more than any machine's memory", nbytes);
   return allocator().allocate(nbytes);
 }
 void deallocate_host(void* p, std::size_t nbytes) {

@@ -228,3 +228,33 @@ TEST(Errors, DifferentDevices) {
        {"linear", "different devices"}},
   });
 }
+
+// Products of sizes that do not fit 64 bits (or any memory) are errors with the real size, not
+// a wrapped count that allocates a small block and writes past it.
+TEST(Errors, SizesThatOverflow) {
+  constexpr int64_t k2to61 = int64_t{1} << 61, k2to62 = int64_t{1} << 62;
+  expect_errors({
+      {"numel past 2^63",
+       [] {
+         Shape({k2to62, 4}).numel();
+       },
+       {"[4611686018427387904, 4]", "1.845e+19 elements"}},
+      {"a batch of 2^61 images",
+       [] {
+         Tensor::empty({k2to61, 1, 28, 28});
+       },
+       {"[2305843009213693952, 1, 28, 28]", "1.808e+21 elements"}},
+      {"bytes past the largest allocation",
+       [] { Tensor::empty({k2to61}); },
+       {"[2305843009213693952] of float32", "9.223e+18 bytes", "4 bytes"}},
+      {"int64 bytes past 2^64",
+       [] { Tensor::empty({k2to61 + 1}, {.dtype = DType::Int64}); },
+       {"1.845e+19 bytes"}},
+      {"a layer 2^62 wide", [] { nn::Linear(784, k2to62); }, {"[4611686018427387904, 784]"}},
+      {"strides of an overflowing view",
+       [] {
+         Tensor::empty({2, 3}).reshape({k2to62, 4});
+       },
+       {"more than 2^63"}},
+  });
+}

@@ -82,6 +82,20 @@ TEST_F(Programs, MlpRejectsAnUnknownFlag) {
   EXPECT_NE(out.text.find("unknown flag --colour"), std::string::npos) << out.text;
 }
 
+// Sizes whose element or byte counts do not fit 64 bits end in a clear error, not a crash.
+TEST_F(Programs, SizesThatOverflowAreErrors) {
+  for (const auto& [program, flags] :
+       {std::pair{"mnist_mlp", "--batch-size 2305843009213693952"},
+        std::pair{"mnist_mlp", "--hidden 4611686018427387904"},
+        std::pair{"mnist_mlp", "--eval-batch-size 2305843009213693952"},
+        std::pair{"mnist_cnn", "--batch-size 2305843009213693952"}}) {
+    SCOPED_TRACE(flags);
+    const Output out = run(program, std::string("--epochs 1 ") + flags);
+    EXPECT_EQ(out.status, 1) << out.text;
+    EXPECT_NE(out.text.find("elements, more than 2^63"), std::string::npos) << out.text;
+  }
+}
+
 TEST_F(Programs, MlpLearnsTheToyData) {
   const Output out = run("mnist_mlp", "--epochs 3 --batch-size 20 --hidden 32");
   ASSERT_EQ(out.status, 0) << out.text;
