@@ -64,7 +64,8 @@ class RawSource final : public Source {
 };
 
 // Inflates a gzip stream chunk by chunk; the CRC and length in the gzip trailer are checked by
-// zlib when the stream ends.
+// zlib when the stream ends. A file may hold several gzip members one after another (pigz and
+// `cat a.gz b.gz` write them): their contents are read as one stream, as gunzip reads them.
 class GzipSource final : public Source {
  public:
   GzipSource(std::FILE* file, const fs::path& path) : file_(file), path_(path) {
@@ -82,7 +83,7 @@ class GzipSource final : public Source {
       // zlib may still hold output with no input left, so inflate before judging the end.
       const int rc = inflate(&stream_, Z_NO_FLUSH);
       if (rc == Z_STREAM_END) {
-        ended_ = true;
+        ended_ = !next_member();
       } else if (rc == Z_BUF_ERROR) {  // no progress possible
         if (stream_.avail_in == 0 && input_ended_)
           fail(path_, "the gzip stream ends early (the file is truncated)");
@@ -103,6 +104,16 @@ class GzipSource final : public Source {
   }
 
  private:
+  // After a member's end: true when another member follows (its magic 1f 8b is next), with
+  // zlib reset to read it.
+  bool next_member() {
+    if (stream_.avail_in == 0) refill();
+    if (stream_.avail_in == 0 || stream_.next_in[0] != 0x1f) return false;
+    if (stream_.avail_in > 1 && stream_.next_in[1] != 0x8b) return false;
+    if (inflateReset(&stream_) != Z_OK) fail(path_, "cannot reset zlib");
+    return true;
+  }
+
   void refill() {
     const std::size_t got = std::fread(input_, 1, sizeof(input_), file_);
     if (got == 0 && std::ferror(file_))

@@ -74,6 +74,9 @@ std::vector<uint8_t> flip(std::vector<uint8_t> bytes, std::size_t at) {
 std::vector<BadFile> bad_files() {
   const std::vector<uint8_t> good = idx_bytes({10, 4, 4}, pattern(160));
   const std::vector<uint8_t> good_gz = gzip_bytes(good);
+  // `good` in two gzip members.
+  const std::vector<uint8_t> first_half_gz = gzip_bytes({good.begin(), good.begin() + 80}),
+                             second_half_gz = gzip_bytes({good.begin() + 80, good.end()});
   const uint32_t big = 1u << 31;
   return {
       {"empty", {}, "the file is empty"},
@@ -100,6 +103,9 @@ std::vector<BadFile> bad_files() {
       {"truncated_gzip", cut(good_gz, good_gz.size() / 2), "the gzip stream ends early"},
       {"gzip_bad_checksum", flip(good_gz, good_gz.size() - 6), "corrupt gzip data"},
       {"gzip_corrupt_header", flip(good_gz, 3), "corrupt gzip data"},
+      {"second_member_truncated", with(first_half_gz, cut(second_half_gz, 4)),
+       "the gzip stream ends early"},
+      {"second_member_corrupt", with(first_half_gz, flip(second_half_gz, 3)), "corrupt gzip data"},
   };
 }
 
@@ -132,6 +138,22 @@ TEST(Idx, CorruptGzipPayloadIsAnError) {
     write_file(dir / "corrupt.gz", flip(gz, at));
     expect_idx_error(dir / "corrupt.gz", "");  // any message, as long as it names the file
   }
+}
+
+// Several gzip members one after another (pigz, `cat a.gz b.gz`) hold one stream, as gunzip
+// reads them; the header may end inside one member and the data run over several.
+TEST(Idx, MultiMemberGzip) {
+  TempDir dir;
+  const std::vector<uint8_t> whole = idx_bytes({6, 5}, pattern(30));
+  const std::vector<uint8_t> head(whole.begin(), whole.begin() + 6),
+      middle(whole.begin() + 6, whole.begin() + 20), tail(whole.begin() + 20, whole.end());
+  write_file(dir / "members.gz",
+             with(with(gzip_bytes(head), gzip_bytes(middle)), gzip_bytes(tail)));
+  write_file(dir / "raw", whole);
+  const IdxArray a = read_idx(dir / "members.gz");
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{6, 5}));
+  EXPECT_EQ(a.data, pattern(30));
+  EXPECT_EQ(a.sha256, read_idx(dir / "raw").sha256);
 }
 
 TEST(Idx, MissingFileAndDirectory) {
