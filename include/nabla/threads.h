@@ -7,5 +7,7 @@ namespace nabla {
 
 void set_num_threads(int threads);
 int get_num_threads();
+// The cores this process may run on (its CPU affinity, as nproc counts them).
+int num_cores();
 
 }  // namespace nabla

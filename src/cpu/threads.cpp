@@ -11,6 +11,7 @@
 #include "nabla/threads.h"
 
 #include <cblas.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -63,7 +64,7 @@ int default_threads() {
     const int n = std::atoi(env);
     if (n >= 1) return n;
   }
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return num_cores();
 }
 
 // A loop is split into `threads` static chunks; any thread may run any chunk. Chunks are claimed
@@ -190,6 +191,12 @@ void set_num_threads(int threads) {
 
 int get_num_threads() {
   return cpu::pool_threads();
+}
+
+int num_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace nabla

@@ -372,6 +372,12 @@ sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
 }
 
 void apply_run_settings(RunOptions& o) {
+  // More threads than cores only wait on each other: each loop ends with its slowest chunk.
+  if (o.threads > num_cores()) {
+    fmt::print(stderr, "warning: {} threads asked for, but this machine has {} cores: using {}\n",
+               o.threads, num_cores(), num_cores());
+    o.threads = num_cores();
+  }
   if (o.threads > 0) set_num_threads(o.threads);
   o.trainer.device = Device::parse(o.device);
 }

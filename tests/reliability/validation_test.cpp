@@ -304,6 +304,14 @@ TEST(Validation, RunSettingsTakeEffect) {
   o.threads = 0;
   train::apply_run_settings(o);
   EXPECT_EQ(get_num_threads(), 1);
+  // More threads than cores: capped at the cores, with a warning.
+  o.threads = 4096;
+  ::testing::internal::CaptureStderr();
+  train::apply_run_settings(o);
+  const std::string warning = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(o.threads, num_cores());
+  EXPECT_EQ(get_num_threads(), num_cores());
+  EXPECT_NE(warning.find("4096 threads asked for"), std::string::npos) << warning;
   set_num_threads(threads);
 }
 
