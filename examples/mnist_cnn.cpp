@@ -46,7 +46,10 @@ Result train_one(const train::RunOptions& options, const Scheme& scheme,
   auto model = make_cnn(scheme.init);
   train::Trainer trainer(model, options.optimizer, options.scheduler, options.trainer);
   const train::History history = trainer.fit(train_set, &test_set);
-  Result r{scheme, trainer.evaluate(test_set).accuracy, 0.0, history.interrupted};
+  const train::EvalResult test = trainer.evaluate(test_set);
+  if (!history.interrupted)
+    train::check_not_diverged(test, data::MNIST::kNumClasses, trainer.optimizer().lr());
+  Result r{scheme, test.accuracy, 0.0, history.interrupted};
   for (const auto& e : history.epochs) r.seconds += e.seconds;
   return r;
 }

@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   const train::EvalResult result = trainer.evaluate(test_set);
+  train::check_not_diverged(result, data::MNIST::kNumClasses, trainer.optimizer().lr());
   double seconds = 0;
   for (const auto& e : history.epochs) seconds += e.seconds;
   print(fmt::format(

@@ -382,6 +382,16 @@ void apply_run_settings(RunOptions& o) {
   o.trainer.device = Device::parse(o.device);
 }
 
+void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr) {
+  const double chance_loss = std::log(static_cast<double>(num_classes));
+  NABLA_CHECK(std::isfinite(result.loss) && result.loss <= chance_loss,
+              "training diverged: the test loss is {:.4g} (accuracy {:.2f}%), worse than "
+              "predicting all {} classes as equally likely (loss {:.4f}). Try a smaller learning "
+              "rate (it ended at {:g}; e.g. --lr {:g}), gradient clipping (--clip-grad-norm 1) or "
+              "a warm-up (--scheduler linear)",
+              result.loss, 100.0 * result.accuracy, num_classes, chance_loss, lr, lr / 10);
+}
+
 void complete_schedule(RunOptions& o, int64_t train_size) {
   auto* one_cycle = std::get_if<sched::OneCycleLRConfig>(&o.scheduler);
   if (one_cycle == nullptr || one_cycle->total_steps || one_cycle->steps_per_epoch) return;

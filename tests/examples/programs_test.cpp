@@ -96,6 +96,17 @@ TEST_F(Programs, SizesThatOverflowAreErrors) {
   }
 }
 
+// A run that diverges (here: a learning rate far too large) is a failure that says what to try.
+TEST_F(Programs, DivergenceIsNotSuccess) {
+  for (const char* program : {"mnist_mlp", "mnist_cnn"}) {
+    SCOPED_TRACE(program);
+    const Output out = run(program, "--epochs 1 --batch-size 20 --lr 16 --init he-normal");
+    EXPECT_EQ(out.status, 1) << out.text;
+    EXPECT_NE(out.text.find("training diverged"), std::string::npos) << out.text;
+    EXPECT_NE(out.text.find("Try a smaller learning rate"), std::string::npos) << out.text;
+  }
+}
+
 TEST_F(Programs, MlpLearnsTheToyData) {
   const Output out = run("mnist_mlp", "--epochs 3 --batch-size 20 --hidden 32");
   ASSERT_EQ(out.status, 0) << out.text;

@@ -316,3 +316,17 @@ TEST(Validation, RunSettingsTakeEffect) {
 }
 
 }  // namespace
+
+namespace {
+// A diverged run is an error: a loss that is not finite, or worse than a uniform guess.
+TEST(Validation, DivergedRunsAreErrors) {
+  for (double loss : {double{NAN}, double{INFINITY}, 2.31, 1e30}) {
+    SCOPED_TRACE(loss);
+    expect_error([&] { train::check_not_diverged({.loss = loss, .accuracy = 0.1}, 10, 16.0); },
+                 "training diverged");
+  }
+  expect_error([] { train::check_not_diverged({.loss = NAN}, 10, 16.0); }, "e.g. --lr 1.6");
+  train::check_not_diverged({.loss = 2.30, .accuracy = 0.1}, 10, 0.1);  // an untrained model
+  train::check_not_diverged({.loss = 0.05, .accuracy = 0.99}, 10, 0.1);
+}
+}  // namespace

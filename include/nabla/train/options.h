@@ -59,6 +59,12 @@ std::optional<std::string> take_flag(int& argc, char** argv, const std::string& 
 // trainer.device from `device` ("auto": the GPU when there is one, else the CPU).
 void apply_run_settings(RunOptions& options);
 
+// Throws a nabla::Error saying that training diverged, and what to try, when `result` (the final
+// evaluation of a classifier over `num_classes` classes) has a loss that is not finite or worse
+// than predicting every class as equally likely (ln num_classes): a diverged run is not a
+// success. `lr` is the learning rate the run ended with.
+void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr);
+
 // Fills in what a schedule needs to know about the run: OneCycleLR's total_steps (epochs times
 // batches per epoch, or epochs when it steps per epoch) when it was not given.
 void complete_schedule(RunOptions& options, int64_t train_size);
