@@ -34,7 +34,7 @@ double max_difference(const nn::Module& a, const nn::Module& b) {
 }
 
 int run(int argc, char** argv) {
-  const int64_t stop_at = std::stoll(train::take_flag(argc, argv, "stop-at").value_or("70"));
+  const int64_t stop_at = train::take_integer_flag(argc, argv, "stop-at").value_or(70);
   const std::string dir = train::take_flag(argc, argv, "dir").value_or("runs/resume-demo");
   train::RunOptions options;
   options.trainer.epochs = 2;
@@ -50,7 +50,8 @@ int run(int argc, char** argv) {
             "resume", defaults,
             R"(Trains an MLP on the first 5000 training images three ways: without a break, interrupted
 after --stop-at N steps (default 70), and resumed from the checkpoint written in --dir DIR
-(default runs/resume-demo, emptied first); then checks that the weights are identical.
+(default runs/resume-demo; an earlier run's checkpoints there are removed first, nothing else);
+then checks that the weights are identical.
 )"));
     return 0;
   }
@@ -66,7 +67,7 @@ after --stop-at N steps (default 70), and resumed from the checkpoint written in
   train::Trainer(straight, options.optimizer, options.scheduler, options.trainer).fit(train_set);
 
   // 2. Interrupted: after step `stop_at` the hook raises SIGINT.
-  std::filesystem::remove_all(dir);
+  train::remove_checkpoints(dir);  // an earlier demo's; nothing else in the folder
   options.trainer.checkpoint_dir = dir;
   manual_seed(options.trainer.seed);
   train::Trainer first_part(make_mlp(), options.optimizer, options.scheduler, options.trainer);

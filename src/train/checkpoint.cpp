@@ -1,6 +1,7 @@
 #include "nabla/train/checkpoint.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 
+#include "core/files.h"
 #include "nabla/autograd.h"
 #include "nabla/train/safetensors.h"
 
@@ -132,8 +134,15 @@ std::vector<std::pair<int64_t, fs::path>> step_files(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::smatch m;
     const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && std::regex_match(name, m, pattern))
-      files.emplace_back(std::stoll(m[1].str()), e.path());
+    if (!e.is_regular_file() || !std::regex_match(name, m, pattern)) continue;
+    const std::string digits = m[1].str();
+    int64_t step = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+    NABLA_CHECK(error == std::errc() && end == digits.data() + digits.size(),
+                "checkpoint folder '{}' holds '{}', whose step number does not fit 64 bits; "
+                "remove or rename it",
+                dir.string(), name);
+    files.emplace_back(step, e.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -154,6 +163,15 @@ void remove_abandoned_writes(const fs::path& dir) {
   }
 }
 
+// The folder's `latest` pointer, when there, must be a file (a folder there would fail the
+// rename that updates it, after an epoch of work).
+void check_latest_pointer(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path latest = dir / "latest";
+  if (fs::exists(fs::symlink_status(latest, ec)))
+    files::require_regular_file(latest, "checkpoint pointer");
+}
+
 void write_text_atomically(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   {
@@ -165,6 +183,20 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
   fs::rename(tmp, path);
 }
 }  // namespace
+
+void remove_checkpoints(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const auto& [step, file] : step_files(dir)) fs::remove(file, ec);
+  if (fs::is_regular_file(fs::path(dir) / "latest", ec)) fs::remove(fs::path(dir) / "latest", ec);
+  remove_abandoned_writes(dir);
+}
+
+void check_checkpoint_folder(const std::string& dir) {
+  files::require_writable_folder(dir, "checkpoint folder");
+  check_latest_pointer(dir);
+  step_files(dir);  // throws on a step file whose name it cannot read
+}
 
 std::string write_checkpoint_in(const std::string& dir, int64_t step, const Checkpoint& checkpoint,
                                 int64_t keep_last) {
@@ -186,7 +218,11 @@ std::string write_checkpoint_in(const std::string& dir, int64_t step, const Chec
 std::string resolve_checkpoint(const std::string& file_or_dir) {
   const fs::path p(file_or_dir);
   NABLA_CHECK(fs::exists(p), "cannot resume from '{}': no such file or folder", file_or_dir);
-  if (!fs::is_directory(p)) return file_or_dir;
+  if (!fs::is_directory(p)) {
+    files::require_regular_file(p, "checkpoint");
+    return file_or_dir;
+  }
+  check_latest_pointer(p);
   std::ifstream latest(p / "latest");
   std::string name;
   if (latest >> name && fs::is_regular_file(p / name)) return (p / name).string();

@@ -1,5 +1,6 @@
 #include "nabla/train/options.h"
 
+#include "core/files.h"
 #include "nabla/data/mnist.h"
 
 #include <fmt/format.h>
@@ -402,6 +403,7 @@ void complete_schedule(RunOptions& o, int64_t train_size) {
 }
 
 void apply_config_file(RunOptions& o, const std::string& path) {
+  files::require_regular_file(path, "config file");
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -528,6 +530,12 @@ std::optional<std::string> take_flag(int& argc, char** argv, const std::string& 
     return value;
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::string& name) {
+  const std::optional<std::string> text = take_flag(argc, argv, name);
+  if (!text) return std::nullopt;
+  return TextValue("--" + name, *text).integer();
 }
 
 std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {

@@ -1,5 +1,7 @@
 #include "nabla/train/safetensors.h"
 
+#include "core/files.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -142,9 +144,9 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {
+  files::require_regular_file(path, "safetensors file");
   std::ifstream in(path, std::ios::binary);
-  NABLA_CHECK(in.good(), "cannot open '{}': {}", path,
-              std::filesystem::exists(path) ? "permission denied or not a file" : "no such file");
+  NABLA_CHECK(in.good(), "cannot open '{}': permission denied", path);
   in.seekg(0, std::ios::end);
   const uint64_t file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "nabla/autograd.h"
 #include "nabla/data/loader.h"
 #include "nabla/dist/data_parallel.h"
@@ -359,8 +360,19 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
 
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
   dist::FailFast fail_fast(parallel_->host());
-  check_same_data(train_set.identity());
   const bool root = parallel_->is_root();  // the rank that prints and writes files
+  check_same_data(train_set.identity());
+  // What would fail at the first evaluation or checkpoint fails now, before the work.
+  if (val_set != nullptr) {
+    const data::SampleLayout t = train_set.layout(), v = val_set->layout();
+    NABLA_CHECK(t.input_shape == v.input_shape && t.input_dtype == v.input_dtype,
+                "fit: the evaluation samples are {} {}, the training samples {} {}",
+                v.input_shape.str(), dtype_name(v.input_dtype), t.input_shape.str(),
+                dtype_name(t.input_dtype));
+  }
+  if (root && !config_.checkpoint_dir.empty()) check_checkpoint_folder(config_.checkpoint_dir);
+  if (root && !config_.metrics_path.empty())
+    files::require_writable_file(config_.metrics_path, "metrics file");
   data::DataLoader loader(train_set, {.batch_size = config_.batch_size,
                                       .shuffle = config_.shuffle,
                                       .pin_memory = config_.device.is_cuda(),
@@ -541,7 +553,11 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
     ++run_->epoch;
     run_->reset_epoch();
     history.epochs.push_back(m);
-    if (metrics.is_open()) metrics << metrics_json_line(m) << std::endl;
+    if (metrics.is_open()) {
+      metrics << metrics_json_line(m) << std::endl;
+      NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}' (is the disk full?)",
+                  config_.metrics_path);
+    }
     progress.end_epoch(m, config_.epochs);
     if (on_epoch_end) on_epoch_end(m);
     checkpoint_now();

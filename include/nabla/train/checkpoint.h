@@ -43,6 +43,13 @@ std::string checkpoint_filename(int64_t step);
 // deletes the oldest step files beyond keep_last (0 keeps all). Returns the file's path.
 std::string write_checkpoint_in(const std::string& dir, int64_t step, const Checkpoint& checkpoint,
                                 int64_t keep_last);
+// Removes what write_checkpoint_in writes into `dir` (step files, the latest pointer, temporaries
+// of killed writers) and nothing else: the folder and any other file in it stay.
+void remove_checkpoints(const std::string& dir);
+// Fails now, before any work, where writes into `dir` would fail later: creates the folder when
+// missing; it must then be a writable folder whose `latest` pointer (when there) is a file and
+// whose step files have readable names.
+void check_checkpoint_folder(const std::string& dir);
 // A checkpoint file as given, or the latest one of a folder (the `latest` pointer, else the
 // newest step file).
 std::string resolve_checkpoint(const std::string& file_or_dir);

@@ -1,0 +1,150 @@
+// The file and folder edges: special files (a FIFO would block, a folder read as an empty
+// file), checkpoint folders that cannot be written, odd step-file names, data whose splits
+// disagree, and write errors. Each fails with a message naming the path, before the work where
+// it can be known before.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "nabla/nabla.h"
+#include "support/gradcheck.h"
+#include "support/idx_writer.h"
+
+using namespace nabla;
+namespace fs = std::filesystem;
+using nabla::testing::expect_error;
+using nabla::testing::TempDir;
+
+namespace {
+
+std::shared_ptr<data::TensorDataset> toy(int64_t features = 3, int64_t n = 8) {
+  return std::make_shared<data::TensorDataset>(Tensor::ones({n, features}),
+                                               Tensor::zeros({n}, {.dtype = DType::Int64}));
+}
+
+// fit() with `edit` applied to a quiet one-epoch config; counts the steps that ran.
+struct Fit {
+  int64_t steps = 0;
+  void operator()(void (*edit)(train::TrainerConfig&, const TempDir&), const TempDir& dir,
+                  const data::Dataset* val = nullptr) {
+    train::TrainerConfig c{.epochs = 1, .batch_size = 4};
+    c.progress = train::ProgressMode::Off;
+    c.handle_signals = false;
+    edit(c, dir);
+    train::Trainer trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{},
+                           sched::NoSchedulerConfig{}, c);
+    trainer.on_step_end = [this](const train::StepInfo&) { ++steps; };
+    trainer.fit(*toy(), val);
+  }
+};
+
+void make_fifo(const fs::path& path) {
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+}
+
+TEST(Paths, CheckpointFoldersThatCannotBeWrittenFailBeforeTheFirstStep) {
+  using C = train::TrainerConfig;
+  struct Case {
+    void (*edit)(C&, const TempDir&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](C& c, const TempDir& d) {
+         std::ofstream(d / "file") << "x";
+         c.checkpoint_dir = (d / "file").string();
+       },
+       "checkpoint folder '"},
+      {[](C& c, const TempDir& d) {
+         std::ofstream(d / "file") << "x";
+         c.checkpoint_dir = (d / "file" / "run").string();
+       },
+       "cannot be created"},
+      {[](C& c, const TempDir& d) {
+         fs::create_directories(d / "run" / "latest");
+         c.checkpoint_dir = (d / "run").string();
+       },
+       "latest' is a folder, expected a regular file"},
+      {[](C& c, const TempDir& d) {
+         fs::create_directories(d / "run");
+         std::ofstream(d / "run" / "step-99999999999999999999.safetensors") << "x";
+         c.checkpoint_dir = (d / "run").string();
+       },
+       "step-99999999999999999999.safetensors', whose step number does not fit 64 bits"},
+      {[](C& c, const TempDir& d) {
+         make_fifo(d / "metrics.jsonl");
+         c.metrics_path = (d / "metrics.jsonl").string();
+       },
+       "metrics file '"},
+      {[](C& c, const TempDir& d) { c.metrics_path = d.path().string(); }, "is a folder"},
+      {[](C& c, const TempDir& d) { c.metrics_path = (d / "no" / "m.jsonl").string(); },
+       "does not exist"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    TempDir dir;
+    Fit fit;
+    expect_error([&] { fit(c.edit, dir); }, c.message);
+    EXPECT_EQ(fit.steps, 0);
+  }
+}
+
+TEST(Paths, AFifoIsRefusedNotWaitedOn) {
+  TempDir dir;
+  make_fifo(dir / "pipe");
+  expect_error([&] { train::load_checkpoint((dir / "pipe").string()); },
+               "safetensors file '" + (dir / "pipe").string() + "' is a FIFO");
+  expect_error(
+      [&] {
+        train::RunOptions o;
+        train::apply_config_file(o, (dir / "pipe").string());
+      },
+      "config file '" + (dir / "pipe").string() + "' is a FIFO");
+  expect_error(
+      [&] {
+        train::RunOptions o;
+        train::apply_config_file(o, dir.path().string());
+      },
+      "is a folder, expected a regular file");
+  expect_error([&] { train::resolve_checkpoint((dir / "pipe").string()); }, "is a FIFO");
+}
+
+TEST(Paths, EvaluationDataOfAnotherShapeFailsBeforeTheFirstStep) {
+  TempDir dir;
+  Fit fit;
+  const auto other = toy(5);
+  expect_error([&] { fit([](train::TrainerConfig&, const TempDir&) {}, dir, other.get()); },
+               "the evaluation samples are [5] float32, the training samples [3] float32");
+  EXPECT_EQ(fit.steps, 0);
+}
+
+// A metrics line that cannot be written (here the full device) is an error, not an empty file.
+TEST(Paths, WriteErrorsAreErrors) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  Fit fit;
+  expect_error(
+      [&] {
+        fit([](train::TrainerConfig& c, const TempDir&) { c.metrics_path = "/dev/full"; }, dir);
+      },
+      "cannot write the metrics file '/dev/full'");
+}
+
+// Clearing a checkpoint folder removes what nabla wrote there and nothing else.
+TEST(Paths, RemoveCheckpointsKeepsWhatNablaDidNotWrite) {
+  TempDir dir;
+  train::Checkpoint checkpoint;
+  for (int64_t step : {5, 10}) train::write_checkpoint_in(dir.path().string(), step, checkpoint, 0);
+  std::ofstream(dir / "notes.txt") << "mine";
+  std::ofstream(dir / "step-7.safetensors.bak") << "mine";
+  fs::create_directories(dir / "data");
+  train::remove_checkpoints(dir.path().string());
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"data", "notes.txt", "step-7.safetensors.bak"}));
+}
+
+}  // namespace
