@@ -4,6 +4,7 @@
 // Checkpoints store all three parts.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -18,6 +19,12 @@ struct State {
 
   // Lookups that throw a nabla::Error naming the missing key and `what` owns it.
   double scalar(const std::string& key, const char* what) const;
+  // Validated lookups: a state read back from a file is checked before it is used (NaN or 1e300
+  // converted to an integer is undefined behaviour, and a NaN step would surface far away).
+  // A whole number in [min, 2^53] (a step, a counter):
+  int64_t count(const std::string& key, const char* what, int64_t min = 0) const;
+  // A finite number of at least `min` (a learning rate, a momentum, a running sum):
+  double finite(const std::string& key, const char* what, double min = -HUGE_VAL) const;
   const std::string& string(const std::string& key, const char* what) const;
   const Tensor& tensor(const std::string& key, const char* what) const;
 };

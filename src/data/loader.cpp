@@ -323,13 +323,10 @@ void DataLoader::load_state_dict(const State& state) {
               "{}: the saved loader had seed {}, this one has {}; a resumed run must use the "
               "same seed",
               what, seed, c.seed);
-  const double epoch = state.scalar("epoch", what), batch = state.scalar("batch_index", what);
-  NABLA_CHECK(epoch >= 0 && epoch == static_cast<double>(static_cast<int64_t>(epoch)),
-              "{}: invalid epoch {}", what, epoch);
-  NABLA_CHECK(batch >= 0 && batch <= static_cast<double>(num_batches()) &&
-                  batch == static_cast<double>(static_cast<int64_t>(batch)),
-              "{}: invalid batch_index {} (an epoch has {} batches)", what, batch, num_batches());
-  impl_->seek(static_cast<int64_t>(epoch), static_cast<int64_t>(batch));
+  const int64_t epoch = state.count("epoch", what), batch = state.count("batch_index", what);
+  NABLA_CHECK(batch <= num_batches(), "{}: invalid batch_index {} (an epoch has {} batches)", what,
+              batch, num_batches());
+  impl_->seek(epoch, batch);
 }
 
 }  // namespace nabla::data

@@ -191,7 +191,7 @@ class FusedOptimizer final : public Optimizer {
     NABLA_CHECK(type == type_name(), "{}: the state is of a {} optimizer, not {}", what, type,
                 type_name());
     std::vector<std::string> problems;
-    const auto groups = static_cast<int64_t>(s.scalar("num_groups", what.c_str()));
+    const int64_t groups = s.count("num_groups", what.c_str());
     if (groups != num_groups())
       problems.push_back(fmt::format("{} parameter groups saved, {} here", groups, num_groups()));
     std::set<std::string> expected;
@@ -219,17 +219,21 @@ class FusedOptimizer final : public Optimizer {
       NABLA_FAIL("{}: the saved state does not match this optimizer:{}", what, list);
     }
 
-    step_count_ = static_cast<int64_t>(s.scalar("step", what.c_str()));
+    const char* w = what.c_str();
+    step_count_ = s.count("step", w);
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       const std::string p = fmt::format("group.{}.", gi);
       Group& g = groups_[gi];
-      group_lrs_[gi] = s.scalars.at(p + "lr");
-      g.weight_decay = s.scalars.at(p + "weight_decay");
-      if (g.momentum) g.momentum = s.scalars.at(p + "momentum");
-      g.mu_product = static_cast<float>(s.scalars.at(p + "mu_product"));
-      g.swats_lambda = s.scalars.at(p + "swats_lambda");
-      g.swats_switched_at = static_cast<int64_t>(s.scalars.at(p + "swats_switched_at"));
-      g.swats_sgd_lr = s.scalars.at(p + "swats_sgd_lr");
+      group_lrs_[gi] = s.finite(p + "lr", w, 0.0);
+      g.weight_decay = s.finite(p + "weight_decay", w, 0.0);
+      if (g.momentum) g.momentum = s.finite(p + "momentum", w, 0.0);
+      g.mu_product = static_cast<float>(s.finite(p + "mu_product", w));
+      g.swats_lambda = s.finite(p + "swats_lambda", w);
+      g.swats_switched_at = s.count(p + "swats_switched_at", w);
+      NABLA_CHECK(g.swats_switched_at <= step_count_,
+                  "{}: the saved '{}swats_switched_at' ({}) is after the saved step ({})", what, p,
+                  g.swats_switched_at, step_count_);
+      g.swats_sgd_lr = s.finite(p + "swats_sgd_lr", w);
     }
     for (const auto& e : arena_->entries())
       for (int k = 0; k < rules::kMaxSlots; ++k)

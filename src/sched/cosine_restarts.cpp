@@ -57,8 +57,9 @@ class CosineAnnealingWarmRestarts final : public LRScheduler {
 
   void load(const State& state) override {
     LRScheduler::load(state);
-    t_cur_ = static_cast<int64_t>(state.scalar("t_cur", "CosineAnnealingWarmRestarts"));
-    t_i_ = static_cast<int64_t>(state.scalar("t_i", "CosineAnnealingWarmRestarts"));
+    constexpr const char* what = "CosineAnnealingWarmRestarts";
+    t_cur_ = state.count("t_cur", what, -1);
+    t_i_ = state.count("t_i", what, 1);
   }
 
   int64_t t_0_, t_mult_;

@@ -70,8 +70,8 @@ class ReduceLROnPlateau final : public Scheduler {
   void load(const State& state) override {
     const char* what = "ReduceLROnPlateau";
     best_ = load_extended(state, "best", what);
-    num_bad_epochs_ = static_cast<int64_t>(state.scalar("num_bad_epochs", what));
-    cooldown_counter_ = static_cast<int64_t>(state.scalar("cooldown_counter", what));
+    num_bad_epochs_ = state.count("num_bad_epochs", what);
+    cooldown_counter_ = state.count("cooldown_counter", what);
   }
 
   ReduceLROnPlateauConfig config_;

@@ -48,7 +48,7 @@ void Scheduler::load_state_dict(const State& state) {
   NABLA_CHECK(saved == name, "{}: cannot load the saved state of a {} schedule", name, saved);
   const size_t groups = static_cast<size_t>(optimizer_.num_groups());
   const auto lrs = detail::load_vector(state, "lr", groups, name.c_str());
-  const auto last_step = static_cast<int64_t>(state.scalar("last_step", name.c_str()));
+  const int64_t last_step = state.count("last_step", name.c_str(), -1);
   std::vector<double> momenta;
   if (cycles_momentum()) momenta = detail::load_vector(state, "momentum", groups, name.c_str());
   load(state);
@@ -132,7 +132,7 @@ std::vector<double> load_vector(const State& state, const std::string& key, size
               what, saved, key, size);
   std::vector<double> values;
   for (size_t i = 0; i < size; ++i)
-    values.push_back(state.scalar(key + "." + std::to_string(i), what));
+    values.push_back(state.finite(key + "." + std::to_string(i), what, 0.0));
   return values;
 }
 
@@ -144,7 +144,10 @@ void save_extended(State& state, const std::string& key, double value) {
 
 double load_extended(const State& state, const std::string& key, const char* what) {
   const double inf = state.scalar(key + ".inf", what);
-  if (inf == 0.0) return state.scalar(key, what);
+  NABLA_CHECK(inf == 0.0 || inf == 1.0 || inf == -1.0,
+              "{}: the saved '{}.inf' is {}, expected -1, 0 or 1 (a corrupted file?)", what, key,
+              inf);
+  if (inf == 0.0) return state.finite(key, what);
   return inf > 0 ? std::numeric_limits<double>::infinity()
                  : -std::numeric_limits<double>::infinity();
 }

@@ -112,14 +112,7 @@ struct Trainer::Run {
 
   void load(const State& s) {
     const char* what = "trainer state";
-    // A checkpoint is a file like any other: its counters are checked before they are converted
-    // (a double outside int64's range, or NaN, would be undefined behaviour).
-    auto count = [&](const char* key) {
-      const double v = s.scalar(key, what);
-      NABLA_CHECK(v >= 0 && v <= 0x1p53 && v == std::trunc(v),
-                  "corrupted {}: '{}' is {}, expected a count", what, key, v);
-      return static_cast<int64_t>(v);
-    };
+    auto count = [&](const char* key) { return s.count(key, what); };
     auto u64 = [&](const char* key) {
       const std::string& text = s.string(key, what);
       std::size_t end = 0;
@@ -136,12 +129,13 @@ struct Trainer::Run {
     epoch = count("epoch");
     global_step = count("global_step");
     consecutive_skips = count("consecutive_skips");
-    loss_sum = s.scalar("loss_sum", what);
+    loss_sum = s.finite("loss_sum", what);
     loss_count = count("loss_count");
     correct = count("correct");
     seen = count("seen");
     skipped = count("skipped");
     best_val_loss = s.scalar("best_val_loss", what);
+    NABLA_CHECK(!std::isnan(best_val_loss), "{}: the saved best_val_loss is NaN", what);
     evals_without_improvement = count("evals_without_improvement");
     default_generator().set_state({u64("rng_seed"), u64("rng_offset")});
   }
@@ -249,7 +243,11 @@ Checkpoint Trainer::snapshot() const {
   c.sections["optimizer"] = optimizer_->state_dict();
   c.sections["scheduler"] = scheduler_->state_dict();
   c.sections["trainer"] = run_->save();
-  if (run_->pending_loader) c.sections["loader"] = *run_->pending_loader;
+  // During fit() (a hook saving a checkpoint) the loader's position is the live one.
+  if (active_loader_ != nullptr)
+    c.sections["loader"] = active_loader_->state_dict();
+  else if (run_->pending_loader)
+    c.sections["loader"] = *run_->pending_loader;
   c.config_json = config_json();
   c.model_text = model_->str();
   c.data_json = data_identity_;
@@ -282,6 +280,11 @@ void Trainer::load_checkpoint(const std::string& path) {
   run_->load(c.sections["trainer"]);
   run_->pending_loader.reset();
   if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];
+  // Without the data position a mid-epoch resume would silently start the epoch over.
+  NABLA_CHECK(run_->pending_loader || run_->seen == 0,
+              "'{}' was written in the middle of epoch {} but has no loader state (the data "
+              "position); it cannot resume exactly",
+              path, run_->epoch + 1);
   data_identity_ = c.data_json;
   resumed_from_ = path;
 
@@ -379,6 +382,11 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
                                       .drop_last = config_.drop_last,
                                       .seed = config_.seed,
                                       .prefetch = config_.prefetch});
+  active_loader_ = &loader;
+  struct Unset {
+    const data::DataLoader*& loader;
+    ~Unset() { loader = nullptr; }
+  } unset{active_loader_};
   if (run_->pending_loader)
     loader.load_state_dict(*run_->pending_loader);
   else

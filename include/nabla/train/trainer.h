@@ -24,6 +24,9 @@
 #include "nabla/sched/scheduler.h"
 #include "nabla/train/checkpoint.h"
 
+namespace nabla::data {
+class DataLoader;
+}
 namespace nabla::dist {
 class DataParallel;
 }
@@ -159,6 +162,7 @@ class Trainer {
   // checkpoint's until fit() has compared it with the data it is given.
   std::string data_identity_;
   std::string resumed_from_;  // the checkpoint data_identity_ came from, until fit() checks it
+  const data::DataLoader* active_loader_ = nullptr;  // fit()'s, while it runs
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
