@@ -28,7 +28,9 @@ constexpr const char* kModelPrefix = "model.";
 void check_format(const io::Metadata& meta, const std::string& path) {
   auto format = meta.find("nabla.format");
   NABLA_CHECK(format != meta.end(),
-              "'{}' is not a nabla checkpoint (no nabla.format entry in its metadata)", path);
+              "'{}' is not a nabla file (no nabla.format entry in its metadata); weights written "
+              "by another program load with import_weights()",
+              path);
   auto version = meta.find("nabla.version");
   NABLA_CHECK(version != meta.end(), "'{}' has no format version", path);
   int v = 0;
@@ -243,10 +245,9 @@ void save_weights(const nn::Module& model, const std::string& path) {
 
 void load_weights(nn::Module& model, const std::string& path) {
   io::SafetensorsContents contents = io::load_safetensors(path);
+  check_format(contents.metadata, path);
+  const bool checkpoint = contents.metadata.at("nabla.format") == "checkpoint";
   nn::StateDict state;
-  const bool checkpoint = contents.metadata.count("nabla.format") &&
-                          contents.metadata.at("nabla.format") == "checkpoint";
-  if (contents.metadata.count("nabla.format")) check_format(contents.metadata, path);
   for (auto& [name, t] : contents.tensors) {
     if (!checkpoint)
       state[name] = t;
@@ -254,6 +255,11 @@ void load_weights(nn::Module& model, const std::string& path) {
       state[name.substr(6)] = t;
   }
   model.load_state_dict(state, true);
+}
+
+void import_weights(nn::Module& model, const std::string& path) {
+  io::SafetensorsContents contents = io::load_safetensors(path);
+  model.load_state_dict(nn::StateDict(contents.tensors.begin(), contents.tensors.end()), true);
 }
 
 }  // namespace nabla::train

@@ -24,12 +24,17 @@ long long g_fail_after = -1;
 // Header lengths above this are not a checkpoint of ours, whatever the file says.
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
+// The header's own CRC-32 lives in the header, in metadata: computed with its eight hex digits
+// as zeros, and required in every file that says it is nabla's, so that no flip can switch it
+// off unnoticed (a flip in the key leaves nabla's file without it, which is refused).
+constexpr const char* kHeaderCrcKey = "nabla.header_crc32";
+constexpr const char* kHeaderCrcPlaceholder = "00000000";
+
 const char* dtype_tag(DType t) {
   return t == DType::Float32 ? "F32" : "I64";
 }
 
-std::string crc_hex(const void* data, std::size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+std::string crc_hex(const void* data, std::size_t n, uLong crc = crc32(0L, Z_NULL, 0)) {
   const auto* p = static_cast<const Bytef*>(data);
   while (n > 0) {  // crc32 takes a uInt length
     const uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
@@ -37,6 +42,22 @@ std::string crc_hex(const void* data, std::size_t n) {
     p += chunk, n -= chunk;
   }
   return fmt::format("{:08x}", static_cast<uint32_t>(crc));
+}
+
+// Where the header's CRC digits stand in `text` (npos when the entry is not there exactly once).
+std::size_t header_crc_position(const std::string& text) {
+  const std::string entry = fmt::format("\"{}\":\"", kHeaderCrcKey);
+  const std::size_t at = text.find(entry);
+  if (at == std::string::npos || text.find(entry, at + 1) != std::string::npos)
+    return std::string::npos;
+  const std::size_t digits = at + entry.size();
+  return digits + 8 < text.size() && text[digits + 8] == '"' ? digits : std::string::npos;
+}
+
+// The CRC-32 of the length bytes and the header text with its own CRC's digits as zeros.
+std::string header_crc(const unsigned char (&len_bytes)[8], std::string text, std::size_t digits) {
+  text.replace(digits, 8, kHeaderCrcPlaceholder);
+  return crc_hex(text.data(), text.size(), crc32(crc32(0L, Z_NULL, 0), len_bytes, 8));
 }
 
 // A file descriptor that writes fully or throws, and closes itself.
@@ -113,12 +134,16 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   json meta = json::object();
   for (const auto& [k, v] : metadata) meta[k] = v;
   meta["nabla.crc32"] = checksums.dump();
+  meta[kHeaderCrcKey] = kHeaderCrcPlaceholder;
   header["__metadata__"] = meta;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
   const uint64_t header_len = text.size();
   unsigned char len_bytes[8];
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(header_len >> (8 * i));
+  const std::size_t digits = header_crc_position(text);
+  NABLA_ASSERT(digits != std::string::npos, "save_safetensors: the header checksum entry is lost");
+  text.replace(digits, 8, header_crc(len_bytes, text, digits));
 
   const std::filesystem::path final_path(path);
   const std::filesystem::path tmp_path =
@@ -180,11 +205,27 @@ SafetensorsContents load_safetensors(const std::string& path) {
       NABLA_CHECK(v.is_string(), "'{}': metadata entry '{}' is not a string", path, k);
       out.metadata[k] = v.get<std::string>();
     }
-    if (auto it = out.metadata.find("nabla.crc32"); it != out.metadata.end()) {
-      checksums = json::parse(it->second, nullptr, false);
-      NABLA_CHECK(checksums.is_object(), "'{}': corrupted checksum table", path);
-      out.metadata.erase(it);
-    }
+  }
+  // nabla's own files are checked whole: the header by its CRC, each tensor by the table's.
+  const bool ours = out.metadata.count("nabla.format") > 0;
+  if (out.metadata.count(kHeaderCrcKey) || ours) {
+    const std::size_t digits = header_crc_position(text);
+    NABLA_CHECK(digits != std::string::npos,
+                "'{}' is corrupted: a nabla file without its header checksum (or one written by a "
+                "nabla older than checkpoint format 2)",
+                path);
+    NABLA_CHECK(text.compare(digits, 8, header_crc(len_bytes, text, digits)) == 0,
+                "'{}' is corrupted: the header (metadata, state, checksums) does not match its "
+                "checksum",
+                path);
+    out.metadata.erase(kHeaderCrcKey);
+  }
+  if (auto it = out.metadata.find("nabla.crc32"); it != out.metadata.end()) {
+    checksums = json::parse(it->second, nullptr, false);
+    NABLA_CHECK(checksums.is_object(), "'{}': corrupted checksum table", path);
+    out.metadata.erase(it);
+  } else {
+    NABLA_CHECK(!ours, "'{}' is corrupted: a nabla file without its tensor checksums", path);
   }
 
   struct Span {
@@ -232,6 +273,8 @@ SafetensorsContents load_safetensors(const std::string& path) {
     if (checksums.contains(name)) {
       NABLA_CHECK(checksums[name] == crc_hex(t.raw_data(), end - begin),
                   "'{}' is corrupted: the checksum of tensor '{}' does not match", path, name);
+    } else {
+      NABLA_CHECK(!ours, "'{}' is corrupted: tensor '{}' has no checksum", path, name);
     }
     out.tensors.emplace(name, std::move(t));
   }
@@ -245,6 +288,9 @@ SafetensorsContents load_safetensors(const std::string& path) {
     at = s.end;
   }
   NABLA_CHECK(at == data_size, "'{}' has {} unexpected trailing bytes", path, data_size - at);
+  for (const auto& [name, crc] : checksums.items())
+    NABLA_CHECK(out.tensors.count(name), "'{}' is corrupted: its tensor '{}' is missing", path,
+                name);
   return out;
 }
 

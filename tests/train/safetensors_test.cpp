@@ -142,3 +142,48 @@ TEST(Safetensors, CrashDuringWriteKeepsThePreviousFile) {
   for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
 }
+
+// A file that says it is nabla's is checked whole: its header by its own checksum, every tensor
+// by the table's. Edited tables, or a lost header checksum, are refused; a foreign file (no
+// nabla entries) loads as it is.
+TEST(Safetensors, NablaFilesAreCheckedWhole) {
+  const fs::path dir = temp_dir();
+  const fs::path good = dir / "good.safetensors";
+  io::save_safetensors(good, sample(), {{"nabla.format", "weights"}});
+  const std::string bytes = read_all(good);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  const nlohmann::json header = nlohmann::json::parse(bytes.substr(8, n));
+  auto rewritten = [&](void (*edit)(nlohmann::json & meta, nlohmann::json & crcs)) {
+    nlohmann::json h = header;
+    nlohmann::json crcs =
+        nlohmann::json::parse(h["__metadata__"]["nabla.crc32"].get<std::string>());
+    edit(h["__metadata__"], crcs);
+    if (!crcs.is_null()) h["__metadata__"]["nabla.crc32"] = crcs.dump();
+    std::string text = h.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(text.size() >> (8 * i));
+    return out + text + bytes.substr(8 + n);
+  };
+  using J = nlohmann::json;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no_table", rewritten([](J& m, J& c) { m.erase("nabla.crc32"), c = J(); })},
+      {"tensor_missing_from_table", rewritten([](J&, J& c) { c.erase("step"); })},
+      {"table_names_a_missing_tensor", rewritten([](J&, J& c) { c["ghost"] = "00000000"; })},
+      {"no_header_checksum", rewritten([](J& m, J&) { m.erase("nabla.header_crc32"); })},
+      {"edited_metadata", rewritten([](J& m, J&) { m["nabla.format"] = "checkpoint"; })},
+  };
+  for (const auto& [name, contents] : cases) {
+    SCOPED_TRACE(name);
+    write_all(dir / name, contents);
+    nabla::testing::expect_error([&] { io::load_safetensors(dir / name); }, "is corrupted");
+  }
+  // Without any nabla entry the file is a foreign one: nothing to check it against.
+  write_all(dir / "foreign", rewritten([](J& m, J& c) {
+              m = J::object();
+              c = J();
+            }));
+  EXPECT_EQ(io::load_safetensors(dir / "foreign").tensors.size(), 3u);
+}

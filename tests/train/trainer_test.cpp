@@ -212,11 +212,11 @@ TEST(Trainer, LoadingErrorsAreClear) {
   };
   std::string corrupted = bytes;
   corrupted[corrupted.size() - 3] ^= 0x10;
-  // A newer format version: the same file with its version entry edited.
-  std::string newer = bytes;
-  const auto at = newer.find("\"nabla.version\":\"1\"");
-  ASSERT_NE(at, std::string::npos);
-  newer.replace(at, 19, "\"nabla.version\":\"9\"");
+  // A newer format version: the same contents written again as version 9 (an edit of the
+  // bytes would fail the header's checksum instead).
+  io::SafetensorsContents newer = io::load_safetensors(good.string());
+  newer.metadata["nabla.version"] = "9";
+  io::save_safetensors((dir / "v.safetensors").string(), newer.tensors, newer.metadata);
 
   auto other_arch =
       std::make_shared<nn::Sequential>(nn::Linear(8, 32), nn::ReLU(), nn::Linear(32, 4));
@@ -237,7 +237,7 @@ TEST(Trainer, LoadingErrorsAreClear) {
       {"truncated", load_into_fresh(write("t.safetensors", bytes.substr(0, bytes.size() / 2))),
        "truncated"},
       {"corrupted", load_into_fresh(write("c.safetensors", corrupted)), "corrupted"},
-      {"newer_version", load_into_fresh(write("v.safetensors", newer)), "newer than this nabla"},
+      {"newer_version", load_into_fresh((dir / "v.safetensors").string()), "newer than this nabla"},
       {"other_architecture",
        [&] {
          train::Trainer t(other_arch, optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
@@ -381,4 +381,33 @@ TEST(Trainer, ResumingOnOtherMnistDataIsAnError) {
   train::Trainer resumed(model, optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config);
   nabla::testing::expect_error([&] { resumed.fit(b.train); },
                                b.train.images_sha256().substr(0, 16));
+}
+
+// Weights from another program come in through import_weights; load_weights wants nabla's.
+TEST(Trainer, ForeignWeightsNeedImportWeights) {
+  const fs::path dir = fresh_dir("foreign");
+  auto a = toy_model(1), b = toy_model(2);
+  train::save_weights(*a, (dir / "w.safetensors").string());
+  // The same tensors as a foreign writer leaves them: no nabla metadata at all.
+  const io::SafetensorsContents ours = io::load_safetensors((dir / "w.safetensors").string());
+  const std::string foreign = (dir / "foreign.safetensors").string();
+  {
+    // io::save_safetensors always adds its checksums; strip them as another writer would not
+    // have them, by writing the header by hand.
+    nlohmann::json header = nlohmann::json::object();
+    std::string data;
+    for (const auto& [name, t] : ours.tensors) {
+      header[name] = {{"dtype", "F32"},
+                      {"shape", t.shape().dims},
+                      {"data_offsets", {data.size(), data.size() + 4 * t.numel()}}};
+      data.append(static_cast<const char*>(t.raw_data()), 4 * t.numel());
+    }
+    std::string text = header.dump();
+    std::string len(8, '\0');
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<char>(text.size() >> (8 * i));
+    std::ofstream(foreign, std::ios::binary) << len << text << data;
+  }
+  nabla::testing::expect_error([&] { train::load_weights(*b, foreign); }, "import_weights()");
+  train::import_weights(*b, foreign);
+  EXPECT_EQ(flat_params(*a), flat_params(*b));
 }

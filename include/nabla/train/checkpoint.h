@@ -21,7 +21,8 @@
 
 namespace nabla::train {
 
-constexpr int kCheckpointVersion = 1;
+// 2: the header is covered by a checksum of its own (io::load_safetensors checks it).
+constexpr int kCheckpointVersion = 2;
 
 struct Checkpoint {
   nn::StateDict model;
@@ -57,7 +58,11 @@ std::string resolve_checkpoint(const std::string& file_or_dir);
 // Model weights only, under their plain names ("0.weight"), so that any safetensors reader can
 // load them into the same architecture (PyTorch's load_state_dict included).
 void save_weights(const nn::Module& model, const std::string& path);
-// Strict: the names and shapes must match the model. Also reads full checkpoints.
+// Strict: the names and shapes must match the model. Also reads full checkpoints. The file must be
+// nabla's (checked whole); for one written by another program, use import_weights.
 void load_weights(nn::Module& model, const std::string& path);
+// Model weights from a safetensors file written by another program (PyTorch's save_file), under
+// the names the model's state_dict() uses; strict. Such a file has no checksums to verify.
+void import_weights(nn::Module& model, const std::string& path);
 
 }  // namespace nabla::train
