@@ -234,6 +234,27 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
   return files.back().second.string();
 }
 
+std::string find_intact_checkpoint(const std::string& file_or_dir,
+                                   std::vector<std::string>* skipped) {
+  const std::string first = resolve_checkpoint(file_or_dir);
+  const fs::path dir =
+      fs::is_directory(file_or_dir) ? fs::path(file_or_dir) : fs::path(first).parent_path();
+  // The one resolve_checkpoint names, then the step files newest first.
+  std::vector<std::string> candidates{first};
+  const auto files = step_files(dir.empty() ? fs::path(".") : dir);
+  for (auto it = files.rbegin(); it != files.rend(); ++it)
+    if (it->second.string() != first) candidates.push_back(it->second.string());
+  for (const std::string& candidate : candidates) {
+    try {
+      load_checkpoint(candidate);
+      return candidate;
+    } catch (const Error& e) {
+      if (skipped != nullptr) skipped->push_back(e.what());
+    }
+  }
+  return "";
+}
+
 void save_weights(const nn::Module& model, const std::string& path) {
   io::TensorMap tensors;
   for (const auto& [name, t] : model.state_dict()) tensors[name] = t;

@@ -204,7 +204,7 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   loss_ = [](const Tensor& output, const Tensor& target) {
     return nn::functional::cross_entropy(output, target);
   };
-  if (!config_.resume.empty()) load_checkpoint(resolve_checkpoint(config_.resume));
+  if (!config_.resume.empty()) resume_from(config_.resume);
 }
 
 Trainer::~Trainer() = default;
@@ -297,6 +297,26 @@ void Trainer::load_checkpoint(const std::string& path) {
   fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
   for (const std::string& change : changes)
     fmt::print("  changed since the checkpoint: {}\n", change);
+}
+
+// A folder resumes from its newest checkpoint that reads whole, saying which newer ones it
+// passed over; a file given by name must read, or the error names the newest intact one beside it.
+void Trainer::resume_from(const std::string& file_or_dir) {
+  std::vector<std::string> skipped;
+  const std::string intact = find_intact_checkpoint(file_or_dir, &skipped);
+  const bool folder = std::filesystem::is_directory(file_or_dir);
+  if (!skipped.empty()) {
+    NABLA_CHECK(!intact.empty(), "cannot resume from '{}': no checkpoint there reads whole ({})",
+                file_or_dir, skipped.front());
+    NABLA_CHECK(folder,
+                "{}. The newest intact checkpoint beside it is '{}': resume from that file, or "
+                "from the folder",
+                skipped.front(), intact);
+    if (parallel_->is_root())
+      for (const std::string& reason : skipped)
+        fmt::print("passed over a damaged checkpoint: {}\n", reason);
+  }
+  load_checkpoint(intact);
 }
 
 namespace {

@@ -132,6 +132,47 @@ TEST(Paths, WriteErrorsAreErrors) {
       "cannot write the metrics file '/dev/full'");
 }
 
+// The newest checkpoint is damaged, older intact ones sit beside it: a folder resumes from the
+// newest intact one and says so; the damaged file named directly is an error naming that one.
+TEST(Paths, RecoveryFromADamagedNewestCheckpoint) {
+  TempDir dir;
+  const data::TensorDataset data(Tensor::ones({8, 3}), Tensor::zeros({8}, {.dtype = DType::Int64}));
+  auto config = [&](int64_t epochs) {
+    train::TrainerConfig c{.epochs = epochs, .batch_size = 4};
+    c.progress = train::ProgressMode::Off;
+    c.handle_signals = false;
+    c.checkpoint_dir = dir.path().string();
+    return c;
+  };
+  auto make = [](train::TrainerConfig c) {
+    return train::Trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{.lr = 0.1},
+                          sched::NoSchedulerConfig{}, c);
+  };
+  make(config(3)).fit(data);  // steps 2, 4, 6
+  const fs::path newest = dir / train::checkpoint_filename(6);
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+
+  train::TrainerConfig by_file = config(3);
+  by_file.resume = newest.string();
+  expect_error([&] { make(by_file); }, "The newest intact checkpoint beside it is '" +
+                                           (dir / train::checkpoint_filename(4)).string() + "'");
+
+  train::TrainerConfig by_folder = config(3);
+  by_folder.resume = dir.path().string();
+  ::testing::internal::CaptureStdout();
+  train::Trainer resumed = make(by_folder);
+  const std::string said = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(resumed.global_step(), 4);
+  EXPECT_NE(said.find("passed over a damaged checkpoint: '" + newest.string()), std::string::npos)
+      << said;
+  EXPECT_NE(said.find("resumed from " + (dir / train::checkpoint_filename(4)).string()),
+            std::string::npos)
+      << said;
+  fs::resize_file(dir / train::checkpoint_filename(4), 10);
+  fs::resize_file(dir / train::checkpoint_filename(2), 10);
+  expect_error([&] { make(by_folder); }, "no checkpoint there reads whole");
+}
+
 // Clearing a checkpoint folder removes what nabla wrote there and nothing else.
 TEST(Paths, RemoveCheckpointsKeepsWhatNablaDidNotWrite) {
   TempDir dir;

@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "nabla/nn/module.h"
 #include "nabla/state.h"
@@ -54,6 +55,11 @@ void check_checkpoint_folder(const std::string& dir);
 // A checkpoint file as given, or the latest one of a folder (the `latest` pointer, else the
 // newest step file).
 std::string resolve_checkpoint(const std::string& file_or_dir);
+// The checkpoint resolve_checkpoint names when it reads whole, else the newest step file beside
+// it that does (load_checkpoint succeeds); "" when none does. `skipped` receives the error of
+// each one passed over, newest first.
+std::string find_intact_checkpoint(const std::string& file_or_dir,
+                                   std::vector<std::string>* skipped = nullptr);
 
 // Model weights only, under their plain names ("0.weight"), so that any safetensors reader can
 // load them into the same architecture (PyTorch's load_state_dict included).

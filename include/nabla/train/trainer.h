@@ -144,6 +144,7 @@ class Trainer {
   struct Run;  // the counters and accumulators that a checkpoint saves
   std::string config_json() const;
   Checkpoint snapshot() const;
+  void resume_from(const std::string& file_or_dir);
   // Throws when the run resumed from a checkpoint of other data (by Dataset::identity()); then
   // records `identity` for the checkpoints to come.
   void check_same_data(const std::string& identity);
