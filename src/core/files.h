@@ -18,4 +18,24 @@ void require_writable_file(const std::filesystem::path& path, const std::string&
 // this process can create files.
 void require_writable_folder(const std::filesystem::path& path, const std::string& what);
 
+// A name for the temporary file that is renamed over `path` once written: beside it (the rename
+// stays within one file system), hidden, and unique to this process and call:
+// ".NAME.tmp.PID.N".
+std::filesystem::path temporary_beside(const std::filesystem::path& path);
+
+// An exclusive lock on a folder, held while the object lives (and released by the kernel when
+// the process dies, however it dies): the file FOLDER/.lock, which names the holder.
+class FolderLock {
+ public:
+  // Throws a nabla::Error naming the holder when another process (or another lock in this one)
+  // holds it. `what` names the folder's use in the message ("checkpoint folder").
+  FolderLock(const std::filesystem::path& folder, const std::string& what);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace nabla::files

@@ -154,13 +154,13 @@ std::vector<std::pair<int64_t, fs::path>> step_files(const fs::path& dir) {
 // a write; see save_safetensors for the name), so that crashes do not pile them up. A file whose
 // writer still runs is left alone.
 void remove_abandoned_writes(const fs::path& dir) {
-  static const std::regex pattern(R"(\.step-\d+\.safetensors\.tmp\.(\d{1,9}))");
+  static const std::regex pattern(R"(\.(step-\d+\.safetensors|latest)\.tmp\.(\d{1,9})\.\d+)");
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::smatch m;
     const std::string name = e.path().filename().string();
     if (!std::regex_match(name, m, pattern)) continue;
-    const auto pid = static_cast<pid_t>(std::stol(m[1].str()));
+    const auto pid = static_cast<pid_t>(std::stol(m[2].str()));
     if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
   }
 }
@@ -175,7 +175,7 @@ void check_latest_pointer(const fs::path& dir) {
 }
 
 void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  const fs::path tmp = files::temporary_beside(path);
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << text << '\n';
@@ -198,6 +198,28 @@ void check_checkpoint_folder(const std::string& dir) {
   files::require_writable_folder(dir, "checkpoint folder");
   check_latest_pointer(dir);
   step_files(dir);  // throws on a step file whose name it cannot read
+}
+
+void claim_checkpoint_folder(const std::string& dir, const std::string& run_dir, int64_t step,
+                             bool overwrite) {
+  std::error_code ec;
+  const bool same_run = !run_dir.empty() && fs::equivalent(dir, run_dir, ec);
+  std::vector<fs::path> foreign;  // checkpoints this run would overwrite or prune
+  for (const auto& [s, file] : step_files(dir))
+    if (!same_run || s > step) foreign.push_back(file);
+  if (foreign.empty()) return;
+  if (overwrite) {
+    for (const fs::path& file : foreign) fs::remove(file, ec);
+    if (!same_run) remove_checkpoints(dir);
+    return;
+  }
+  NABLA_FAIL(
+      "checkpoint folder '{}' holds {} checkpoint(s) this run would overwrite or prune "
+      "({}{}): {}. Choose another folder, or pass --overwrite (TrainerConfig.overwrite) "
+      "to remove them",
+      dir, foreign.size(), foreign.front().filename().string(), foreign.size() > 1 ? ", ..." : "",
+      same_run ? fmt::format("they come after step {}, where this run resumed", step)
+               : "they belong to another run");
 }
 
 std::string write_checkpoint_in(const std::string& dir, int64_t step, const Checkpoint& checkpoint,
@@ -224,10 +246,9 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
     files::require_regular_file(p, "checkpoint");
     return file_or_dir;
   }
+  // The newest step file, which `latest` names too, except after a kill between a checkpoint's
+  // rename and the pointer's update: then the newer file is complete, and the one to resume.
   check_latest_pointer(p);
-  std::ifstream latest(p / "latest");
-  std::string name;
-  if (latest >> name && fs::is_regular_file(p / name)) return (p / name).string();
   const auto files = step_files(p);
   NABLA_CHECK(!files.empty(), "cannot resume from '{}': the folder holds no checkpoint",
               file_or_dir);

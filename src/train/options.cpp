@@ -293,6 +293,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.drop_last = v.boolean();
   else if (key == "prefetch")
     t.prefetch = v.boolean();
+  else if (key == "overwrite")
+    t.overwrite = v.boolean();
   else if (key == "cuda_graph")
     t.cuda_graph = v.boolean();
   else if (key == "max_consecutive_skips")
@@ -583,6 +585,8 @@ training
   --checkpoint-every N     also every N steps (default: each epoch end only)
   --keep-last N            checkpoints kept (default: {12})
   --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir)
+  --overwrite              remove another run's checkpoints from the checkpoint dir (or the
+                           resumed run's later ones) instead of refusing to start
   --metrics FILE           append per-epoch metrics as JSON lines
   --progress auto|bar|lines|off
   --cuda-graph             replay each full batch's forward and backward as one CUDA graph

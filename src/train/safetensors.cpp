@@ -146,9 +146,7 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   text.replace(digits, 8, header_crc(len_bytes, text, digits));
 
   const std::filesystem::path final_path(path);
-  const std::filesystem::path tmp_path =
-      final_path.parent_path() /
-      fmt::format(".{}.tmp.{}", final_path.filename().string(), static_cast<long>(::getpid()));
+  const std::filesystem::path tmp_path = files::temporary_beside(final_path);
   try {
     OutFile out(tmp_path.string());
     out.write(len_bytes, 8);

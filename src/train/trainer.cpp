@@ -287,6 +287,8 @@ void Trainer::load_checkpoint(const std::string& path) {
               path, run_->epoch + 1);
   data_identity_ = c.data_json;
   resumed_from_ = path;
+  run_dir_ = std::filesystem::path(path).parent_path().string();
+  if (run_dir_.empty()) run_dir_ = ".";
 
   std::vector<std::string> changes;
   for (const auto& [key, value] : current.items())
@@ -393,7 +395,15 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
                 v.input_shape.str(), dtype_name(v.input_dtype), t.input_shape.str(),
                 dtype_name(t.input_dtype));
   }
-  if (root && !config_.checkpoint_dir.empty()) check_checkpoint_folder(config_.checkpoint_dir);
+  // The checkpoint folder is this run's while it runs: locked against other writers, and
+  // holding no checkpoint of another run that this one would overwrite or prune.
+  std::unique_ptr<files::FolderLock> folder_lock;
+  if (root && !config_.checkpoint_dir.empty()) {
+    check_checkpoint_folder(config_.checkpoint_dir);
+    folder_lock = std::make_unique<files::FolderLock>(config_.checkpoint_dir, "checkpoint folder");
+    claim_checkpoint_folder(config_.checkpoint_dir, run_dir_, run_->global_step, config_.overwrite);
+    run_dir_ = config_.checkpoint_dir;
+  }
   if (root && !config_.metrics_path.empty())
     files::require_writable_file(config_.metrics_path, "metrics file");
   data::DataLoader loader(train_set, {.batch_size = config_.batch_size,

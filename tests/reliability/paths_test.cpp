@@ -173,6 +173,68 @@ TEST(Paths, RecoveryFromADamagedNewestCheckpoint) {
   expect_error([&] { make(by_folder); }, "no checkpoint there reads whole");
 }
 
+// A run owns its checkpoint folder: a second writer is refused while the first runs, a fresh
+// run does not overwrite another run's checkpoints, and a branch (a resume from an older
+// checkpoint) does not replace the later ones of the run it came from, unless asked to.
+TEST(Paths, ARunOwnsItsCheckpointFolder) {
+  TempDir dir;
+  const data::TensorDataset data(Tensor::ones({8, 3}), Tensor::zeros({8}, {.dtype = DType::Int64}));
+  auto config = [&](int64_t epochs) {
+    train::TrainerConfig c{.epochs = epochs, .batch_size = 4};
+    c.progress = train::ProgressMode::Off;
+    c.handle_signals = false;
+    c.checkpoint_dir = (dir / "run").string();
+    return c;
+  };
+  auto make = [](train::TrainerConfig c) {
+    return train::Trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{.lr = 0.1},
+                          sched::NoSchedulerConfig{}, c);
+  };
+  auto steps_in = [&](const fs::path& folder) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(folder))
+      if (e.path().extension() == ".safetensors") names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> original = {"step-000002.safetensors", "step-000004.safetensors",
+                                             "step-000006.safetensors"};
+  {  // A second writer while the first runs.
+    train::Trainer first = make(config(3));
+    first.on_step_end = [&](const train::StepInfo& s) {
+      if (s.step != 3) return;
+      train::TrainerConfig other = config(1);
+      other.overwrite = true;
+      expect_error([&] { make(other).fit(data); }, "is in use by another run (pid ");
+    };
+    first.fit(data);
+  }
+  EXPECT_EQ(steps_in(dir / "run"), original);
+
+  expect_error([&] { make(config(1)).fit(data); }, "they belong to another run");
+  EXPECT_EQ(steps_in(dir / "run"), original);
+
+  train::TrainerConfig branch = config(3);
+  branch.resume = (dir / "run" / original[1]).string();
+  expect_error([&] { make(branch).fit(data); }, "they come after step 4, where this run resumed");
+  EXPECT_EQ(steps_in(dir / "run"), original);
+  branch.checkpoint_dir = (dir / "branch").string();  // a folder of its own: both kept
+  make(branch).fit(data);
+  EXPECT_EQ(steps_in(dir / "run"), original);
+  EXPECT_EQ(steps_in(dir / "branch"), std::vector<std::string>{"step-000006.safetensors"});
+
+  train::TrainerConfig fresh = config(1);
+  fresh.overwrite = true;
+  make(fresh).fit(data);
+  EXPECT_EQ(steps_in(dir / "run"), std::vector<std::string>{"step-000002.safetensors"});
+  // Resuming the folder's own newest checkpoint continues it, as before.
+  train::TrainerConfig more = config(2);
+  more.resume = (dir / "run").string();
+  make(more).fit(data);
+  EXPECT_EQ(steps_in(dir / "run"),
+            (std::vector<std::string>{"step-000002.safetensors", "step-000004.safetensors"}));
+}
+
 // Clearing a checkpoint folder removes what nabla wrote there and nothing else.
 TEST(Paths, RemoveCheckpointsKeepsWhatNablaDidNotWrite) {
   TempDir dir;

@@ -155,8 +155,8 @@ TEST(Trainer, CheckpointWritesRemoveTheTemporariesOfKilledWriters) {
   const fs::path dir = fresh_dir("abandoned");
   fs::create_directories(dir);
   // A writer that no longer exists (no process has this id) and one that still runs.
-  const fs::path dead = dir / ".step-000003.safetensors.tmp.999999999";
-  const fs::path alive = dir / fmt::format(".step-000004.safetensors.tmp.{}", ::getppid());
+  const fs::path dead = dir / ".step-000003.safetensors.tmp.999999999.0";
+  const fs::path alive = dir / fmt::format(".step-000004.safetensors.tmp.{}.0", ::getppid());
   std::ofstream(dead) << "torn";
   std::ofstream(alive) << "in progress";
   train::Trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},

@@ -52,8 +52,14 @@ void remove_checkpoints(const std::string& dir);
 // missing; it must then be a writable folder whose `latest` pointer (when there) is a file and
 // whose step files have readable names.
 void check_checkpoint_folder(const std::string& dir);
-// A checkpoint file as given, or the latest one of a folder (the `latest` pointer, else the
-// newest step file).
+// A run at `step` that writes its checkpoints into `dir` must not overwrite or prune another
+// run's: where `dir` is not `run_dir` (the folder the run resumed from or already wrote into; ""
+// for a fresh run) every step file there is another run's, and where it is, those after `step`
+// are (a branch). Throws naming them, or with `overwrite` removes them.
+void claim_checkpoint_folder(const std::string& dir, const std::string& run_dir, int64_t step,
+                             bool overwrite);
+// A checkpoint file as given, or the newest step file of a folder (the one its `latest` pointer
+// names, but for a kill between the file's rename and the pointer's update).
 std::string resolve_checkpoint(const std::string& file_or_dir);
 // The checkpoint resolve_checkpoint names when it reads whole, else the newest step file beside
 // it that does (load_checkpoint succeeds); "" when none does. `skipped` receives the error of

@@ -51,7 +51,10 @@ struct TrainerConfig {
   int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch only
   int64_t keep_last = 3;         // 0: keep all
   std::string resume;            // a checkpoint file, or a folder (its latest)
-  std::string metrics_path;      // JSON lines, one object per epoch (appended)
+  // A checkpoint_dir holding another run's checkpoints, or the resumed run's later ones, has
+  // them removed; without it such a folder is refused (nothing of another run is lost).
+  bool overwrite = false;
+  std::string metrics_path;  // JSON lines, one object per epoch (appended)
   ProgressMode progress = ProgressMode::Auto;
   bool shuffle = true;
   bool drop_last = false;
@@ -163,6 +166,7 @@ class Trainer {
   // checkpoint's until fit() has compared it with the data it is given.
   std::string data_identity_;
   std::string resumed_from_;  // the checkpoint data_identity_ came from, until fit() checks it
+  std::string run_dir_;       // the folder of the checkpoint loaded, or the one fit() wrote into
   const data::DataLoader* active_loader_ = nullptr;  // fit()'s, while it runs
 };
 
