@@ -17,6 +17,7 @@
 
 #include "nabla/data/idx.h"
 #include "nabla/error.h"
+#include "nabla/nabla.h"
 #include "nabla/train/checkpoint.h"
 #include "nabla/train/options.h"
 #include "nabla/train/safetensors.h"
@@ -83,6 +84,72 @@ inline void run_checkpoint(const uint8_t* data, std::size_t size) {
   }
   try {
     train::load_checkpoint(file.path().string());
+  } catch (const Error&) {
+  }
+}
+
+// The whole resume path: Trainer::load_checkpoint with its optimizer, scheduler, trainer and
+// loader sections, then a short fit. The checksums would stop nearly every mutation at the
+// file's door, so the input is the checkpoint's state table itself ("nabla.state", the JSON
+// that holds every section's numbers), put into an otherwise intact checkpoint with valid
+// checksums. The first byte picks the training set-up; the seeds (fuzz/corpus/resume/) are the
+// state tables of mid-epoch checkpoints of each.
+struct ResumeSetup {
+  optim::OptimizerConfig optimizer;
+  sched::SchedulerConfig scheduler;
+};
+inline const std::vector<ResumeSetup>& resume_setups() {
+  static const std::vector<ResumeSetup> setups = {
+      {optim::AdamConfig{.lr = 0.01}, sched::CosineAnnealingLRConfig{.t_max = 3}},
+      {optim::SGDConfig{.lr = 0.1, .momentum = 0.9}, sched::ReduceLROnPlateauConfig{}},
+      {optim::SWATSConfig{}, sched::CosineAnnealingWarmRestartsConfig{.t_0 = 2}},
+  };
+  return setups;
+}
+inline const data::TensorDataset& resume_data() {
+  static const data::TensorDataset data(Tensor::ones({8, 3}),
+                                        Tensor::zeros({8}, {.dtype = DType::Int64}));
+  return data;
+}
+inline std::unique_ptr<train::Trainer> resume_trainer(const ResumeSetup& setup,
+                                                      const std::string& resume = "") {
+  train::TrainerConfig c{.epochs = 2, .batch_size = 4};
+  c.progress = train::ProgressMode::Off;
+  c.handle_signals = false;
+  c.resume = resume;
+  return std::make_unique<train::Trainer>(std::make_shared<nn::Linear>(3, 2), setup.optimizer,
+                                          setup.scheduler, c);
+}
+// A checkpoint of `setup` written after the first step (mid-epoch, so with a loader section).
+inline io::SafetensorsContents resume_snapshot(const ResumeSetup& setup) {
+  const InputFile file(".snapshot", nullptr, 0);
+  auto t = resume_trainer(setup);
+  t->on_step_end = [&](const train::StepInfo& s) {
+    if (s.step == 1) t->save_checkpoint(file.path().string());
+  };
+  t->fit(resume_data());
+  return io::load_safetensors(file.path().string());
+}
+
+inline void run_resume(const uint8_t* data, std::size_t size) {
+  if (size == 0) return;
+  const std::size_t which = data[0] % resume_setups().size();
+  static std::vector<io::SafetensorsContents> snapshots;
+  if (snapshots.empty())
+    for (const ResumeSetup& setup : resume_setups()) snapshots.push_back(resume_snapshot(setup));
+  io::Metadata metadata = snapshots[which].metadata;
+  metadata["nabla.state"] = std::string(reinterpret_cast<const char*>(data) + 1, size - 1);
+  // A folder of its own: a checkpoint that does not read makes the resume look at its siblings.
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() /
+             ("nabla-fuzz-resume-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  const std::string file = (dir / "input.safetensors").string();
+  io::save_safetensors(file, snapshots[which].tensors, metadata);
+  try {
+    resume_trainer(resume_setups()[which], file)->fit(resume_data());
   } catch (const Error&) {
   }
 }

@@ -34,10 +34,15 @@ def safetensors(tensors, metadata, crc=True):
     meta = dict(metadata)
     if crc:
         meta["nabla.crc32"] = json.dumps(crcs, separators=(",", ":"))
+        meta["nabla.header_crc32"] = "00000000"  # the header's own, computed with zeros here
     header["__metadata__"] = meta
     text = json.dumps(header, separators=(",", ":"))
     text += " " * ((8 - len(text) % 8) % 8)
-    return struct.pack("<Q", len(text)) + text.encode() + data
+    length = struct.pack("<Q", len(text))
+    if crc:
+        own = "%08x" % zlib.crc32(length + text.encode())
+        text = text.replace('"nabla.header_crc32":"00000000"', '"nabla.header_crc32":"%s"' % own)
+    return length + text.encode() + data
 
 f32 = lambda *v: struct.pack("<%df" % len(v), *v)
 i64 = lambda *v: struct.pack("<%dq" % len(v), *v)
@@ -45,14 +50,14 @@ state = {
     "optimizer": {"scalars": {"step": 3, "lr": 0.1}, "strings": {"type": "sgd"}, "tensors": ["momentum_buffer"]},
     "trainer": {"scalars": {"epoch": 0, "best_val_loss": "inf"}, "strings": {"rng_seed": "7", "rng_offset": "12"}, "tensors": []},
 }
-ckpt_meta = {"nabla.format": "checkpoint", "nabla.version": "1", "nabla.state": json.dumps(state),
+ckpt_meta = {"nabla.format": "checkpoint", "nabla.version": "2", "nabla.state": json.dumps(state),
              "nabla.config": json.dumps({"optimizer": "sgd", "lr": 0.1})}
 put("checkpoint", "checkpoint", safetensors(
     {"model.0.weight": ("F32", [2, 3], f32(*range(6))), "model.0.bias": ("F32", [2], f32(1, 2)),
      "optimizer.momentum_buffer": ("F32", [8], f32(*range(8))), "loader.order": ("I64", [3], i64(2, 0, 1))},
     ckpt_meta))
 put("checkpoint", "weights", safetensors({"0.weight": ("F32", [1, 2], f32(0.5, -1)), "scalar": ("F32", [], f32(3))},
-                                         {"nabla.format": "weights", "nabla.version": "1"}))
+                                         {"nabla.format": "weights", "nabla.version": "2"}))
 put("checkpoint", "plain", safetensors({"a": ("I64", [2, 0], b""), "b": ("F32", [1], f32(2))}, {}, crc=False))
 put("checkpoint", "bad_crc", safetensors({"w": ("F32", [1], f32(1))}, {})[:-4] + f32(2))
 

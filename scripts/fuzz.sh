@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer + UndefinedBehaviorSanitizer, CPU only)
 # and fuzzes each parser for SECONDS (default 30), one process per target, all at once:
-#   scripts/fuzz.sh [SECONDS] [TARGET...]        targets: idx checkpoint config
+#   scripts/fuzz.sh [SECONDS] [TARGET...]        targets: idx checkpoint config resume
 # Each starts from its seed corpus in fuzz/corpus/<target>/ (new inputs go to the build folder,
 # not into the repository). A crash, hang, leak or sanitizer report fails the script; the input
 # is left in $build/findings/<target>/: add it to fuzz/corpus/<target>/ once fixed, and
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx checkpoint config)
+[ ${#targets[@]} -gt 0 ] || targets=(idx checkpoint config resume)
 build=${NABLA_FUZZ_BUILD_DIR:-build-fuzz}
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -32,6 +32,9 @@ TEST(FuzzInputs, Idx) {
 TEST(FuzzInputs, Checkpoint) {
   replay("checkpoint", nabla::fuzz::run_checkpoint);
 }
+TEST(FuzzInputs, Resume) {
+  replay("resume", nabla::fuzz::run_resume);
+}
 TEST(FuzzInputs, Config) {
   replay("config", nabla::fuzz::run_config);
 }
