@@ -18,7 +18,7 @@ int main() {
       model, optimizer, schedule,
       {.epochs = 3,
        .checkpoint_dir = "runs/quickstart",
-       .resume = std::filesystem::exists("runs/quickstart") ? "runs/quickstart" : ""});
+       .resume = std::filesystem::exists("runs/quickstart/latest") ? "runs/quickstart" : ""});
   train::History history = trainer.fit(train_set, &test_set);
   if (!history.epochs.empty())
     fmt::print("test accuracy {:.2f}%\n", 100 * *history.epochs.back().test_accuracy);
