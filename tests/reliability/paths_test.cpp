@@ -41,6 +41,24 @@ struct Fit {
   }
 };
 
+data::TensorDataset ones_data() {
+  return data::TensorDataset(Tensor::ones({8, 3}), Tensor::zeros({8}, {.dtype = DType::Int64}));
+}
+
+// Batches of 4 of ones_data (two steps an epoch), checkpointed into `dir`.
+train::TrainerConfig quiet_config(int64_t epochs, const fs::path& dir) {
+  train::TrainerConfig c{.epochs = epochs, .batch_size = 4};
+  c.progress = train::ProgressMode::Off;
+  c.handle_signals = false;
+  c.checkpoint_dir = dir.string();
+  return c;
+}
+
+train::Trainer make(train::TrainerConfig c) {
+  return train::Trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{.lr = 0.1},
+                        sched::NoSchedulerConfig{}, c);
+}
+
 void make_fifo(const fs::path& path) {
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
 }
@@ -136,18 +154,8 @@ TEST(Paths, WriteErrorsAreErrors) {
 // newest intact one and says so; the damaged file named directly is an error naming that one.
 TEST(Paths, RecoveryFromADamagedNewestCheckpoint) {
   TempDir dir;
-  const data::TensorDataset data(Tensor::ones({8, 3}), Tensor::zeros({8}, {.dtype = DType::Int64}));
-  auto config = [&](int64_t epochs) {
-    train::TrainerConfig c{.epochs = epochs, .batch_size = 4};
-    c.progress = train::ProgressMode::Off;
-    c.handle_signals = false;
-    c.checkpoint_dir = dir.path().string();
-    return c;
-  };
-  auto make = [](train::TrainerConfig c) {
-    return train::Trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{.lr = 0.1},
-                          sched::NoSchedulerConfig{}, c);
-  };
+  const data::TensorDataset data = ones_data();
+  auto config = [&](int64_t epochs) { return quiet_config(epochs, dir.path()); };
   make(config(3)).fit(data);  // steps 2, 4, 6
   const fs::path newest = dir / train::checkpoint_filename(6);
   fs::resize_file(newest, fs::file_size(newest) / 2);
@@ -178,18 +186,8 @@ TEST(Paths, RecoveryFromADamagedNewestCheckpoint) {
 // checkpoint) does not replace the later ones of the run it came from, unless asked to.
 TEST(Paths, ARunOwnsItsCheckpointFolder) {
   TempDir dir;
-  const data::TensorDataset data(Tensor::ones({8, 3}), Tensor::zeros({8}, {.dtype = DType::Int64}));
-  auto config = [&](int64_t epochs) {
-    train::TrainerConfig c{.epochs = epochs, .batch_size = 4};
-    c.progress = train::ProgressMode::Off;
-    c.handle_signals = false;
-    c.checkpoint_dir = (dir / "run").string();
-    return c;
-  };
-  auto make = [](train::TrainerConfig c) {
-    return train::Trainer(std::make_shared<nn::Linear>(3, 2), optim::SGDConfig{.lr = 0.1},
-                          sched::NoSchedulerConfig{}, c);
-  };
+  const data::TensorDataset data = ones_data();
+  auto config = [&](int64_t epochs) { return quiet_config(epochs, dir / "run"); };
   auto steps_in = [&](const fs::path& folder) {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(folder))
