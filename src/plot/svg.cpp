@@ -1,5 +1,5 @@
-// SVG line charts and contour plots: axes with round ticks, a legend, polylines clipped to the
-// plot area, and contour lines by marching squares.
+// SVG line charts, contour plots and grids of them: axes with round ticks, a legend beside the
+// plot area, polylines clipped to it, and contour lines by marching squares.
 #include "nabla/plot/svg.h"
 
 #include <fmt/format.h>
@@ -8,7 +8,10 @@
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "nabla/error.h"
 
@@ -16,6 +19,8 @@ namespace nabla::plot {
 namespace {
 
 constexpr int kLeft = 72, kRight = 24, kTop = 40, kBottom = 56;  // margins around the plot area
+constexpr double kCharWidth = 7.0;  // about the width of a 12px sans-serif character
+constexpr double kLegendRow = 16.0;
 
 // The plot area in pixels and the maps into it (y grows downwards in SVG).
 struct Frame {
@@ -23,8 +28,10 @@ struct Frame {
   double left, right, top, bottom;
 };
 
-Frame make_frame(int width, int height, Range xr, Range yr) {
-  const double left = kLeft, right = width - kRight, top = kTop, bottom = height - kBottom;
+// `reserve`: pixels kept free right of the plot area (for the legend).
+Frame make_frame(int width, int height, Range xr, Range yr, double reserve) {
+  const double left = kLeft, right = width - kRight - reserve, top = kTop,
+               bottom = height - kBottom;
   return {
       Scale{xr.lo, xr.hi, left, right}, Scale{yr.lo, yr.hi, bottom, top}, left, right, top, bottom};
 }
@@ -38,12 +45,28 @@ Range widen(Range r) {
   return r;
 }
 
-std::string open_svg(int width, int height, const std::string& title) {
-  std::string s = fmt::format(
+// A y range from the data, a little wider than the data (linearly, or in decades for a log
+// axis), so that the highest and lowest points do not vanish into the frame.
+Range padded(Range r, bool log) {
+  constexpr double kPad = 0.04;
+  if (log) {
+    const double f = std::pow(r.hi / r.lo, kPad);
+    return {r.lo / f, r.hi * f};
+  }
+  const double d = (r.hi - r.lo) * kPad;
+  return {r.lo - d, r.hi + d};
+}
+
+std::string open_svg(int width, int height) {
+  return fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
-      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
+      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n",
       width, height);
+}
+
+// The white background and the title of a picture (or of one panel of a grid).
+std::string background(int width, int height, const std::string& title) {
+  std::string s = fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
   if (!title.empty())
     s += fmt::format(
         "<text x=\"{:.1f}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n",
@@ -85,15 +108,25 @@ std::string axes(const Frame& f, const std::vector<double>& xticks,
   return s;
 }
 
-// Polylines of the finite points, split where a point is not finite.
-std::string polyline(const Frame& f, const std::vector<double>& x, const std::vector<double>& y,
-                     const char* colour, double stroke_width) {
-  std::string s, points;
+const char* colour_of(const Series& s, size_t i) {
+  return s.color.empty() ? color(i) : s.color.c_str();
+}
+
+// The stroke attributes of a series: its colour, width and dash pattern.
+std::string stroke(const Series& s, const char* colour, double width) {
+  return fmt::format("stroke=\"{}\" stroke-width=\"{}\"{}", colour, width,
+                     s.dashed ? " stroke-dasharray=\"7 4\"" : "");
+}
+
+// Polylines of the finite points, split where a point is not finite; dots on them for markers.
+std::string polyline(const Frame& f, const Series& series, const char* colour,
+                     double stroke_width) {
+  const std::vector<double>&x = series.x, &y = series.y;
+  std::string s, points, dots;
   auto flush = [&] {
     if (!points.empty())
-      s +=
-          fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" points=\"{}\"/>\n",
-                      colour, stroke_width, points);
+      s += fmt::format("<polyline fill=\"none\" {} points=\"{}\"/>\n",
+                       stroke(series, colour, stroke_width), points);
     points.clear();
   };
   for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
@@ -104,45 +137,65 @@ std::string polyline(const Frame& f, const std::vector<double>& x, const std::ve
     // Far outside the frame a point is pinned, so that huge values stay valid numbers.
     const double px = std::clamp(f.x(x[i]), -1e5, 1e5), py = std::clamp(f.y(y[i]), -1e5, 1e5);
     points += fmt::format("{}{:.1f},{:.1f}", points.empty() ? "" : " ", px, py);
+    if (series.markers)
+      dots += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px, py,
+                          colour);
   }
   flush();
-  return s;
+  return s + dots;
 }
 
-std::string clip(const Frame& f) {
+std::string clip(const Frame& f, const std::string& id) {
   return fmt::format(
-      "<clipPath id=\"area\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
+      "<clipPath id=\"{}\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
       "</clipPath>\n",
-      f.left, f.top, f.right - f.left, f.bottom - f.top);
+      id, f.left, f.top, f.right - f.left, f.bottom - f.top);
 }
 
-std::string legend(const Frame& f, const std::vector<Series>& series) {
-  if (series.empty()) return "";
+// The width a legend of these series takes, or would take inside the plot area.
+double legend_width(const std::vector<Series>& series) {
   size_t longest = 0;
   for (const Series& s : series) longest = std::max(longest, s.label.size());
-  const double w = 40 + 7.5 * static_cast<double>(longest), h = 8 + 16.0 * series.size();
-  const double x0 = f.right - w - 8, y0 = f.top + 8;
-  std::string s = fmt::format(
-      "<g><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" "
-      "fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
-      x0, y0, w, h);
-  for (size_t i = 0; i < series.size(); ++i) {
-    const double y = y0 + 14 + 16.0 * i;
+  return 40 + kCharWidth * static_cast<double>(longest);
+}
+
+// Pixels a legend beside the plot area keeps free on its right.
+double legend_reserve(const std::vector<Series>& series, LegendPlace place) {
+  return place == LegendPlace::Right && !series.empty() ? legend_width(series) : 0.0;
+}
+
+std::string legend(const Frame& f, const std::vector<Series>& series, LegendPlace place) {
+  if (series.empty() || place == LegendPlace::None) return "";
+  const double w = legend_width(series), h = 8 + kLegendRow * series.size();
+  std::string s = "<g>\n";
+  double x0 = f.right + 8, y0 = f.top;
+  if (place == LegendPlace::Inside) {
+    x0 = f.right - w - 8, y0 = f.top + 8;
     s += fmt::format(
-        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-        "stroke-width=\"2.5\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-        x0 + 6, y - 4, x0 + 26, y - 4, color(i), x0 + 30, y, escape_xml(series[i].label));
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"white\" "
+        "fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
+        x0, y0, w, h);
+  }
+  for (size_t i = 0; i < series.size(); ++i) {
+    const double y = y0 + 14 + kLegendRow * i;
+    const char* colour = colour_of(series[i], i);
+    s += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" {}/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+        x0 + 6, y - 4, x0 + 28, y - 4, stroke(series[i], colour, 2.5), x0 + 32, y,
+        escape_xml(series[i].label));
   }
   return s + "</g>\n";
 }
 
-Range extent(const std::vector<Series>& series, bool use_x) {
+// The finite values' extent (only the positive ones for a log axis); {0, 1} when there are none.
+Range extent(const std::vector<Series>& series, bool use_x, bool positive = false) {
   Range r{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
   for (const Series& s : series)
     for (double v : use_x ? s.x : s.y)
-      if (std::isfinite(v)) r = {std::min(r.lo, v), std::max(r.hi, v)};
-  if (!std::isfinite(r.lo)) r = {0, 1};
-  return widen(r);
+      if (std::isfinite(v) && (!positive || v > 0)) r = {std::min(r.lo, v), std::max(r.hi, v)};
+  if (!std::isfinite(r.lo)) r = positive ? Range{1, 10} : Range{0, 1};
+  return r;
 }
 
 // Contour segments of the sampled grid v (n+1 x n+1, v[j][i] at x_i, y_j) at `level`, as an SVG
@@ -178,8 +231,105 @@ std::string contour_path(const std::vector<std::vector<double>>& v, double level
   return d;
 }
 
-std::string close_svg(std::string s) {
-  return s + "</svg>\n";
+// Everything inside the <svg> element of a chart; `id` names its clip path, unique in a grid.
+std::string chart_body(const LineChart& chart, const std::string& id) {
+  // On a log axis everything below works with log10 of the values.
+  std::vector<Series> series = chart.series;
+  if (chart.log_y)
+    for (Series& s : series)
+      for (double& y : s.y) y = y > 0 ? std::log10(y) : std::numeric_limits<double>::quiet_NaN();
+  const Range xr = widen(chart.x_range ? *chart.x_range : extent(series, true));
+  Range yr = padded(widen(extent(series, false)), false);  // already log10 on a log axis
+  if (chart.y_range)
+    yr = chart.log_y ? widen({std::log10(chart.y_range->lo), std::log10(chart.y_range->hi)})
+                     : widen(*chart.y_range);
+  const Frame f =
+      make_frame(chart.width, chart.height, xr, yr, legend_reserve(chart.series, chart.legend));
+
+  std::vector<double> yticks = nice_ticks(yr.lo, yr.hi);
+  if (chart.log_y) {
+    yticks = log_ticks(std::pow(10.0, yr.lo), std::pow(10.0, yr.hi));
+    for (double& t : yticks) t = std::log10(t);
+  }
+  auto ylabel_of = [&](double t) {
+    return fmt::format("{:g}", chart.log_y ? std::pow(10.0, t) : t);
+  };
+  const std::vector<double> xticks =
+      chart.integer_x ? integer_ticks(xr.lo, xr.hi) : nice_ticks(xr.lo, xr.hi);
+
+  std::string s = background(chart.width, chart.height, chart.title);
+  s += clip(f, id);
+  s += axes(f, xticks, yticks, chart.x_label, chart.y_label, ylabel_of);
+  s += fmt::format("<g clip-path=\"url(#{})\">\n", id);
+  for (size_t i = 0; i < series.size(); ++i)
+    s += polyline(f, series[i], colour_of(series[i], i), 1.8);
+  s += "</g>\n";
+  return s + legend(f, series, chart.legend);
+}
+
+std::string contour_body(const ContourPlot& plot, const std::string& id) {
+  NABLA_CHECK(static_cast<bool>(plot.f), "plot::to_svg: the contour plot has no function");
+  NABLA_CHECK(plot.grid >= 2 && plot.levels >= 1,
+              "plot::to_svg: grid must be >= 2 and levels >= 1 (got {} and {})", plot.grid,
+              plot.levels);
+  const Range xr = widen(plot.x_range), yr = widen(plot.y_range);
+  const Frame f =
+      make_frame(plot.width, plot.height, xr, yr, legend_reserve(plot.paths, plot.legend));
+
+  // Sample f on the grid; v[j][i] at (x_i, y_j).
+  const int n = plot.grid;
+  std::vector<std::vector<double>> v(n + 1, std::vector<double>(n + 1));
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (int j = 0; j <= n; ++j)
+    for (int i = 0; i <= n; ++i) {
+      v[j][i] = plot.f(xr.lo + (xr.hi - xr.lo) * i / n, yr.lo + (yr.hi - yr.lo) * j / n);
+      if (std::isfinite(v[j][i])) lo = std::min(lo, v[j][i]), hi = std::max(hi, v[j][i]);
+    }
+
+  std::string s = background(plot.width, plot.height, plot.title);
+  s += clip(f, id);
+  s += axes(f, nice_ticks(xr.lo, xr.hi), nice_ticks(yr.lo, yr.hi), "x", "y",
+            [](double t) { return fmt::format("{:g}", t); });
+  s += fmt::format("<g clip-path=\"url(#{})\" fill=\"none\" stroke-width=\"0.8\">\n", id);
+  for (int k = 0; k < plot.levels && hi > lo; ++k) {
+    const double t = (k + 1.0) / (plot.levels + 1.0);  // in (0, 1)
+    // Log spacing puts most lines near the minimum, where the paths end.
+    const double level = plot.log_levels
+                             ? lo + std::exp(std::log((hi - lo) * 1e-5) + t * std::log(1e5))
+                             : lo + t * (hi - lo);
+    const std::string d = contour_path(v, level, f, xr, yr);
+    // Darker lines for lower levels.
+    if (!d.empty())
+      s += fmt::format("<path stroke=\"hsl(210,40%,{:.0f}%)\" d=\"{}\"/>\n", 35 + 45 * t, d);
+  }
+  for (size_t i = 0; i < plot.paths.size(); ++i) {
+    const Series& p = plot.paths[i];
+    const char* colour = colour_of(p, i);
+    s += polyline(f, p, colour, 1.6);
+    // A filled dot at the start, a ring at the end (a run that diverged has no end to mark).
+    if (!p.x.empty() && std::isfinite(p.x[0]) && std::isfinite(p.y[0]))
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", f.x(p.x[0]),
+                       f.y(p.y[0]), colour);
+    if (p.x.size() > 1 && std::isfinite(p.x.back()) && std::isfinite(p.y.back()))
+      s += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"white\" stroke=\"{}\" "
+          "stroke-width=\"1.5\"/>\n",
+          f.x(p.x.back()), f.y(p.y.back()), colour);
+  }
+  for (const auto& [x, y] : plot.stars)  // a ringed dot
+    s += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"black\" stroke=\"white\" "
+        "stroke-width=\"2\"/>\n",
+        f.x(x), f.y(y));
+  s += "</g>\n";
+  return s + legend(f, plot.paths, plot.legend);
+}
+
+int width_of(const std::variant<LineChart, ContourPlot>& panel) {
+  return std::visit([](const auto& p) { return p.width; }, panel);
+}
+int height_of(const std::variant<LineChart, ContourPlot>& panel) {
+  return std::visit([](const auto& p) { return p.height; }, panel);
 }
 
 }  // namespace
@@ -202,6 +352,63 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   for (double k = std::ceil(r.lo / tick(1) - 1e-9); tick(k) <= r.hi + tick(1) * 1e-9; k += 1)
     ticks.push_back(tick(k) + 0.0);  // + 0.0: no "-0" label
   return ticks;
+}
+
+std::vector<double> integer_ticks(double lo, double hi, int target) {
+  std::vector<double> ticks = nice_ticks(lo, hi, target);
+  if (ticks.size() >= 2 && ticks[1] - ticks[0] >= 1) return ticks;
+  ticks.clear();
+  for (double t = std::ceil(lo); t <= hi; t += 1) ticks.push_back(t + 0.0);
+  return ticks;
+}
+
+std::vector<double> log_ticks(double lo, double hi) {
+  NABLA_CHECK(lo > 0 && hi > lo, "plot::log_ticks: need 0 < lo < hi (got {} and {})", lo, hi);
+  const double a = std::log10(lo), b = std::log10(hi);
+  auto multiples = [&](std::initializer_list<double> digits) {
+    std::vector<double> ticks;
+    for (int e = static_cast<int>(std::floor(a)); e <= static_cast<int>(std::ceil(b)); ++e)
+      for (double d : digits) {
+        // d / 10^-e for negative e, so that the doubles equal the decimal literals (0.02).
+        const double t = e < 0 ? d / std::pow(10.0, -e) : d * std::pow(10.0, e);
+        if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) ticks.push_back(t);
+      }
+    return ticks;
+  };
+  if (b - a >= 2) {  // whole decades, at most about eight of them
+    std::vector<double> ticks;
+    const double step = std::ceil((b - a) / 8);
+    for (double e = std::ceil(a - 1e-9); e <= b + 1e-9; e += step)
+      ticks.push_back(e < 0 ? 1 / std::pow(10.0, -e) : std::pow(10.0, e));
+    return ticks;
+  }
+  std::vector<double> ticks = multiples({1, 2, 5});
+  if (ticks.size() < 3) ticks = multiples({1, 2, 3, 4, 5, 6, 7, 8, 9});
+  if (ticks.size() < 2) ticks = nice_ticks(lo, hi, 4);  // a range within one digit
+  return ticks;
+}
+
+const char* color_for(std::string_view name, size_t fallback) {
+  // Related optimizers in related hues where that stays distinguishable: momentum blue beside
+  // Nesterov orange (the pair the lecture compares), the Adam family in reds and pinks.
+  static constexpr std::array<std::pair<std::string_view, const char*>, 13> kByName = {{
+      {"sgd", "#7f7f7f"},
+      {"momentum", "#1f77b4"},
+      {"sgd+momentum", "#1f77b4"},
+      {"nesterov", "#ff7f0e"},
+      {"adaptive-gain", "#8c564b"},
+      {"rmsprop", "#2ca02c"},
+      {"adam", "#d62728"},
+      {"adamw", "#e377c2"},
+      {"adagrad", "#bcbd22"},
+      {"adadelta", "#17becf"},
+      {"adamax", "#9467bd"},
+      {"nadam", "#000000"},
+      {"swats", "#b8860b"},
+  }};
+  for (const auto& [known, colour] : kByName)
+    if (known == name) return colour;
+  return color(fallback);
 }
 
 const char* color(size_t i) {
@@ -235,88 +442,61 @@ std::string escape_xml(const std::string& text) {
 }
 
 std::string to_svg(const LineChart& chart) {
-  // On a log axis everything below works with log10 of the values.
-  std::vector<Series> series = chart.series;
-  if (chart.log_y)
-    for (Series& s : series)
-      for (double& y : s.y) y = y > 0 ? std::log10(y) : std::numeric_limits<double>::quiet_NaN();
-  const Range xr = chart.x_range ? widen(*chart.x_range) : extent(series, true);
-  Range yr = extent(series, false);
-  if (chart.y_range)
-    yr = chart.log_y ? widen({std::log10(chart.y_range->lo), std::log10(chart.y_range->hi)})
-                     : widen(*chart.y_range);
-  const Frame f = make_frame(chart.width, chart.height, xr, yr);
-
-  std::vector<double> yticks = nice_ticks(yr.lo, yr.hi);
-  if (chart.log_y && yr.hi - yr.lo >= 2) {  // whole decades when there are enough
-    yticks.clear();
-    for (double t = std::ceil(yr.lo); t <= yr.hi; t += std::ceil((yr.hi - yr.lo) / 8))
-      yticks.push_back(t);
-  }
-  auto ylabel_of = [&](double t) {
-    return fmt::format("{:g}", chart.log_y ? std::pow(10.0, t) : t);
-  };
-
-  std::string s = open_svg(chart.width, chart.height, chart.title);
-  s += clip(f);
-  s += axes(f, nice_ticks(xr.lo, xr.hi), yticks, chart.x_label, chart.y_label, ylabel_of);
-  s += "<g clip-path=\"url(#area)\">\n";
-  for (size_t i = 0; i < series.size(); ++i)
-    s += polyline(f, series[i].x, series[i].y, color(i), 1.8);
-  s += "</g>\n";
-  s += legend(f, series);
-  return close_svg(std::move(s));
+  return open_svg(chart.width, chart.height) + chart_body(chart, "area") + "</svg>\n";
 }
 
 std::string to_svg(const ContourPlot& plot) {
-  NABLA_CHECK(static_cast<bool>(plot.f), "plot::to_svg: the contour plot has no function");
-  NABLA_CHECK(plot.grid >= 2 && plot.levels >= 1,
-              "plot::to_svg: grid must be >= 2 and levels >= 1 (got {} and {})", plot.grid,
-              plot.levels);
-  const Range xr = widen(plot.x_range), yr = widen(plot.y_range);
-  const Frame f = make_frame(plot.width, plot.height, xr, yr);
+  return open_svg(plot.width, plot.height) + contour_body(plot, "area") + "</svg>\n";
+}
 
-  // Sample f on the grid; v[j][i] at (x_i, y_j).
-  const int n = plot.grid;
-  std::vector<std::vector<double>> v(n + 1, std::vector<double>(n + 1));
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (int j = 0; j <= n; ++j)
-    for (int i = 0; i <= n; ++i) {
-      v[j][i] = plot.f(xr.lo + (xr.hi - xr.lo) * i / n, yr.lo + (yr.hi - yr.lo) * j / n);
-      if (std::isfinite(v[j][i])) lo = std::min(lo, v[j][i]), hi = std::max(hi, v[j][i]);
-    }
+std::string to_svg(const Grid& grid) {
+  NABLA_CHECK(grid.columns >= 1, "plot::to_svg: a grid needs columns >= 1 (got {})", grid.columns);
+  std::vector<std::variant<LineChart, ContourPlot>> panels = grid.panels;
+  if (grid.share_y) {
+    std::vector<Series> all;
+    bool log_y = false;
+    for (const auto& panel : panels)
+      if (const auto* chart = std::get_if<LineChart>(&panel); chart && !chart->y_range) {
+        all.insert(all.end(), chart->series.begin(), chart->series.end());
+        log_y = log_y || chart->log_y;
+      }
+    const Range shared = padded(extent(all, false, log_y), log_y);
+    for (auto& panel : panels)
+      if (auto* chart = std::get_if<LineChart>(&panel); chart && !chart->y_range)
+        chart->y_range = shared;
+  }
+  int cell_w = 1, cell_h = 1;
+  for (const auto& panel : panels)
+    cell_w = std::max(cell_w, width_of(panel)), cell_h = std::max(cell_h, height_of(panel));
+  const int title_h = grid.title.empty() ? 0 : 36;
+  const int columns = std::min<int>(grid.columns, std::max<size_t>(1, panels.size()));
+  const int rows = static_cast<int>((panels.size() + columns - 1) / columns);
+  const int width = columns * cell_w, height = title_h + std::max(1, rows) * cell_h;
 
-  std::string s = open_svg(plot.width, plot.height, plot.title);
-  s += clip(f);
-  s += axes(f, nice_ticks(xr.lo, xr.hi), nice_ticks(yr.lo, yr.hi), "x", "y",
-            [](double t) { return fmt::format("{:g}", t); });
-  s += "<g clip-path=\"url(#area)\" fill=\"none\" stroke-width=\"0.8\">\n";
-  for (int k = 0; k < plot.levels && hi > lo; ++k) {
-    const double t = (k + 1.0) / (plot.levels + 1.0);  // in (0, 1)
-    // Log spacing puts most lines near the minimum, where the paths end.
-    const double level = plot.log_levels
-                             ? lo + std::exp(std::log((hi - lo) * 1e-5) + t * std::log(1e5))
-                             : lo + t * (hi - lo);
-    const std::string d = contour_path(v, level, f, xr, yr);
-    // Darker lines for lower levels.
-    if (!d.empty())
-      s += fmt::format("<path stroke=\"hsl(210,40%,{:.0f}%)\" d=\"{}\"/>\n", 35 + 45 * t, d);
-  }
-  for (size_t i = 0; i < plot.paths.size(); ++i) {
-    const Series& p = plot.paths[i];
-    s += polyline(f, p.x, p.y, color(i), 1.6);
-    if (!p.x.empty() && std::isfinite(p.x[0]) && std::isfinite(p.y[0]))
-      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", f.x(p.x[0]),
-                       f.y(p.y[0]), color(i));
-  }
-  for (const auto& [x, y] : plot.stars)  // a ringed dot
+  std::string s = open_svg(width, height) + background(width, height, "");
+  if (!grid.title.empty())
     s += fmt::format(
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"black\" stroke=\"white\" "
-        "stroke-width=\"2\"/>\n",
-        f.x(x), f.y(y));
-  s += "</g>\n";
-  s += legend(f, plot.paths);
-  return close_svg(std::move(s));
+        "<text x=\"{:.1f}\" y=\"25\" text-anchor=\"middle\" font-size=\"17\" "
+        "font-weight=\"bold\">{}</text>\n",
+        width / 2.0, escape_xml(grid.title));
+  for (size_t k = 0; k < panels.size(); ++k) {
+    const auto& panel = panels[k];
+    s += fmt::format("<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\">\n",
+                     static_cast<int>(k % columns) * cell_w,
+                     title_h + static_cast<int>(k / columns) * cell_h, width_of(panel),
+                     height_of(panel));
+    const std::string id = fmt::format("area{}", k);
+    s += std::visit(
+        [&](const auto& p) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(p)>, LineChart>)
+            return chart_body(p, id);
+          else
+            return contour_body(p, id);
+        },
+        panel);
+    s += "</svg>\n";
+  }
+  return s + "</svg>\n";
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -1,13 +1,16 @@
-// The SVG writer: round ticks, the data-to-pixel map, escaping, and well-formed output (every
-// element closed, coordinates inside the picture, one line per series and per path).
+// The SVG writer: round ticks (linear, whole-number and log), the data-to-pixel map, escaping,
+// colours by name, legend places, dashes and markers, grids of panels, and well-formed output
+// (every element closed, coordinates inside the picture, one line per series and per path).
 #include "nabla/plot/svg.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "support/gradcheck.h"
@@ -54,6 +57,32 @@ TEST(Svg, NiceTicksAreRoundAndCoverTheRange) {
   EXPECT_FALSE(nice_ticks(3, 3).empty());  // an empty range is widened
 }
 
+TEST(Svg, IntegerTicksNeverFallBetweenWholeNumbers) {
+  EXPECT_EQ(integer_ticks(1, 2), (std::vector<double>{1, 2}));  // nice_ticks: 1, 1.2, ...
+  EXPECT_EQ(integer_ticks(0.5, 3.5), (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(integer_ticks(0, 20), (std::vector<double>{0, 5, 10, 15, 20}));  // as nice_ticks
+}
+
+TEST(Svg, LogTicksAreDecadesOrRoundMultiples) {
+  EXPECT_EQ(log_ticks(0.01, 100), (std::vector<double>{0.01, 0.1, 1, 10, 100}));
+  // Under two decades: 1, 2 and 5 times the powers of ten.
+  EXPECT_EQ(log_ticks(0.05, 2.3), (std::vector<double>{0.05, 0.1, 0.2, 0.5, 1, 2}));
+  // Within one decade, where 1-2-5 gives a single tick: every digit.
+  EXPECT_EQ(log_ticks(0.3, 0.9), (std::vector<double>{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}));
+  nabla::testing::expect_error([] { log_ticks(0, 1); }, "0 < lo < hi");
+}
+
+TEST(Svg, OptimizerColoursAreFixedByName) {
+  EXPECT_STREQ(color_for("nesterov", 0), color_for("nesterov", 7));
+  EXPECT_STREQ(color_for("momentum", 0), color_for("sgd+momentum", 3));
+  EXPECT_STREQ(color_for("my run", 3), color(3));
+  std::set<std::string> distinct;
+  for (const char* name : {"sgd", "momentum", "nesterov", "adaptive-gain", "rmsprop", "adam",
+                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats"})
+    distinct.insert(color_for(name, 0));
+  EXPECT_EQ(distinct.size(), 12u);
+}
+
 TEST(Svg, ScaleMapsDataToPixels) {
   const Scale x{0, 10, 100, 300};
   EXPECT_DOUBLE_EQ(x(0), 100);
@@ -78,9 +107,82 @@ TEST(Svg, LineChartHasAxesLegendAndOneLinePerSeries) {
   EXPECT_NE(svg.find("loss &lt;train&gt;"), std::string::npos);
   EXPECT_NE(svg.find(">adam &amp; co<"), std::string::npos);
   EXPECT_NE(svg.find(">epoch<"), std::string::npos);
-  // The first point of "sgd" (x at its minimum, y at its maximum) is the top-left corner of the
-  // plot area: left margin 72, top margin 40.
-  EXPECT_NE(svg.find("points=\"72.0,40.0 "), std::string::npos) << svg;
+  // The first point of "sgd" (x at its minimum, y at its maximum) is at the left edge of the
+  // plot area (margin 72) and 4% of the data's height below its top (margin 40): the y range is
+  // padded, so the point does not hide in the frame. The plot area is 480 - 40 - 56 = 384 high.
+  const double top = 40 + 384 * 0.04 / 1.08;
+  EXPECT_NE(svg.find(fmt::format("points=\"72.0,{:.1f} ", top)), std::string::npos) << svg;
+}
+
+// The plot area's width, read from its frame (the black rectangle at the left margin).
+double plot_area_width(const std::string& svg) {
+  std::smatch m;
+  EXPECT_TRUE(
+      std::regex_search(svg, m, std::regex(R"re(<rect x="72.0" y="40.0" width="([0-9.]+)")re")));
+  return m.empty() ? 0 : std::stod(m[1]);
+}
+
+TEST(Svg, LegendSitsBesideThePlotAreaInsideItOrNowhere) {
+  LineChart chart;
+  chart.series.push_back({"a long label", {0, 1}, {0, 1}});
+  const std::string right = to_svg(chart);
+  expect_well_formed(right);
+  // Beside: the plot area shrinks and the label starts right of it.
+  const double area = plot_area_width(right);
+  EXPECT_LT(area, 760 - 72 - 24 - 80);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(right, m, std::regex(R"re(<text x="([0-9.]+)"[^>]*>a long label<)re")));
+  EXPECT_GT(std::stod(m[1]), 72 + area);
+
+  chart.legend = LegendPlace::Inside;
+  const std::string inside = to_svg(chart);
+  EXPECT_DOUBLE_EQ(plot_area_width(inside), 760 - 72 - 24);
+  EXPECT_NE(inside.find("fill-opacity"), std::string::npos);  // a box over the data
+  chart.legend = LegendPlace::None;
+  EXPECT_EQ(to_svg(chart).find(">a long label<"), std::string::npos);
+}
+
+TEST(Svg, SeriesCanBeColouredDashedAndMarked) {
+  LineChart chart{.integer_x = true};
+  chart.series.push_back({"train", {1, 2, 3}, {30, 20, 10}, "#123456"});
+  chart.series.push_back({"test", {1, 2, 3}, {30, 25, 20}, "#123456", true, true});
+  const std::string svg = to_svg(chart);
+  expect_well_formed(svg);
+  EXPECT_EQ(count(svg, "stroke=\"#123456\""), 4u);  // two lines, two legend samples
+  EXPECT_EQ(count(svg, "stroke-dasharray"), 2u);    // the test line and its sample
+  EXPECT_EQ(count(svg, "<circle"), 3u);             // one marker per test point
+  EXPECT_EQ(svg.find(">2.5<"), std::string::npos);  // whole-number x ticks only
+  EXPECT_NE(svg.find(">2<"), std::string::npos);
+}
+
+TEST(Svg, GridLaysOutPanelsWithTheirOwnClipAndSharedY) {
+  Grid grid{.title = "small multiples", .columns = 2, .share_y = true};
+  LineChart small{.title = "small", .width = 300, .height = 200};
+  small.series.push_back({"a", {0, 1}, {0, 1}});
+  LineChart large{.title = "large", .width = 300, .height = 200};
+  large.series.push_back({"b", {0, 1}, {0, 10}});
+  grid.panels = {small, large,
+                 ContourPlot{.title = "bowl",
+                             .x_range = {-1, 1},
+                             .y_range = {-1, 1},
+                             .f = [](double x, double y) { return x * x + y * y; },
+                             .levels = 3,
+                             .grid = 10,
+                             .width = 300,
+                             .height = 200}};
+  const std::string svg = to_svg(grid);
+  expect_well_formed(svg);
+  // Two columns of 300 x 200 cells under the title: two rows.
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"436\"", 0),
+            0u);
+  EXPECT_NE(svg.find("<svg x=\"300\" y=\"36\" width=\"300\" height=\"200\">"), std::string::npos);
+  EXPECT_NE(svg.find("<svg x=\"0\" y=\"236\" "), std::string::npos);
+  for (const char* id : {"area0", "area1", "area2"}) {
+    EXPECT_EQ(count(svg, std::string("id=\"") + id + "\""), 1u) << id;
+    EXPECT_EQ(count(svg, std::string("url(#") + id + ")"), 1u) << id;
+  }
+  EXPECT_EQ(count(svg, ">10<"), 2u);  // both line panels reach 10 on the shared y axis
 }
 
 TEST(Svg, NonFinitePointsBreakTheLine) {
@@ -114,7 +216,7 @@ TEST(Svg, ContourOfAQuadraticIsRingsAroundTheMinimum) {
   expect_well_formed(svg);
   EXPECT_EQ(count(svg, "<path "), 5u);
   EXPECT_EQ(count(svg, "<polyline"), 1u);
-  EXPECT_EQ(count(svg, "<circle"), 2u);  // the start of the path and the star
+  EXPECT_EQ(count(svg, "<circle"), 3u);  // the path's start and end, and the star
   // Every contour vertex lies inside the plot area (72..616 x 40..504 for 640 x 560).
   const std::regex vertex(R"([ML](-?[0-9.]+) (-?[0-9.]+))");
   int vertices = 0;
