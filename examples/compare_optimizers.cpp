@@ -1,8 +1,10 @@
 // Trains the same MLP (same seed, so the same initial weights and data order) with each
-// optimizer, prints a table and draws the training-loss curves into an SVG file.
+// optimizer, prints a table and draws the training-loss curves into an SVG file: one panel per
+// optimizer, its curve in colour over the others' in grey, all on the same axes.
 //
 //   compare_optimizers                         # 2 epochs each, writes optimizers.svg
 //   compare_optimizers --epochs 5 --hidden 128 --plot runs/loss.svg
+//   compare_optimizers --train-size 6000       # a random tenth of the training set: quicker
 #include <fmt/format.h>
 
 #include <nabla/nabla.h>
@@ -39,21 +41,51 @@ std::shared_ptr<nn::Sequential> make_mlp(int64_t inputs, const std::vector<int64
   return model;
 }
 
-// Means of consecutive blocks of `losses`, about 200 points per curve: per-step losses are noisy.
-plot::Series smoothed(const std::string& label, const std::vector<double>& losses) {
-  const size_t block = std::max<size_t>(1, losses.size() / 200);
+// Means of consecutive blocks of `losses` (per-step losses are noisy), about 20 points per epoch,
+// at x = the epochs done at the block's end.
+plot::Series smoothed(const std::string& label, const std::vector<double>& losses,
+                      int64_t steps_per_epoch) {
+  const size_t block = std::max<size_t>(1, static_cast<size_t>(steps_per_epoch) / 20);
   plot::Series s{label, {}, {}};
   for (size_t begin = 0; begin + block <= losses.size(); begin += block) {
     double sum = 0;
     for (size_t i = begin; i < begin + block; ++i) sum += losses[i];
-    s.x.push_back(static_cast<double>(begin + block));
+    s.x.push_back(static_cast<double>(begin + block) / static_cast<double>(steps_per_epoch));
     s.y.push_back(sum / static_cast<double>(block));
   }
   return s;
 }
 
+// Small multiples: twelve tangled curves in one chart read as none; one panel each, with the
+// other optimizers in grey behind, shows every curve and where it stands.
+plot::Grid loss_panels(const std::string& title, const std::vector<plot::Series>& curves,
+                       int64_t epochs) {
+  plot::Grid grid{.title = title, .columns = 4, .share_y = true};
+  for (size_t k = 0; k < curves.size(); ++k) {
+    plot::LineChart panel{.title = curves[k].label,
+                          .x_label = "epoch",
+                          .y_label = "training loss",
+                          .x_range = plot::Range{0, static_cast<double>(epochs)},
+                          .log_y = true,
+                          .integer_x = true,
+                          .legend = plot::LegendPlace::None,
+                          .width = 300,
+                          .height = 220};
+    for (size_t other = 0; other < curves.size(); ++other)
+      if (other != k) {
+        panel.series.push_back(curves[other]);
+        panel.series.back().color = "#d0d0d0";
+      }
+    panel.series.push_back(curves[k]);  // last: drawn on top
+    panel.series.back().color = plot::color_for(curves[k].label, k);
+    grid.panels.push_back(std::move(panel));
+  }
+  return grid;
+}
+
 int run(int argc, char** argv) {
   const std::string plot_path = train::take_flag(argc, argv, "plot").value_or("optimizers.svg");
+  const std::optional<int64_t> train_size = train::take_integer_flag(argc, argv, "train-size");
   train::RunOptions options;
   options.model.hidden = {128};
   options.trainer.epochs = 2;
@@ -68,21 +100,24 @@ int run(int argc, char** argv) {
             "compare_optimizers", defaults,
             R"(Trains the same MLP with each optimizer (its learning rate is fixed in the program; the
 optimizer flags do not apply) and writes the loss curves to --plot FILE (default: optimizers.svg).
+--train-size N trains on a random N of the training images (default: all).
 )"));
     return 0;
   }
   train::apply_run_settings(options);
 
-  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
-  fmt::print("data: {}; MLP {}; {} epochs of batch {}\n\n", source.name,
-             fmt::join(options.model.hidden, "-"), options.trainer.epochs,
-             options.trainer.batch_size);
+  const auto [source, all_train, test_set] = data::load_mnist(options.data_dir, options.normalize);
+  const int64_t n = std::min(train_size.value_or(all_train.size()), all_train.size());
+  NABLA_CHECK(n > 0, "--train-size must be positive (got {})", n);
+  const data::Subset train_set =
+      data::random_split(all_train, {n, all_train.size() - n}, options.trainer.seed)[0];
+  const int64_t b = options.trainer.batch_size, steps_per_epoch = (n + b - 1) / b;
+  fmt::print("data: {} ({} training images); MLP {}; {} epochs of batch {}\n\n", source.name, n,
+             fmt::join(options.model.hidden, "-"), options.trainer.epochs, b);
   fmt::print("{:<14} {:>8} {:>16} {:>13} {:>8}\n", "optimizer", "lr", "final train loss",
              "test accuracy", "seconds");
 
-  plot::LineChart chart{.title = fmt::format("Training loss on {}", source.name),
-                        .x_label = "iteration",
-                        .y_label = "training loss (block mean)"};
+  std::vector<plot::Series> curves;
   for (const auto& [name, config] : kOptimizers) {
     manual_seed(options.trainer.seed);  // the same initial weights for every optimizer
     auto model = make_mlp(train_set.layout().input_shape.numel(), options.model.hidden);
@@ -96,9 +131,11 @@ optimizer flags do not apply) and writes the loss curves to --plot FILE (default
     const train::EpochMetrics& last = history.epochs.back();
     fmt::print("{:<14} {:>8g} {:>16.4f} {:>12.2f}% {:>8.1f}\n", name, trainer.optimizer().lr(),
                last.train_loss, 100.0 * last.test_accuracy.value_or(0.0), seconds);
-    chart.series.push_back(smoothed(name, losses));
+    curves.push_back(smoothed(name, losses, steps_per_epoch));
   }
-  plot::write_file(plot_path, plot::to_svg(chart));
+  const std::string title = fmt::format("Training loss on {} (mean of every {} steps)", source.name,
+                                        std::max<int64_t>(1, steps_per_epoch / 20));
+  plot::write_file(plot_path, plot::to_svg(loss_panels(title, curves, options.trainer.epochs)));
   fmt::print("\nloss curves: {}\n", plot_path);
   return 0;
 }

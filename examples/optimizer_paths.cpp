@@ -3,7 +3,8 @@
 // function is built from tensor ops, and the optimizers are the same ones that train networks.
 //
 //   optimizer_paths                    # writes paths-rosenbrock.svg, ... in the current folder
-//   optimizer_paths --out runs --steps 1000 --only sgd,momentum,nesterov
+//   optimizer_paths --out runs --steps 1000 --only sgd,momentum,nesterov --layout overlay
+//   optimizer_paths --functions ravine --only momentum,nesterov --loss on  # + loss-ravine.svg
 #include <fmt/format.h>
 
 #include <nabla/nabla.h>
@@ -53,7 +54,7 @@ struct Problem {
 const std::vector<Problem> kProblems = {
   // name, f, f on tensors, x range, y range, start, lr sgd, lr adaptive, minima
   {"rosenbrock", rosenbrock<double>, rosenbrock<Tensor>, {-2, 2}, {-1, 3}, -1.5f, 2.5f, 1e-3, 0.02, {{1, 1}}},
-  {"beale", beale<double>, beale<Tensor>, {-4.5, 4.5}, {-4.5, 4.5}, 1.0f, 1.5f, 1e-3, 0.05, {{3, 0.5}}},
+  {"beale", beale<double>, beale<Tensor>, {-1, 4.5}, {-2, 3}, 1.0f, 1.5f, 1e-3, 0.05, {{3, 0.5}}},
   {"ravine", ravine<double>, ravine<Tensor>, {-5, 5}, {-3, 3}, -4.5f, 2.0f, 0.065, 0.2, {{0, 0}}},
   {"saddle", saddle<double>, saddle<Tensor>, {-2, 2}, {-2, 2}, -1.8f, 1e-3f, 0.05, 0.05, {{0, 1}, {0, -1}}},
 };
@@ -89,6 +90,47 @@ bool listed(const std::string& list, const std::string& name) {
   return std::find(items.begin(), items.end(), name) != items.end();
 }
 
+// One panel per optimizer: a dozen paths over one contour plot hide each other.
+plot::Grid path_panels(const Problem& p, const std::string& title,
+                       const std::vector<plot::Series>& paths) {
+  plot::Grid grid{.title = title, .columns = 4};
+  for (const plot::Series& path : paths)
+    grid.panels.push_back(plot::ContourPlot{.title = path.label,
+                                            .x_range = p.x_range,
+                                            .y_range = p.y_range,
+                                            .f = p.f,
+                                            .levels = 16,
+                                            .grid = 100,
+                                            .paths = {path},
+                                            .stars = p.minima,
+                                            .legend = plot::LegendPlace::None,
+                                            .width = 300,
+                                            .height = 270});
+  return grid;
+}
+
+// The distance to the minimum value, f(x_t, y_t) - f*, against the step, on a log axis.
+plot::LineChart loss_chart(const Problem& p, const std::string& title,
+                           const std::vector<plot::Series>& paths) {
+  const double best = p.f(p.minima[0].first, p.minima[0].second);
+  plot::LineChart chart{.title = title,
+                        .x_label = "step",
+                        .y_label = "f(x, y) - f*",
+                        .log_y = true,
+                        .integer_x = true,
+                        .width = 640,
+                        .height = 420};
+  for (const plot::Series& path : paths) {
+    plot::Series s{path.label, {}, {}, path.color};
+    for (size_t i = 0; i < path.x.size(); ++i) {
+      s.x.push_back(static_cast<double>(i));
+      s.y.push_back(p.f(path.x[i], path.y[i]) - best);
+    }
+    chart.series.push_back(std::move(s));
+  }
+  return chart;
+}
+
 // Gradient steps from the problem's start; returns the visited points.
 plot::Series descend(const Problem& p, const std::string& name,
                      const optim::OptimizerConfig& config, int steps) {
@@ -110,45 +152,83 @@ plot::Series descend(const Problem& p, const std::string& name,
 
 int run(int argc, char** argv) {
   const std::string out = train::take_flag(argc, argv, "out").value_or(".");
-  const int steps = std::stoi(train::take_flag(argc, argv, "steps").value_or("500"));
+  const int64_t steps = train::take_integer_flag(argc, argv, "steps").value_or(500);
+  NABLA_CHECK(steps >= 1 && steps <= 1000000, "--steps must be from 1 to 1000000, got {}", steps);
   const std::optional<std::string> only = train::take_flag(argc, argv, "only");
+  const std::optional<std::string> functions = train::take_flag(argc, argv, "functions");
+  const std::string layout = train::take_flag(argc, argv, "layout").value_or("grid");
+  const std::string loss = train::take_flag(argc, argv, "loss").value_or("off");
+  const std::optional<double> lr = train::take_number_flag(argc, argv, "lr");
   if (argc > 1) {
     const bool help = std::string(argv[1]) == "--help";
     fmt::print(
         help ? stdout : stderr,
-        "{}usage: optimizer_paths [--out DIR] [--steps N] [--only NAME,NAME...]\n\n"
+        "{}usage: optimizer_paths [--out DIR] [--steps N] [--only NAME,NAME...]\n"
+        "                       [--functions NAME,NAME...] [--layout grid|overlay] [--loss on]\n"
+        "                       [--lr LR]\n\n"
         "Runs every optimizer for N steps (default 500) on the Rosenbrock, Beale, ravine\n"
         "(ill-conditioned quadratic) and saddle functions and writes DIR/paths-<function>.svg\n"
-        "(default: the current folder). --only sgd,momentum draws just those optimizers.\n",
+        "(default: the current folder). --only sgd,momentum draws just those optimizers,\n"
+        "--functions ravine just those functions. --layout grid (the default) draws one panel\n"
+        "per optimizer, overlay all paths in one picture. --loss on also writes\n"
+        "DIR/loss-<function>.svg: f - f* against the step. --lr sets the step size of sgd,\n"
+        "momentum, nesterov and adaptive-gain (default: one chosen for each function).\n",
         help ? "" : fmt::format("error: unknown argument '{}'\n", argv[1]));
     return help ? 0 : 1;
   }
-  NABLA_CHECK(steps > 0, "--steps must be positive (got {})", steps);
+  NABLA_CHECK(layout == "grid" || layout == "overlay",
+              "--layout: expected grid or overlay, got '{}'", layout);
+  NABLA_CHECK(loss == "on" || loss == "off", "--loss: expected on or off, got '{}'", loss);
+  NABLA_CHECK(!lr || *lr > 0, "--lr must be positive (got {})", lr.value_or(0));
+  auto check_names = [](const std::string& flag, const std::string& list,
+                        const std::vector<std::string>& known) {
+    for (const std::string& name : split(list))
+      NABLA_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                  "--{}: unknown name '{}' (known: {})", flag, name, fmt::join(known, ", "));
+  };
   if (only) {
     std::vector<std::string> known;
     for (const auto& [name, config] : optimizers(kProblems[0])) known.push_back(name);
-    for (const std::string& name : split(*only))
-      NABLA_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
-                  "--only: unknown optimizer '{}' (known: {})", name, fmt::join(known, ", "));
+    check_names("only", *only, known);
+  }
+  if (functions) {
+    std::vector<std::string> known;
+    for (const Problem& p : kProblems) known.push_back(p.name);
+    check_names("functions", *functions, known);
   }
 
-  for (const Problem& p : kProblems) {
-    plot::ContourPlot picture{
-        .title = fmt::format("{}: {} steps from ({:g}, {:g})", p.name, steps, p.x0, p.y0),
-        .x_range = p.x_range,
-        .y_range = p.y_range,
-        .f = p.f,
-        .stars = p.minima};
+  for (Problem p : kProblems) {
+    if (functions && !listed(*functions, p.name)) continue;
+    if (lr) p.lr_sgd = *lr;
     fmt::print("{} (sgd-like lr {:g}, adaptive lr {:g})\n", p.name, p.lr_sgd, p.lr_adaptive);
+    std::vector<plot::Series> paths;
     for (const auto& [name, config] : optimizers(p)) {
       if (only && !listed(*only, name)) continue;
-      picture.paths.push_back(descend(p, name, config, steps));
-      const double x = picture.paths.back().x.back(), y = picture.paths.back().y.back();
+      paths.push_back(descend(p, name, config, static_cast<int>(steps)));
+      paths.back().color = plot::color_for(name, paths.size() - 1);
+      const double x = paths.back().x.back(), y = paths.back().y.back();
       fmt::print("  {:<14} ends at ({:>9.4f}, {:>9.4f})  f = {:.3g}\n", name, x, y, p.f(x, y));
     }
+    const std::string title =
+        fmt::format("{}: {} steps from ({:g}, {:g})", p.name, steps, p.x0, p.y0);
     const std::string file = fmt::format("{}/paths-{}.svg", out, p.name);
-    plot::write_file(file, plot::to_svg(picture));
+    if (layout == "grid") {
+      plot::write_file(file, plot::to_svg(path_panels(p, title, paths)));
+    } else {
+      plot::write_file(file, plot::to_svg(plot::ContourPlot{.title = title,
+                                                            .x_range = p.x_range,
+                                                            .y_range = p.y_range,
+                                                            .f = p.f,
+                                                            .paths = paths,
+                                                            .stars = p.minima,
+                                                            .width = 760}));
+    }
     fmt::print("  -> {}\n", file);
+    if (loss == "on") {
+      const std::string loss_file = fmt::format("{}/loss-{}.svg", out, p.name);
+      plot::write_file(loss_file, plot::to_svg(loss_chart(p, title, paths)));
+      fmt::print("  -> {}\n", loss_file);
+    }
   }
   return 0;
 }

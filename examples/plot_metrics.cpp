@@ -15,12 +15,17 @@ using namespace nabla;
 
 namespace {
 
-// The series "<run> <split>" of one metric ("loss" or "accuracy") of one metrics file.
-std::vector<plot::Series> read_curves(const std::string& path, const std::string& metric) {
+// The series "<run> <split>" of one metric ("loss" or "accuracy") of the run-th metrics file: one
+// colour per run (an optimizer's own when the file is named after it), training solid, test
+// dashed, a dot per epoch.
+std::vector<plot::Series> read_curves(const std::string& path, const std::string& metric,
+                                      size_t run_index) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
   const std::string run = std::filesystem::path(path).stem().string();
-  plot::Series train{run + " train", {}, {}}, test{run + " test", {}, {}};
+  const char* colour = plot::color_for(run, run_index);
+  plot::Series train{run + " train", {}, {}, colour, false, true};
+  plot::Series test{run + " test", {}, {}, colour, true, true};
   int line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
@@ -45,10 +50,12 @@ std::vector<plot::Series> read_curves(const std::string& path, const std::string
 
 void write_chart(const std::vector<std::string>& inputs, const std::string& metric,
                  const std::string& out) {
-  plot::LineChart chart{
-      .title = metric == "loss" ? "Loss" : "Accuracy", .x_label = "epoch", .y_label = metric};
-  for (const std::string& path : inputs)
-    for (plot::Series& s : read_curves(path, metric)) chart.series.push_back(std::move(s));
+  plot::LineChart chart{.title = metric == "loss" ? "Loss" : "Accuracy",
+                        .x_label = "epoch",
+                        .y_label = metric,
+                        .integer_x = true};
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (plot::Series& s : read_curves(inputs[i], metric, i)) chart.series.push_back(std::move(s));
   plot::write_file(out, plot::to_svg(chart));
   fmt::print("{}\n", out);
 }
@@ -61,7 +68,8 @@ int main(int argc, char** argv) {
     fmt::print(args.empty() || args[0] != "--help" ? stderr : stdout,
                "usage: plot_metrics METRICS.jsonl [MORE.jsonl ...] OUT.svg\n"
                "Draws train and test loss per epoch into OUT.svg and the accuracies into\n"
-               "OUT-accuracy.svg, one pair of lines per metrics file.\n");
+               "OUT-accuracy.svg, one pair of lines per metrics file: one colour per file,\n"
+               "training solid, test dashed.\n");
     return args.size() == 1 && args[0] == "--help" ? 0 : 1;
   }
   try {

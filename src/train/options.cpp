@@ -540,6 +540,12 @@ std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::stri
   return TextValue("--" + name, *text).integer();
 }
 
+std::optional<double> take_number_flag(int& argc, char** argv, const std::string& name) {
+  const std::optional<std::string> text = take_flag(argc, argv, name);
+  if (!text) return std::nullopt;
+  return TextValue("--" + name, *text).number();
+}
+
 std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {
   const TrainerConfig& t = d.trainer;
   const std::string text =

@@ -204,8 +204,10 @@ TEST_F(Programs, CnnTrainsAnEpochAndRunsTheInitExperiment) {
 }
 
 TEST_F(Programs, CompareOptimizersPrintsATableAndDrawsTheLosses) {
-  const Output out = run("compare_optimizers", "--epochs 1 --hidden 16 --plot losses.svg");
+  const Output out =
+      run("compare_optimizers", "--epochs 1 --hidden 16 --train-size 150 --plot losses.svg");
   ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(out.text.find("(150 training images)"), std::string::npos) << out.text;
   const std::string svg = read_text(dir_ / "losses.svg");
   for (const char* name : {"sgd", "sgd+momentum", "nesterov", "adaptive-gain", "rmsprop", "adam",
                            "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats"}) {
@@ -228,6 +230,39 @@ TEST_F(Programs, OptimizerPathsDrawsEveryFunction) {
   EXPECT_NE(out.text.find("sgd            ends at (  -0.3060,    0.0000)"), std::string::npos)
       << out.text;
   EXPECT_NE(run("optimizer_paths", "--stepz 3", false).status, 0);
+}
+
+TEST_F(Programs, OptimizerPathsOverlaysAFewPathsAndDrawsTheirLoss) {
+  const Output out = run("optimizer_paths",
+                         "--functions ravine --only momentum,nesterov --layout overlay --loss on "
+                         "--lr 0.02 --steps 30",
+                         false);
+  ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(out.text.find("ravine (sgd-like lr 0.02"), std::string::npos) << out.text;
+  EXPECT_EQ(out.text.find("rosenbrock"), std::string::npos) << out.text;
+  const std::string paths = read_text(dir_ / "paths-ravine.svg");
+  EXPECT_NE(paths.find(">nesterov<"), std::string::npos);
+  EXPECT_EQ(paths.find(">sgd<"), std::string::npos);
+  EXPECT_EQ(paths.find("<svg x="), std::string::npos);  // one picture, not panels
+  EXPECT_NE(read_text(dir_ / "loss-ravine.svg").find(">momentum<"), std::string::npos);
+  EXPECT_NE(run("optimizer_paths", "--layout stacked", false).status, 0);
+  EXPECT_NE(run("optimizer_paths", "--functions himmelblau", false).status, 0);
+}
+
+TEST_F(Programs, LrSchedulesPrintsAndDrawsTheLecturesSchedules) {
+  const Output out = run("lr_schedules", "--steps 20", false);
+  ASSERT_EQ(out.status, 0) << out.text;
+  // Printed every 2 steps. lr0 0.1: halved at steps 10 and 20; 0.1 / (1 + 0.1 * 20) at step 20; the
+  // triangle back at its maximum 0.006 after 20 iterations.
+  EXPECT_TRUE(
+      std::regex_search(out.text, std::regex("\nhalving( +0.10000){5}( +0.05000){5} +0.02500\n")))
+      << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex("\ninverse .* 0.03333\n"))) << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex("\ntriangular .* 0.00600\n"))) << out.text;
+  const std::string svg = read_text(dir_ / "schedules.svg");
+  for (const char* name : {"exponential", "halving", "inverse"})
+    EXPECT_NE(svg.find(std::string(">") + name + "<"), std::string::npos) << name;
+  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
 TEST_F(Programs, ResumeDemoMatchesTheUninterruptedRun) {

@@ -56,6 +56,8 @@ std::string usage(const std::string& program, const RunOptions& defaults,
 std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name);
 // take_flag for a whole number: "--stop-at abc" throws a nabla::Error naming the flag.
 std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::string& name);
+// take_flag for a number: "--lr abc" throws a nabla::Error naming the flag.
+std::optional<double> take_number_flag(int& argc, char** argv, const std::string& name);
 
 // Puts into effect what the options ask of the process: the thread count (when set), and
 // trainer.device from `device` ("auto": the GPU when there is one, else the CPU).
