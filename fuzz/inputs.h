@@ -147,8 +147,8 @@ inline void run_resume(const uint8_t* data, std::size_t size) {
     return d;
   }();
   const std::string file = (dir / "input.safetensors").string();
-  io::save_safetensors(file, snapshots[which].tensors, metadata);
   try {
+    io::save_safetensors(file, snapshots[which].tensors, metadata);
     resume_trainer(resume_setups()[which], file)->fit(resume_data());
   } catch (const Error&) {
   }

@@ -136,7 +136,12 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   meta["nabla.crc32"] = checksums.dump();
   meta[kHeaderCrcKey] = kHeaderCrcPlaceholder;
   header["__metadata__"] = meta;
-  std::string text = header.dump();
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception&) {  // JSON strings are UTF-8; a name or entry was not
+    NABLA_FAIL("save_safetensors '{}': a tensor name or metadata entry is not valid UTF-8", path);
+  }
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
   const uint64_t header_len = text.size();
   unsigned char len_bytes[8];

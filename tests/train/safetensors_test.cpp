@@ -187,3 +187,14 @@ TEST(Safetensors, NablaFilesAreCheckedWhole) {
             }));
   EXPECT_EQ(io::load_safetensors(dir / "foreign").tensors.size(), 3u);
 }
+
+// JSON holds UTF-8 only: other bytes in a name or a metadata entry are a nabla::Error on save.
+TEST(Safetensors, EntriesThatAreNotUtf8AreErrors) {
+  const fs::path file = temp_dir() / "u.safetensors";
+  nabla::testing::expect_error(
+      [&] {
+        io::save_safetensors(file, sample(), {{"note", std::string("caf\xe9")}});
+      },
+      "not valid UTF-8");
+  EXPECT_FALSE(fs::exists(file));
+}
