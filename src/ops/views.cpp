@@ -63,7 +63,9 @@ Shape infer_shape(const Shape& requested, int64_t numel, const Shape& from) {
       infer = static_cast<int64_t>(i);
     } else {
       NABLA_CHECK(dims[i] >= 0, "reshape: invalid dimension {} in {}", dims[i], requested.str());
-      known *= dims[i];
+      NABLA_CHECK(!__builtin_mul_overflow(known, dims[i], &known),
+                  "reshape: cannot reshape {} into {}, which has more than 2^63 elements",
+                  from.str(), requested.str());
     }
   }
   if (infer >= 0) {
