@@ -74,11 +74,6 @@ void extract(const float* src, int64_t src_rows, int64_t pitch, int64_t row0, in
 }
 
 // Vector clones (cpu/loops.h): these loops and the two below are nearly all of the work.
-NABLA_VECTOR_CLONES void axpy(float* __restrict y, const float* __restrict x, float w, int64_t n) {
-#pragma omp simd
-  for (int64_t k = 0; k < n; ++k) y[k] += w * x[k];
-}
-
 NABLA_VECTOR_CLONES float dot(const float* __restrict a, const float* __restrict b, int64_t n) {
   float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
@@ -110,19 +105,19 @@ NABLA_VECTOR_CLONES void dots(const float* __restrict a, const float* __restrict
 
 // Forward in registers: a block of kLanes consecutive outputs of kGroup output channels is
 // accumulated over all input channels and taps before it is stored, so that each input vector
-// loaded serves kGroup multiply-adds (axpy loads and stores its output once per tap). GCC's
+// loaded serves kGroup multiply-adds (a loop per tap would load and store it once per tap). GCC's
 // generic vectors map onto the clone's registers.
 constexpr int64_t kLanes = 16, kGroup = 4;
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 // out[o, p] = init[o] + sum_{c, t} wg[c, t, o] in[c, p + offsets[t]] for o < n_out (at most
-// kGroup) and p < blocks kLanes, each sum in (c, t) order, as the per-tap axpy adds them up.
+// kGroup) and p < len, each sum in (c, t) order. The last block may be partial: it reads up to
+// kLanes - 1 floats past the input's end (the caller's slack) and stores only its first lanes.
 NABLA_VECTOR_CLONES void correlate_blocks(const float* in, int64_t in_plane, int64_t channels,
                                           const int64_t* offsets, int64_t taps, const float* wg,
                                           const float* init, float* out, int64_t out_plane,
-                                          int64_t n_out, int64_t blocks) {
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t p = b * kLanes;
+                                          int64_t n_out, int64_t len) {
+  for (int64_t p = 0; p < len; p += kLanes) {
     Vec acc[kGroup];
     for (int64_t o = 0; o < kGroup; ++o) acc[o] = Vec{} + init[o];
     const float* wk = wg;
@@ -134,7 +129,8 @@ NABLA_VECTOR_CLONES void correlate_blocks(const float* in, int64_t in_plane, int
         for (int64_t o = 0; o < kGroup; ++o) acc[o] += wk[o] * x;
       }
     }
-    for (int64_t o = 0; o < n_out; ++o) std::memcpy(out + o * out_plane + p, &acc[o], sizeof(Vec));
+    const auto bytes = static_cast<size_t>(std::min(kLanes, len - p)) * sizeof(float);
+    for (int64_t o = 0; o < n_out; ++o) std::memcpy(out + o * out_plane + p, &acc[o], bytes);
   }
 }
 
@@ -156,21 +152,18 @@ struct Slots {
 
 bool use_direct_conv(const Conv2dGeometry& g) {
   return g.groups == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.c_out * g.c_in * g.kh * g.kw <= 1024;
+         g.pad_h <= g.dilation_h * (g.kh - 1) && g.pad_w <= g.dilation_w * (g.kw - 1) &&
+         g.c_out * g.c_in * g.kh * g.kw <= 4096;
 }
 
 // y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] xpad[n, c] shifted by tap (i, j). Output channels
-// go in groups of kGroup through correlate_blocks; the last partial block of each plane goes
-// tap by tap through axpy, as every output did before, because axpy rounds its short tail
-// differently (the AVX-512 clone fuses its full vectors, not its 8-wide remainder): this way the
-// results keep their bits.
+// go in groups of kGroup through correlate_blocks.
 void conv2d_direct_forward(const float* x, const float* w, const float* bias, float* y,
                            const Conv2dGeometry& g) {
   const Wide l = wide_layout(g);
   const int64_t taps = g.kh * g.kw, groups = (g.c_out + kGroup - 1) / kGroup;
-  const int64_t blocks = l.len / kLanes, tail = blocks * kLanes;
   const int64_t x_image = g.c_in * l.in_plane(), y_image = g.c_out * g.out_h * l.wp;
-  const Slots slots(x_image + y_image);
+  const Slots slots(x_image + y_image + kLanes);  // slack for the last block's reads
   // Per group: weights (c_in, taps, kGroup) and bias (kGroup), zero for missing channels.
   const Tensor packed_t = scratch(groups * kGroup * (g.c_in * taps + 1));
   float* wpack = packed_t.data<float>();
@@ -193,49 +186,31 @@ void conv2d_direct_forward(const float* x, const float* w, const float* bias, fl
         correlate_blocks(in_n, l.in_plane(), g.c_in, offsets.data(), taps,
                          wpack + grp * g.c_in * taps * kGroup, bpack + grp * kGroup,
                          out_n + grp * kGroup * g.out_h * l.wp, g.out_h * l.wp,
-                         std::min(kGroup, g.c_out - grp * kGroup), blocks);
-      for (int64_t o = 0; o < g.c_out; ++o) {
-        float* out = out_n + o * g.out_h * l.wp;
-        std::fill(out + tail, out + l.len, bpack[o]);
-        for (int64_t c = 0; c < g.c_in; ++c)
-          for (int64_t t = 0; t < taps; ++t)
-            axpy(out + tail, in_n + c * l.in_plane() + offsets[t] + tail,
-                 w[(o * g.c_in + c) * taps + t], l.len - tail);
-      }
+                         std::min(kGroup, g.c_out - grp * kGroup), l.len);
       extract(out_n, g.out_h, l.wp, 0, 0, y + n * g.c_out * g.out_h * g.out_w, g.c_out, g.out_h,
               g.out_w);
     }
   });
 }
 
-// dxpad[n, c] shifted by tap (i, j) += w[o, c, i, j] dywide[n, o]; dx is dxpad's interior.
-// The scratch columns of dywide are zero, so they add nothing.
+// At stride 1 the input gradient is itself a stride-1 convolution: of dy, padded by
+// d (k - 1) - p on each side, with the kernel flipped and its channel axes swapped. So it runs
+// through the register-blocked forward. (A padding wider than d (k - 1) would need a negative
+// one; the direct kernels are not chosen there.)
 void conv2d_direct_backward_data(const float* dy, const float* w, float* dx,
                                  const Conv2dGeometry& g) {
-  const Wide l = wide_layout(g);
-  const int64_t dy_image = g.c_out * g.out_h * l.wp, dx_image = g.c_in * l.in_plane();
-  const Slots slots(dy_image + dx_image);
-  const int64_t work = std::max<int64_t>(1, g.c_out * g.c_in * g.kh * g.kw * l.len);
-  parallel_for(g.n, std::max<int64_t>(1, kParallelGrain / work), [&](int64_t b, int64_t e) {
-    float* dywide = slots.mine();
-    float* dxpad = dywide + dy_image;
-    for (int64_t n = b; n < e; ++n) {
-      embed(dy + n * g.c_out * g.out_h * g.out_w, g.c_out, g.out_h, g.out_w, dywide, g.out_h, l.wp,
-            0, 0);
-      for (int64_t c = 0; c < g.c_in; ++c) {
-        float* gin = dxpad + c * l.in_plane();
-        std::fill(gin, gin + l.in_plane(), 0.0f);
-        for (int64_t o = 0; o < g.c_out; ++o) {
-          const float* gout = dywide + o * g.out_h * l.wp;
-          const float* wk = w + (o * g.c_in + c) * g.kh * g.kw;
-          for (int64_t i = 0; i < g.kh; ++i)
-            for (int64_t j = 0; j < g.kw; ++j)
-              axpy(gin + tap_offset(g, l, i, j), gout, wk[i * g.kw + j], l.len);
-        }
-      }
-      extract(dxpad, l.hp, l.wp, g.pad_h, g.pad_w, dx + n * g.c_in * g.h * g.w, g.c_in, g.h, g.w);
-    }
-  });
+  Conv2dGeometry t = g;
+  t.c_in = g.c_out, t.h = g.out_h, t.w = g.out_w;
+  t.c_out = g.c_in, t.out_h = g.h, t.out_w = g.w;
+  t.pad_h = g.dilation_h * (g.kh - 1) - g.pad_h, t.pad_w = g.dilation_w * (g.kw - 1) - g.pad_w;
+  const int64_t taps = g.kh * g.kw;
+  const Tensor flipped_t = scratch(g.c_out * g.c_in * taps);
+  float* flipped = flipped_t.data<float>();  // (C_in, C_out, kH, kW), taps reversed
+  for (int64_t o = 0; o < g.c_out; ++o)
+    for (int64_t c = 0; c < g.c_in; ++c)
+      for (int64_t k = 0; k < taps; ++k)
+        flipped[(c * g.c_out + o) * taps + taps - 1 - k] = w[(o * g.c_in + c) * taps + k];
+  conv2d_direct_forward(dy, flipped, nullptr, dx, t);
 }
 
 // dw[o, c, i, j] = sum_n dot(dywide[n, o], xpad[n, c] shifted by tap (i, j)): a float dot per

@@ -1,7 +1,8 @@
 // conv2d on the CPU's direct kernels (small channel counts, stride 1) against a reference in
 // double, on planes large enough for the register-blocked forward (blocks of 16 outputs, groups
 // of 4 output channels with a partial last group), the nine-at-once weight-gradient dots (3 x 3
-// and 5 x 5 kernels) and the per-image input gradient; and the same bits at 1 and 2 threads.
+// and 5 x 5 kernels) and the input gradient (a forward convolution of dy with the flipped
+// kernel); and the same bits at 1 and 2 threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -80,13 +81,16 @@ void expect_near(const std::vector<float>& actual, const std::vector<float>& exp
 }
 
 const Case kCases[] = {
-    {3, 1, 28, 28, 4, 3, 1, 1},  // the small CNN's first convolution
-    {3, 4, 14, 14, 8, 3, 1, 1},  // and its second
-    {2, 2, 9, 23, 5, 3, 1, 1},   // a partial group of output channels
-    {2, 3, 12, 10, 9, 5, 2, 1},  // 5 x 5: nine dots at once, twice, then one by one
-    {2, 1, 20, 17, 3, 2, 0, 1},  // 2 x 2, no padding
-    {2, 2, 15, 18, 6, 3, 2, 2},  // dilation
-    {2, 2, 3, 3, 4, 3, 1, 1},    // planes shorter than one block
+    {3, 1, 28, 28, 4, 3, 1, 1},   // the small CNN's first convolution
+    {3, 4, 14, 14, 8, 3, 1, 1},   // and its second
+    {2, 2, 9, 23, 5, 3, 1, 1},    // a partial group of output channels
+    {2, 3, 12, 10, 9, 5, 2, 1},   // 5 x 5: nine dots at once, twice, then one by one
+    {2, 1, 20, 17, 3, 2, 0, 1},   // 2 x 2, no padding
+    {2, 2, 15, 18, 6, 3, 2, 2},   // dilation
+    {2, 2, 3, 3, 4, 3, 1, 1},     // planes shorter than one block
+    {3, 8, 14, 14, 16, 3, 1, 1},  // the speedrun's second convolution
+    {2, 16, 10, 9, 28, 3, 1, 1},  // 4032 weights: near the direct kernels' limit
+    {2, 2, 8, 8, 3, 3, 3, 1},     // padding wider than the kernel: not the direct kernels
 };
 
 }  // namespace
