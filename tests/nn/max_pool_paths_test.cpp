@@ -83,6 +83,8 @@ void check(int64_t n, int64_t c, int64_t h, int64_t w, F::Pair k, F::Pair s, F::
 TEST(MaxPool2dPaths, Unpadded) {
   check(3, 4, 28, 28, {2, 2}, {0, 0}, {0, 0});  // the small CNN's pools
   check(3, 8, 14, 14, {2, 2}, {0, 0}, {0, 0});
+  check(2, 3, 7, 9, {2, 2}, {0, 0}, {0, 0});    // odd sizes: the last row and column unused
+  check(1, 2, 2, 37, {2, 2}, {2, 2}, {0, 0});   // one row of windows
   check(2, 3, 9, 11, {3, 2}, {1, 1}, {0, 0});   // overlapping windows, odd sizes
   check(2, 2, 40, 37, {3, 3}, {2, 3}, {0, 0});  // more than one block of outputs per plane
   check(1, 2, 5, 5, {5, 5}, {1, 1}, {0, 0});    // one window per plane
