@@ -77,7 +77,8 @@ std::string background(int width, int height, const std::string& title) {
 // Tick marks, labels and light grid lines; `ylabel_of` formats a y tick value.
 std::string axes(const Frame& f, const std::vector<double>& xticks,
                  const std::vector<double>& yticks, const std::string& x_label,
-                 const std::string& y_label, const std::function<std::string(double)>& ylabel_of) {
+                 const std::string& y_label, const std::function<std::string(double)>& xlabel_of,
+                 const std::function<std::string(double)>& ylabel_of) {
   std::string s = "<g stroke=\"#e5e5e5\">\n";
   for (double t : xticks)
     s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\"/>\n",
@@ -92,7 +93,8 @@ std::string axes(const Frame& f, const std::vector<double>& xticks,
       f.left, f.top, f.right - f.left, f.bottom - f.top);
   s += "<g text-anchor=\"middle\">\n";
   for (double t : xticks)
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{:g}</text>\n", f.x(t), f.bottom + 16, t);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", f.x(t), f.bottom + 16,
+                     escape_xml(xlabel_of(t)));
   s += "</g>\n<g text-anchor=\"end\">\n";
   for (double t : yticks)
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", f.left - 6, f.y(t) + 4,
@@ -235,31 +237,40 @@ std::string contour_path(const std::vector<std::vector<double>>& v, double level
 std::string chart_body(const LineChart& chart, const std::string& id) {
   // On a log axis everything below works with log10 of the values.
   std::vector<Series> series = chart.series;
-  if (chart.log_y)
-    for (Series& s : series)
-      for (double& y : s.y) y = y > 0 ? std::log10(y) : std::numeric_limits<double>::quiet_NaN();
-  const Range xr = widen(chart.x_range ? *chart.x_range : extent(series, true));
+  const auto to_log = [](std::vector<double>& values) {
+    for (double& v : values) v = v > 0 ? std::log10(v) : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (Series& s : series) {
+    if (chart.log_x) to_log(s.x);
+    if (chart.log_y) to_log(s.y);
+  }
+  const auto range_of = [](const std::optional<Range>& given, bool log) {
+    return log ? widen({std::log10(given->lo), std::log10(given->hi)}) : widen(*given);
+  };
+  const Range xr =
+      chart.x_range ? range_of(chart.x_range, chart.log_x) : widen(extent(series, true));
   Range yr = padded(widen(extent(series, false)), false);  // already log10 on a log axis
-  if (chart.y_range)
-    yr = chart.log_y ? widen({std::log10(chart.y_range->lo), std::log10(chart.y_range->hi)})
-                     : widen(*chart.y_range);
+  if (chart.y_range) yr = range_of(chart.y_range, chart.log_y);
   const Frame f =
       make_frame(chart.width, chart.height, xr, yr, legend_reserve(chart.series, chart.legend));
 
-  std::vector<double> yticks = nice_ticks(yr.lo, yr.hi);
-  if (chart.log_y) {
-    yticks = log_ticks(std::pow(10.0, yr.lo), std::pow(10.0, yr.hi));
-    for (double& t : yticks) t = std::log10(t);
-  }
-  auto ylabel_of = [&](double t) {
-    return fmt::format("{:g}", chart.log_y ? std::pow(10.0, t) : t);
+  // Decades on a log axis (placed at their log10), else round numbers.
+  const auto ticks = [](Range r, bool log, bool integer) {
+    if (!log) return integer ? integer_ticks(r.lo, r.hi) : nice_ticks(r.lo, r.hi);
+    std::vector<double> t = log_ticks(std::pow(10.0, r.lo), std::pow(10.0, r.hi));
+    for (double& v : t) v = std::log10(v);
+    return t;
   };
-  const std::vector<double> xticks =
-      chart.integer_x ? integer_ticks(xr.lo, xr.hi) : nice_ticks(xr.lo, xr.hi);
+  const std::vector<double> xticks = ticks(xr, chart.log_x, chart.integer_x);
+  const std::vector<double> yticks = ticks(yr, chart.log_y, false);
+  const auto label_of = [](bool log) {
+    return [log](double t) { return fmt::format("{:g}", log ? std::pow(10.0, t) : t); };
+  };
 
   std::string s = background(chart.width, chart.height, chart.title);
   s += clip(f, id);
-  s += axes(f, xticks, yticks, chart.x_label, chart.y_label, ylabel_of);
+  s += axes(f, xticks, yticks, chart.x_label, chart.y_label, label_of(chart.log_x),
+            label_of(chart.log_y));
   s += fmt::format("<g clip-path=\"url(#{})\">\n", id);
   for (size_t i = 0; i < series.size(); ++i)
     s += polyline(f, series[i], colour_of(series[i], i), 1.8);
@@ -288,8 +299,8 @@ std::string contour_body(const ContourPlot& plot, const std::string& id) {
 
   std::string s = background(plot.width, plot.height, plot.title);
   s += clip(f, id);
-  s += axes(f, nice_ticks(xr.lo, xr.hi), nice_ticks(yr.lo, yr.hi), "x", "y",
-            [](double t) { return fmt::format("{:g}", t); });
+  const auto plain = [](double t) { return fmt::format("{:g}", t); };
+  s += axes(f, nice_ticks(xr.lo, xr.hi), nice_ticks(yr.lo, yr.hi), "x", "y", plain, plain);
   s += fmt::format("<g clip-path=\"url(#{})\" fill=\"none\" stroke-width=\"0.8\">\n", id);
   for (int k = 0; k < plot.levels && hi > lo; ++k) {
     const double t = (k + 1.0) / (plot.levels + 1.0);  // in (0, 1)

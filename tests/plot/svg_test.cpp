@@ -203,6 +203,26 @@ TEST(Svg, LogAxisLabelsDecades) {
     EXPECT_NE(svg.find(label), std::string::npos) << label;
 }
 
+TEST(Svg, LogXAxisSpacesDecadesEvenly) {
+  LineChart chart{.log_x = true};
+  chart.series.push_back({"time", {1, 10, 100}, {0, 1, 2}});
+  const std::string svg = to_svg(chart);
+  expect_well_formed(svg);
+  // The three points are equally far apart, and the decades label the x axis.
+  const std::regex point(R"(([0-9.]+),([0-9.]+))");
+  std::vector<double> xs;
+  const size_t at = svg.find("points=\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string points = svg.substr(at, svg.find("/>", at) - at);
+  for (auto it = std::sregex_iterator(points.begin(), points.end(), point);
+       it != std::sregex_iterator(); ++it)
+    xs.push_back(std::stod((*it)[1]));
+  ASSERT_EQ(xs.size(), 3u);
+  EXPECT_NEAR(xs[1] - xs[0], xs[2] - xs[1], 0.2);
+  for (const char* label : {">1<", ">10<", ">100<"})
+    EXPECT_NE(svg.find(label), std::string::npos) << label;
+}
+
 TEST(Svg, ContourOfAQuadraticIsRingsAroundTheMinimum) {
   ContourPlot plot{.title = "bowl",
                    .x_range = {-1, 1},

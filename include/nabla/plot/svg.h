@@ -53,6 +53,7 @@ struct LineChart {
   std::vector<Series> series;
   std::optional<Range> x_range, y_range;  // default: the data's extent
   bool log_y = false;                     // decades on the y axis; values <= 0 are dropped
+  bool log_x = false;                     // decades on the x axis; values <= 0 are dropped
   bool integer_x = false;                 // x ticks only at whole numbers (epochs, steps)
   LegendPlace legend = LegendPlace::Right;
   int width = 760, height = 480;  // the whole picture, legend included
