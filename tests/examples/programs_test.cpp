@@ -272,6 +272,32 @@ TEST_F(Programs, ResumeDemoMatchesTheUninterruptedRun) {
   EXPECT_NE(out.text.find("identical"), std::string::npos) << out.text;
 }
 
+TEST_F(Programs, SpeedrunLearnsAndRepeatsItsBits) {
+  // The speedrun draws no progress bar, so it takes no --progress: the flags are given here.
+  const std::string args = "--data data --threads 1 --rung 2 --target 0.6 --seed 3";
+  const Output one = run("mnist_speedrun", args, false), two = run("mnist_speedrun", args, false);
+  ASSERT_EQ(one.status, 0) << one.text;
+  const std::regex line(
+      R"(rung 2 seed 3: [0-9.]+% after [0-9.]+ s \([0-9.]+ epochs, weights ([0-9a-f]{16})\))");
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(one.text, a, line)) << one.text;
+  ASSERT_TRUE(std::regex_search(two.text, b, line)) << two.text;
+  EXPECT_EQ(a[1], b[1]);  // the same seed, the same weights bit for bit
+  const Output other =
+      run("mnist_speedrun", "--data data --threads 1 --rung 2 --target 0.6 --seed 4", false);
+  std::smatch c;
+  ASSERT_TRUE(std::regex_search(other.text, c, std::regex(R"(weights ([0-9a-f]{16}))")));
+  EXPECT_NE(a[1], c[1]);
+}
+
+TEST_F(Programs, SpeedrunRejectsWhatItDoesNotTake) {
+  EXPECT_NE(run("mnist_speedrun", "--data data --lr 0.1", false).status, 0);
+  EXPECT_NE(run("mnist_speedrun", "--data data --rung 9", false).status, 0);
+  const Output help = run("mnist_speedrun", "--help", false);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.text.find("PyTorch's MNIST example"), std::string::npos);
+}
+
 TEST_F(Programs, PlotMetricsDrawsTheCurves) {
   ASSERT_EQ(run("mnist_mlp", "--epochs 2 --batch-size 50 --metrics sgd.jsonl").status, 0);
   const Output out = run("plot_metrics", "sgd.jsonl curves.svg", false);
