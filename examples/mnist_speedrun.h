@@ -157,9 +157,12 @@ inline Result run(const Rung& rung, uint64_t seed, double target, const data::Da
     if (c.every <= 0 || step < steps_at(c.from_epoch)) return false;
     return (step - steps_at(c.from_epoch)) % std::max<int64_t>(1, steps_at(c.every)) == 0;
   };
-  {  // the first pass allocates what every later one reuses
+  {  // the first pass allocates what every later one reuses; in eval mode, so that it moves no
+     // batch-norm statistics and draws no dropout masks
     NoGradGuard no_grad;
+    net->eval();
     (*net)(test_set.get_batch(std::vector<int64_t>{0}).inputs.to(device));
+    net->train();
   }
 
   Result result;
