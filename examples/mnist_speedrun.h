@@ -39,8 +39,9 @@ struct Rung {
   int64_t batch_size = 64;
   optim::OptimizerConfig optimizer = optim::AdadeltaConfig{.lr = 1.0};
   Schedule schedule = Schedule::StepDecay;
-  double max_lr = 0.0;  // OneCycle's peak
-  double epochs = 14;   // the schedule's length, and the most the rung trains
+  double max_lr = 0.0;           // OneCycle's peak
+  double epochs = 14;            // the schedule's length, and the most the rung trains
+  double label_smoothing = 0.0;  // of the cross-entropy's targets, as in PyTorch
   Checks checks;
 };
 
@@ -63,6 +64,13 @@ inline const std::vector<Rung>& ladder() {
     last.change = "one-cycle over 1.5 epochs, the test set checked only in the last quarter";
     last.epochs = 1.5;
     last.checks = {.each_epoch = false, .from_epoch = 1.125, .every = 0.125};
+    r.push_back(last);
+    last.change = "label smoothing 0.1";
+    last.label_smoothing = 0.1;
+    r.push_back(last);
+    last.change = "weight decay 5e-4";
+    last.optimizer =
+        optim::SGDConfig{.lr = 0.2, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true};
     r.push_back(last);
     return r;
   }();
@@ -170,8 +178,9 @@ inline Result run(const Rung& rung, uint64_t seed, double target, const data::Da
   for (int64_t step = 0; step < total_steps && !result.reached;) {
     while (auto batch = loader.next()) {
       optimizer->zero_grad();
-      const Tensor loss = nn::functional::cross_entropy((*net)(batch->inputs.to(device)),
-                                                        batch->targets.to(device));
+      const Tensor loss =
+          nn::functional::cross_entropy((*net)(batch->inputs.to(device)), batch->targets.to(device),
+                                        nn::Reduction::Mean, rung.label_smoothing);
       loss.backward();
       optimizer->step();
       if (scheduler->unit() == sched::StepUnit::Iteration) scheduler->step();
