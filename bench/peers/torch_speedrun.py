@@ -3,7 +3,8 @@ nabla: the same network (conv 8, pool, batch norm, ReLU, conv 16, pool, batch no
 linear 128, ReLU, linear 10), batch 128, Nesterov SGD (momentum 0.9, weight decay 5e-4) under
 OneCycleLR to lr 0.2 over 1.5 epochs, cross-entropy with label smoothing 0.1, the test set checked
 every 1/8 epoch in the last quarter, and the same timing: from the first step to the check that
-first reaches 99 % (not the loading or the model's building). Prints one JSON line per seed. Run with Debian's interpreter:
+first reaches 99 % (not the loading or the model's building). Prints one JSON line per seed.
+Run with Debian's interpreter:
 
     /usr/bin/python3 bench/peers/torch_speedrun.py --seeds 10 --threads 2
 """
