@@ -8,7 +8,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -121,23 +120,10 @@ struct Check {
 struct Result {
   std::vector<Check> checks;  // every test evaluation, in order
   bool reached = false;       // the last check reached the target
-  uint64_t digest = 0;        // of the trained weights' bits: equal digests, equal runs
+  uint64_t digest = 0;        // dist::checksum of the trained weights: equal digests, equal runs
   double seconds() const { return checks.empty() ? 0.0 : checks.back().seconds; }
   double accuracy() const { return checks.empty() ? 0.0 : checks.back().accuracy; }
 };
-
-// FNV-1a over the bits of every parameter, in order.
-inline uint64_t weights_digest(const nn::Module& net) {
-  uint64_t h = 14695981039346656037ull;
-  for (const Tensor& p : net.parameters())
-    for (float v : p.to_vector<float>()) {
-      uint32_t bits;
-      std::memcpy(&bits, &v, sizeof bits);
-      for (int byte = 0; byte < 4; ++byte)
-        h = (h ^ ((bits >> (8 * byte)) & 0xff)) * 1099511628211ull;
-    }
-  return h;
-}
 
 // Trains `rung` from `seed` until the test accuracy first reaches `target`, or its epochs are done.
 inline Result run(const Rung& rung, uint64_t seed, double target, const data::Dataset& train_set,
@@ -195,7 +181,7 @@ inline Result run(const Rung& rung, uint64_t seed, double target, const data::Da
     }
     if (scheduler->unit() == sched::StepUnit::Epoch && step % per_epoch == 0) scheduler->step();
   }
-  result.digest = weights_digest(*net);
+  result.digest = dist::checksum(optimizer->arena()->flat_params());
   return result;
 }
 
