@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "kernels/common/hd.h"
+#include "kernels/common/precision.h"
 
 namespace nabla::kernels {
 
@@ -27,6 +28,8 @@ enum class UnaryOp {
   MulScalar,   // p0
   RSubScalar,  // p0 - x
   RDivScalar,  // p0 / x
+  RoundBf16,   // to the nearest bfloat16 (kernels/common/precision.h)
+  RoundFp16,   // to the nearest float16
 };
 
 enum class BinaryOp {
@@ -86,6 +89,8 @@ NABLA_HD float unary(float x, float p0, float p1) {
   if constexpr (op == UnaryOp::MulScalar) return x * p0;
   if constexpr (op == UnaryOp::RSubScalar) return p0 - x;
   if constexpr (op == UnaryOp::RDivScalar) return p0 / x;
+  if constexpr (op == UnaryOp::RoundBf16) return round_to_bf16(x);
+  if constexpr (op == UnaryOp::RoundFp16) return round_to_fp16(x);
   return 0.0f;
 }
 
@@ -137,6 +142,8 @@ decltype(auto) visit_unary(UnaryOp op, F&& f) {
     NABLA_CASE(MulScalar);
     NABLA_CASE(RSubScalar);
     NABLA_CASE(RDivScalar);
+    NABLA_CASE(RoundBf16);
+    NABLA_CASE(RoundFp16);
   }
 #undef NABLA_CASE
   return f.template operator()<UnaryOp::Neg>();

@@ -12,6 +12,7 @@
 #include "nabla/nn/nn.h"
 #include "nabla/ops.h"
 #include "nabla/optim/optim.h"
+#include "nabla/precision.h"
 #include "nabla/sched/sched.h"
 #include "nabla/shape.h"
 #include "nabla/tensor.h"

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/elementwise.h"
+#include "nabla/precision.h"
 #include "nabla/tensor.h"
 #include "ops/dispatch.h"
 
@@ -73,6 +74,9 @@ struct GemmArgs {
   float* c = nullptr;
   int64_t ldc = 0, stride_c = 0;
   int64_t batch = 1;
+  // A type that A and B hold exactly (see nabla/precision.h): a backend may multiply in it, with
+  // float32 accumulation, and get the same products.
+  Precision operands = Precision::fp32;
 };
 NABLA_DECLARE_STUB(gemm_stub, void(const GemmArgs& args));
 

@@ -3,6 +3,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
+#include "nabla/precision.h"
 #include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
@@ -270,6 +271,14 @@ Tensor tanh(const Tensor& a) {
 }
 Tensor gelu(const Tensor& a) {
   return unary_with_grad("gelu", UnaryOp::Gelu, BinaryOp::GeluBackward, a, false);
+}
+
+Tensor round_to(const Tensor& x, Precision p) {
+  if (p == Precision::fp32 || !x.defined()) return x;
+  ops::check_float(x, "round_to");
+  const UnaryOp op = p == Precision::bf16 ? UnaryOp::RoundBf16 : UnaryOp::RoundFp16;
+  return autograd::record("round_to", run_unary(op, x), {x},
+                          [p](const Tensor& g) { return std::vector<Tensor>{round_to(g, p)}; });
 }
 
 // ---------------------------------------------------------------- operators

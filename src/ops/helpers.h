@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "nabla/precision.h"
 #include "nabla/tensor.h"
 
 namespace nabla::ops {
@@ -15,5 +16,14 @@ Tensor broadcast_view(const Tensor& t, const Shape& shape);
 
 void check_float(const Tensor& t, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+
+// A matrix product or convolution under the calling thread's autocast rule (nabla/precision.h):
+// product(round(a), round(b), round(bias)), rounded; product(a, b, bias) under fp32.
+template <typename Product>
+Tensor autocast_product(const Tensor& a, const Tensor& b, const Tensor& bias, Product product) {
+  const Precision p = autocast_precision();
+  if (p == Precision::fp32) return product(a, b, bias);
+  return round_to(product(round_to(a, p), round_to(b, p), round_to(bias, p)), p);
+}
 
 }  // namespace nabla::ops

@@ -50,6 +50,9 @@ Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
   g.b = b.data, g.ldb = b.ld, g.stride_b = b.batch_stride;
   g.c = c.data<float>(), g.ldc = n, g.stride_c = m * n;
   g.batch = batch;
+  // Under autocast the operands (and, in the backward, the rounded gradient) hold values of the
+  // precision exactly.
+  g.operands = autocast_precision();
   ops::gemm_stub(a3.device())(g);
   return c;
 }
@@ -91,6 +94,14 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   });
 }
 
+// matmul of operands already checked: vectors become matrices and back.
+Tensor matmul_checked(const Tensor& a, const Tensor& b) {
+  if (a.dim() == 1 && b.dim() == 1) return matmul_nd(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
+  if (a.dim() == 1) return matmul_nd(a.unsqueeze(0), b).squeeze(-2);
+  if (b.dim() == 1) return matmul_nd(a, b.unsqueeze(1)).squeeze(-1);
+  return matmul_nd(a, b);
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -110,10 +121,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                 "matmul: batch dimensions of shapes {} and {} cannot be broadcast ({} vs {})",
                 a.shape().str(), b.shape().str(), da, db);
   }
-  if (a.dim() == 1 && b.dim() == 1) return matmul_nd(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
-  if (a.dim() == 1) return matmul_nd(a.unsqueeze(0), b).squeeze(-2);
-  if (b.dim() == 1) return matmul_nd(a, b.unsqueeze(1)).squeeze(-1);
-  return matmul_nd(a, b);
+  return ops::autocast_product(a, b, Tensor(), [](const Tensor& x, const Tensor& y, const Tensor&) {
+    return matmul_checked(x, y);
+  });
 }
 
 }  // namespace nabla

@@ -55,8 +55,9 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Conv
 
 // y[n, o] = b[o] + sum_{c in group(o), i, j} W[o, c, i, j] x[n, c, oy s + i d - p, ox s + j d - p]
 // dx = conv_transpose(dy, W) (col2im of W^T dy), dW = sum_n dy im2col(x)^T, db = sum dy.
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
-              const Conv2dOptions& options) {
+namespace {
+Tensor conv2d_float32(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                      const Conv2dOptions& options) {
   ops::check_float(x, "conv2d");
   ops::check_float(weight, "conv2d");
   ops::check_same_device(x, weight, "conv2d");
@@ -96,6 +97,15 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
     }
     return std::vector<Tensor>{dx, dw, db};
   });
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const Conv2dOptions& options) {
+  return ops::autocast_product(x, weight, bias,
+                               [&options](const Tensor& xr, const Tensor& wr, const Tensor& br) {
+                                 return conv2d_float32(xr, wr, br, options);
+                               });
 }
 
 }  // namespace nabla::nn::functional
