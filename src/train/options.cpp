@@ -297,6 +297,10 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.overwrite = v.boolean();
   else if (key == "cuda_graph")
     t.cuda_graph = v.boolean();
+  else if (key == "precision")
+    t.precision = parse_precision(v.text());
+  else if (key == "loss_scale")
+    t.loss_scale = v.number();
   else if (key == "max_consecutive_skips")
     t.max_consecutive_skips = v.integer();
   else if (key == "early_stopping_patience")
@@ -596,6 +600,9 @@ training
   --metrics FILE           append per-epoch metrics as JSON lines
   --progress auto|bar|lines|off
   --cuda-graph             replay each full batch's forward and backward as one CUDA graph
+  --precision fp32|bf16|fp16   products and convolutions in that precision, float32 master
+                           weights (default: fp32)
+  --loss-scale X           fp16: the initial dynamic loss scale (default: 65536)
   --distributed            data-parallel over the MPI job (mpirun -np N {0} --distributed);
                            --batch-size is the global batch
   --check-parameters-every N   steps between cross-rank parameter checks (default: {14})

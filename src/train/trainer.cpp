@@ -71,6 +71,13 @@ int64_t count_correct(const Tensor& output, const Tensor& target) {
   return correct.defined() ? static_cast<int64_t>(correct.item<float>()) : 0;
 }
 
+// Divides the gradients of a loss scaled by `scale` back to the loss's own, in one pass over the
+// arena's flat gradients.
+void unscale_gradients(optim::Optimizer& optimizer, double scale) {
+  NoGradGuard no_grad;
+  optimizer.arena()->flat_grads().mul_(static_cast<float>(1.0 / scale));
+}
+
 double optimizer_lr(const optim::OptimizerConfig& config) {
   return std::visit([](const auto& c) { return static_cast<double>(c.lr); }, config);
 }
@@ -89,8 +96,23 @@ struct Trainer::Run {
   double best_val_loss = INFINITY;
   int64_t evals_without_improvement = 0;
   std::optional<State> pending_loader;
+  // fp16's dynamic loss scale, and the updates since it last changed.
+  double loss_scale = 1.0;
+  int64_t loss_scale_steps = 0;
 
   void reset_epoch() { loss_sum = 0.0, loss_count = correct = seen = skipped = 0; }
+
+  // PyTorch GradScaler's defaults: halve on an overflow, double after 2000 clean updates.
+  void update_loss_scale(bool overflow) {
+    constexpr int64_t kGrowthInterval = 2000;
+    if (overflow) {
+      loss_scale *= 0.5;
+      loss_scale_steps = 0;
+    } else if (++loss_scale_steps == kGrowthInterval) {
+      loss_scale *= 2.0;
+      loss_scale_steps = 0;
+    }
+  }
 
   State save() const {
     State s;
@@ -103,7 +125,9 @@ struct Trainer::Run {
                  {"seen", double(seen)},
                  {"skipped", double(skipped)},
                  {"best_val_loss", best_val_loss},
-                 {"evals_without_improvement", double(evals_without_improvement)}};
+                 {"evals_without_improvement", double(evals_without_improvement)},
+                 {"loss_scale", loss_scale},
+                 {"loss_scale_steps", double(loss_scale_steps)}};
     const Generator::State rng = default_generator().state();
     s.strings = {{"rng_seed", std::to_string(rng.seed)},
                  {"rng_offset", std::to_string(rng.offset)}};
@@ -137,6 +161,12 @@ struct Trainer::Run {
     best_val_loss = s.scalar("best_val_loss", what);
     NABLA_CHECK(!std::isnan(best_val_loss), "{}: the saved best_val_loss is NaN", what);
     evals_without_improvement = count("evals_without_improvement");
+    // Checkpoints written before mixed precision have no loss scale: the run's own stays.
+    if (s.scalars.count("loss_scale")) {
+      loss_scale = s.finite("loss_scale", what, 0.0);
+      NABLA_CHECK(loss_scale > 0, "{}: the saved loss_scale is 0", what);
+      loss_scale_steps = count("loss_scale_steps");
+    }
     default_generator().set_state({u64("rng_seed"), u64("rng_offset")});
   }
 };
@@ -175,6 +205,12 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   NABLA_CHECK(!config_.cuda_graph || config_.device.is_cuda(),
               "TrainerConfig.cuda_graph needs a CUDA device (the device is {})",
               config_.device.str());
+  NABLA_CHECK(config_.loss_scale > 0 && std::isfinite(config_.loss_scale),
+              "TrainerConfig.loss_scale must be positive and finite, got {}", config_.loss_scale);
+  NABLA_CHECK(!config_.cuda_graph || config_.precision != Precision::fp16,
+              "TrainerConfig.cuda_graph is not supported with fp16 (its loss scale changes "
+              "between steps); use bf16, which needs no loss scale");
+  run_->loss_scale = config_.loss_scale;
   NABLA_CHECK(!config_.cuda_graph || !config_.distributed,
               "TrainerConfig.cuda_graph is not supported with distributed training");
   // Distributed: one process per rank of the MPI job, one GPU per rank of a host.
@@ -196,6 +232,8 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
               "distributed training needs an optimizer over a parameter arena");
   NABLA_CHECK(!config_.cuda_graph || optimizer_->arena() != nullptr,
               "TrainerConfig.cuda_graph needs an optimizer over a parameter arena");
+  NABLA_CHECK(config_.precision != Precision::fp16 || optimizer_->arena() != nullptr,
+              "TrainerConfig.precision fp16 needs an optimizer over a parameter arena");
   if (parallel_->distributed()) {
     json settings = json::parse(config_json());
     settings.erase("device");  // each rank of a host has its own GPU
@@ -230,6 +268,7 @@ std::string Trainer::config_json() const {
             {"optimizer", optim::optimizer_name(optimizer_config_)},
             {"lr", optimizer_lr(optimizer_config_)},
             {"scheduler", scheduler_->type_name()},
+            {"precision", precision_name(config_.precision)},
             {"device", config_.device.str()}};
   if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
@@ -351,6 +390,7 @@ void Trainer::check_same_data(const std::string& identity) {
 
 EvalResult Trainer::evaluate(const data::Dataset& dataset) {
   NoGradGuard no_grad;
+  AutocastGuard autocast(config_.precision);
   const bool was_training = model_->is_training();
   model_->eval();
   data::DataLoader loader(
@@ -444,6 +484,8 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   };
 
   SignalGuard signals(config_.handle_signals);
+  AutocastGuard autocast(config_.precision);
+  const bool scaled = config_.precision == Precision::fp16;
   Progress progress(root ? config_.progress : ProgressMode::Off);
   auto message = [&](const std::string& text) {
     if (root) progress.message(text);
@@ -505,10 +547,12 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       parallel_->sum(sums);
       const double loss_value = sums[0] / n;
       bool skipped = !std::isfinite(loss_value);
+      const double loss_scale = run_->loss_scale;
       if (!skipped) {
-        if (loss.defined()) loss.backward();
+        if (loss.defined()) (scaled ? mul(loss, static_cast<float>(loss_scale)) : loss).backward();
         if (parallel_->distributed())
           parallel_->reduce_gradients(*optimizer_->arena(), end - begin, n);
+        if (scaled) unscale_gradients(*optimizer_, loss_scale);
         if (config_.clip_grad_value > 0)
           optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
         if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
@@ -517,11 +561,19 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       run_->seen += n;
       examples_this_run += n;
       run_->correct += static_cast<int64_t>(sums[1]);
+      // fp16: a finite loss whose gradients overflowed halves the scale. Such skips are the
+      // scaler's normal search and count towards divergence only once the scale is below 1.
+      const bool overflow = scaled && skipped && std::isfinite(loss_value);
+      if (scaled && (overflow || !skipped)) run_->update_loss_scale(overflow);
       if (skipped) {
         ++run_->skipped;
-        ++run_->consecutive_skips;
-        message(fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
-                            std::isfinite(loss_value) ? "gradient" : "loss"));
+        if (!overflow || run_->loss_scale < 1.0) ++run_->consecutive_skips;
+        message(overflow
+                    ? fmt::format("step {}: gradient overflow at loss scale {}, update "
+                                  "skipped; the scale is now {}",
+                                  run_->global_step + 1, loss_scale, run_->loss_scale)
+                    : fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
+                                  std::isfinite(loss_value) ? "gradient" : "loss"));
         NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
                     "training diverged: {} consecutive updates had non-finite values (last at "
                     "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",

@@ -222,6 +222,18 @@ void apply(const OptionsCase& c) {
   train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
 }
 
+TEST(Validation, PrecisionOptions) {
+  train::RunOptions options;
+  std::vector<const char*> argv{"prog", "--precision", "fp16", "--loss-scale", "1024"};
+  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(options.trainer.precision, Precision::fp16);
+  EXPECT_EQ(options.trainer.loss_scale, 1024.0);
+  nabla::testing::TempDir dir("nabla_validation");
+  std::ofstream(dir / "run.toml") << "[trainer]\nprecision = \"bf16\"\n";
+  train::apply_config_file(options, (dir / "run.toml").string());
+  EXPECT_EQ(options.trainer.precision, Precision::bf16);
+}
+
 TEST(Validation, DataOptions) {
   train::RunOptions options;
   std::vector<const char*> argv{"prog", "--dataset", "fashion-mnist", "--normalize", "off"};
@@ -264,6 +276,8 @@ TEST(Validation, RunOptions) {
       {{"--optimizer", "adam", "--momentum", "0.9"}, "", "unknown flag --momentum"},
       {{"--scheduler", "cyclic", "--mode", "sideways"}, "", "unknown value 'sideways'"},
       {{"--progress", "loud"}, "", "unknown value 'loud'"},
+      {{"--precision", "fp8"}, "", "unknown precision 'fp8' (expected fp32, bf16 or fp16)"},
+      {{"--loss-scale", "big"}, "", "--loss-scale expects a number"},
       {{"--no-such-flag"}, "", "unknown flag --no-such-flag"},
       {{"positional"}, "", "unexpected argument 'positional'"},
       {{}, "[trainer]\nepochs = \"five\"\n", "'trainer.epochs' in"},
@@ -283,6 +297,7 @@ TEST(Validation, RunOptions) {
       {{}, "[model]\nnormalize = false\n", "unknown key 'normalize' in [model]"},
       {{}, "[scheduler]\ntype = \"step\"\nmilestones = [1]\n", "unknown key 'milestones'"},
       {{}, "[trainer\n", "config file"},
+      {{}, "[trainer]\nprecision = 16\n", "expects a string"},
   };
   for (const OptionsCase& c : cases) {
     SCOPED_TRACE(c.message);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -410,4 +411,96 @@ TEST(Trainer, ForeignWeightsNeedImportWeights) {
   nabla::testing::expect_error([&] { train::load_weights(*b, foreign); }, "import_weights()");
   train::import_weights(*b, foreign);
   EXPECT_EQ(flat_params(*a), flat_params(*b));
+}
+
+// ---------------------------------------------------------------- mixed precision
+
+// bf16 learns as float32 does, on other numbers; a bf16 run resumes bit for bit, mid-epoch too,
+// and its checkpoint (float32 master weights) continues in float32.
+TEST(Trainer, Bf16LearnsResumesExactlyAndContinuesInFp32) {
+  auto data = toy_data(1, 256);
+  auto fit_with = [&](Precision p, std::shared_ptr<nn::Sequential> model) {
+    train::Trainer t(model, optim::AdamConfig{.lr = 1e-2}, sched::NoSchedulerConfig{},
+                     quiet({.epochs = 15, .batch_size = 32, .seed = 1, .precision = p}));
+    return t.fit(*data, data.get()).epochs.back();
+  };
+  auto fp32_model = toy_model(), bf16_model = toy_model();
+  const train::EpochMetrics fp32 = fit_with(Precision::fp32, fp32_model);
+  const train::EpochMetrics bf16 = fit_with(Precision::bf16, bf16_model);
+  EXPECT_GT(*bf16.test_accuracy, 0.85);
+  EXPECT_NEAR(*bf16.test_accuracy, *fp32.test_accuracy, 0.05);
+  EXPECT_NE(flat_params(*bf16_model), flat_params(*fp32_model));
+
+  auto small = toy_data(2);  // 6 batches of 16 per epoch
+  const fs::path dir = fresh_dir("bf16_resume");
+  train::TrainerConfig config = quiet({.epochs = 2,
+                                       .batch_size = 16,
+                                       .seed = 11,
+                                       .checkpoint_dir = dir.string(),
+                                       .checkpoint_every = 4,
+                                       .keep_last = 0,
+                                       .precision = Precision::bf16});
+  const optim::SGDConfig sgd{.lr = 0.1, .momentum = 0.9};
+  auto straight_model = toy_model();
+  train::Trainer(straight_model, sgd, sched::NoSchedulerConfig{}, config).fit(*small);
+  train::TrainerConfig resumed = config;
+  resumed.checkpoint_dir = (dir / "resumed").string();
+  resumed.resume = (dir / train::checkpoint_filename(4)).string();
+  auto model = toy_model(99);
+  train::Trainer(model, sgd, sched::NoSchedulerConfig{}, resumed).fit(*small);
+  EXPECT_EQ(flat_params(*model), flat_params(*straight_model));
+
+  resumed.checkpoint_dir = (dir / "in_fp32").string();
+  resumed.precision = Precision::fp32;
+  auto fp32_continued = toy_model(99);
+  train::Trainer continued(fp32_continued, sgd, sched::NoSchedulerConfig{}, resumed);
+  const train::History rest = continued.fit(*small);
+  EXPECT_EQ(rest.epochs.back().skipped_steps, 0);
+  EXPECT_NE(flat_params(*fp32_continued), flat_params(*straight_model));
+}
+
+// fp16 scales the loss: from an initial scale far too large, the overflowing steps are skipped
+// (not counted as divergence) while the scale halves until the gradients fit; the scale is part
+// of the checkpoint, so a resume in the middle of that search is exact.
+TEST(Trainer, Fp16LossScalingSkipsOverflowsAndResumesExactly) {
+  auto data = toy_data(3, 256);  // 16 batches of 16 per epoch
+  const fs::path dir = fresh_dir("fp16_scale");
+  train::TrainerConfig config = quiet({.epochs = 3,
+                                       .batch_size = 16,
+                                       .seed = 5,
+                                       .checkpoint_dir = dir.string(),
+                                       .checkpoint_every = 3,
+                                       .keep_last = 0,
+                                       .precision = Precision::fp16,
+                                       .loss_scale = 0x1p32});
+  const optim::AdamConfig adam{.lr = 1e-2};
+  auto model = toy_model();
+  train::Trainer trainer(model, adam, sched::NoSchedulerConfig{}, config);
+  std::vector<bool> skipped;
+  trainer.on_step_end = [&](const train::StepInfo& s) { skipped.push_back(s.skipped); };
+  const train::History h = trainer.fit(*data, data.get());
+  ASSERT_EQ(skipped.size(), 48u);
+  // The first steps overflow, then the scale fits and stays (no growth within 2000 steps).
+  const auto first_update = std::find(skipped.begin(), skipped.end(), false) - skipped.begin();
+  EXPECT_GE(first_update, 5);
+  EXPECT_EQ(std::count(skipped.begin(), skipped.end(), true), first_update);
+  EXPECT_EQ(h.epochs.back().step, 48 - first_update);
+  EXPECT_TRUE(std::isfinite(h.epochs.back().train_loss));
+  EXPECT_GT(*h.epochs.back().test_accuracy, 0.5);
+
+  // A resume from step 3 (the third update, after the search) must start from the scale found,
+  // or it would search again and skip other batches.
+  train::TrainerConfig resumed = config;
+  resumed.checkpoint_dir = (dir / "resumed").string();
+  resumed.resume = (dir / train::checkpoint_filename(3)).string();
+  auto again = toy_model(99);
+  train::Trainer(again, adam, sched::NoSchedulerConfig{}, resumed).fit(*data);
+  EXPECT_EQ(flat_params(*again), flat_params(*model));
+
+  nabla::testing::expect_error(
+      [&] {
+        train::Trainer(toy_model(), adam, sched::NoSchedulerConfig{},
+                       quiet({.precision = Precision::fp16, .loss_scale = 0}));
+      },
+      "TrainerConfig.loss_scale must be positive and finite, got 0");
 }

@@ -21,6 +21,7 @@
 #include "nabla/nn/module.h"
 #include "nabla/optim/config.h"
 #include "nabla/optim/optimizer.h"
+#include "nabla/precision.h"
 #include "nabla/sched/scheduler.h"
 #include "nabla/train/checkpoint.h"
 
@@ -64,6 +65,12 @@ struct TrainerConfig {
   // For small models whose steps are bound by launch overhead; models that draw random numbers
   // (dropout) or read from the device (batch norm) in the step cannot be captured.
   bool cuda_graph = false;
+  // Mixed precision (nabla/precision.h): the forward and backward of training and evaluation
+  // under autocast, with float32 master weights and optimizer state. fp16 also scales the loss
+  // (dynamic loss scaling with PyTorch GradScaler's defaults: the scale halves on a step whose
+  // gradients overflow, which is skipped, and doubles after 2000 steps without one).
+  Precision precision = Precision::fp32;
+  double loss_scale = 65536.0;  // fp16: the initial scale
   // Stop with an error after this many consecutive skipped (non-finite) updates.
   int64_t max_consecutive_skips = 20;
   // Early stopping on the validation loss: stop after this many evaluations without an
