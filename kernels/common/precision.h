@@ -44,40 +44,18 @@ NABLA_HD float round_to_bf16(float x) {
   return bits_float(nan ? (u | 0x00400000u) & 0xffff0000u : rounded);
 }
 
-// The float16 bit pattern nearest to x (ties to even).
-NABLA_HD uint16_t float_to_fp16_bits(float x) {
-  const uint32_t u = float_bits(x);
-  const uint32_t sign = (u >> 16) & 0x8000u;
-  const uint32_t a = u & 0x7fffffffu;
-  if (a >= 0x7f800000u) return static_cast<uint16_t>(sign | (a > 0x7f800000u ? 0x7e00u : 0x7c00u));
-  if (a >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // >= 65520: infinity
-  if (a >= 0x38800000u) {  // a normal float16: move the exponent bias from 127 to 15
-    const uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
-    return static_cast<uint16_t>(sign | ((r - (112u << 23)) >> 13));
-  }
-  if (a <= 0x33000000u) return static_cast<uint16_t>(sign);  // <= 2^-25: zero
-  // A subnormal float16: the value in units of 2^-24 is the 24-bit significand shifted right.
-  const uint32_t exponent = a >> 23, significand = (a & 0x7fffffu) | 0x800000u;
-  const uint32_t shift = 126u - exponent;  // 14 .. 24
-  const uint32_t kept = significand >> shift, dropped = significand & ((1u << shift) - 1u);
-  const uint32_t half = 1u << (shift - 1u);
-  const uint32_t up = dropped > half || (dropped == half && (kept & 1u));
-  return static_cast<uint16_t>(sign | (kept + up));  // a carry into 0x400 is the least normal
-}
-
-NABLA_HD float fp16_bits_to_float(uint16_t h) {
-  const uint32_t sign = (static_cast<uint32_t>(h) & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
-  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in float32
-    const float magnitude = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
-    return bits_float(sign | float_bits(magnitude));
-  }
-  if (exponent == 31) return bits_float(sign | 0x7f800000u | (mantissa << 13));
-  return bits_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
-}
-
+// Every case is computed and one selected, so that a loop over it vectorises.
 NABLA_HD float round_to_fp16(float x) {
-  return fp16_bits_to_float(float_to_fp16_bits(x));
+  const uint32_t u = float_bits(x);
+  const uint32_t sign = u & 0x80000000u, a = u & 0x7fffffffu;
+  // Below 2^-14, a subnormal: added to 0.5 the value lines up with float32's step there, 2^-24,
+  // which is float16's subnormal step, so the addition itself rounds (to nearest even) and the
+  // subtraction is exact.
+  const uint32_t subnormal = float_bits((bits_float(a) + 0.5f) - 0.5f);
+  // A normal float16 keeps 10 of float32's 23 mantissa bits.
+  const uint32_t normal = (a + 0xfffu + ((a >> 13) & 1u)) & 0xffffe000u;
+  const uint32_t special = a > 0x7f800000u ? 0x7fc00000u : 0x7f800000u;  // NaN; inf from 65520
+  return bits_float(sign | (a >= 0x477ff000u ? special : a >= 0x38800000u ? normal : subnormal));
 }
 
 }  // namespace nabla::kernels
