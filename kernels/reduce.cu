@@ -116,6 +116,15 @@ __global__ void gather_kernel(const float* x, const int64_t* index, float* out, 
   }
 }
 
+// One 32-bit word per thread: rows of float32 and int64 are whole words.
+__global__ void gather_rows_kernel(const uint32_t* src, const int64_t* index, uint32_t* out,
+                                   int64_t total, int64_t row_words) {
+  NABLA_GRID_STRIDE_LOOP(pos, total) {
+    const int64_t b = pos / row_words, w = pos % row_words;
+    out[pos] = src[index[b] * row_words + w];
+  }
+}
+
 __global__ void scatter_add_kernel(const float* src, const int64_t* index, float* out,
                                    int64_t total, int64_t n, int64_t k, int64_t inner, int* bad) {
   NABLA_GRID_STRIDE_LOOP(pos, total) {
@@ -187,6 +196,17 @@ void gather_cuda(const Tensor& x, const Tensor& index, const Tensor& out, int64_
   NABLA_CHECK(!bad.raised(), "gather: an index is out of range for a dimension of size {}", n);
 }
 
+void gather_rows_cuda(const Tensor& src, const Tensor& index, const Tensor& out) {
+  const int64_t rows = index.numel();
+  if (rows == 0 || out.numel() == 0) return;
+  const int64_t row_words = out.numel() / rows * static_cast<int64_t>(dtype_size(out.dtype())) / 4;
+  const int64_t total = rows * row_words;
+  gather_rows_kernel<<<linear_blocks(total), kBlockSize, 0, stream()>>>(
+      static_cast<const uint32_t*>(src.raw_data()), index.data<int64_t>(),
+      static_cast<uint32_t*>(out.raw_data()), total, row_words);
+  NABLA_CUDA_CHECK_LAUNCH();
+}
+
 void scatter_add_cuda(const Tensor& src, const Tensor& index, const Tensor& out, int64_t outer,
                       int64_t n, int64_t k, int64_t inner) {
   const int64_t total = outer * k * inner;
@@ -207,5 +227,6 @@ NABLA_REGISTER(argmax_stub, cuda, cuda_detail::argmax_cuda)
 NABLA_REGISTER(softmax_stub, cuda, cuda_detail::softmax_cuda)
 NABLA_REGISTER(softmax_backward_stub, cuda, cuda_detail::softmax_backward_cuda)
 NABLA_REGISTER(gather_stub, cuda, cuda_detail::gather_cuda)
+NABLA_REGISTER(gather_rows_stub, cuda, cuda_detail::gather_rows_cuda)
 NABLA_REGISTER(scatter_add_stub, cuda, cuda_detail::scatter_add_cuda)
 }  // namespace nabla::ops

@@ -1,6 +1,7 @@
-// CPU reductions, softmax, gather/scatter. Sums accumulate in double: exact enough that the
-// result does not depend on how rows are split across threads.
+// CPU reductions, softmax, gather/scatter and row gathers. Sums accumulate in double: exact enough
+// that the result does not depend on how rows are split across threads.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "cpu/loops.h"
@@ -155,6 +156,21 @@ void scatter_add_cpu(const Tensor& src, const Tensor& index, const Tensor& out, 
                  [&](int64_t pos, int64_t to) { o[to] += s[pos]; });
 }
 
+void gather_rows_cpu(const Tensor& src, const Tensor& index, const Tensor& out) {
+  const int64_t n = src.size(0), rows = index.numel();
+  if (rows == 0) return;
+  const std::size_t row_bytes =
+      static_cast<std::size_t>(out.numel() / rows) * dtype_size(out.dtype());
+  const auto* from = static_cast<const char*>(src.raw_data());
+  auto* to = static_cast<char*>(out.raw_data());
+  const int64_t* idx = index.data<int64_t>();
+  for (int64_t b = 0; b < rows; ++b) {
+    NABLA_CHECK(idx[b] >= 0 && idx[b] < n, "gather_rows: index {} is out of range for {} rows",
+                idx[b], n);
+    std::memcpy(to + b * row_bytes, from + idx[b] * row_bytes, row_bytes);
+  }
+}
+
 }  // namespace
 }  // namespace nabla::cpu
 
@@ -164,5 +180,6 @@ NABLA_REGISTER(argmax_stub, cpu, cpu::argmax_cpu)
 NABLA_REGISTER(softmax_stub, cpu, cpu::softmax_cpu)
 NABLA_REGISTER(softmax_backward_stub, cpu, cpu::softmax_backward_cpu)
 NABLA_REGISTER(gather_stub, cpu, cpu::gather_cpu)
+NABLA_REGISTER(gather_rows_stub, cpu, cpu::gather_rows_cpu)
 NABLA_REGISTER(scatter_add_stub, cpu, cpu::scatter_add_cpu)
 }  // namespace nabla::ops

@@ -1,5 +1,5 @@
-// DataLoader: epoch orders, the saveable position, reusable (optionally pinned) batch buffers
-// and the optional prefetch thread.
+// DataLoader: epoch orders, the saveable position, reusable (optionally pinned) batch buffers,
+// the optional prefetch thread, and the device-resident copy of the data.
 #include "nabla/data/loader.h"
 
 #include <unistd.h>
@@ -15,6 +15,7 @@
 
 #include "data/pinned_memory.h"
 #include "nabla/error.h"
+#include "ops/core_stubs.h"
 
 namespace nabla::data {
 namespace {
@@ -139,6 +140,9 @@ struct DataLoader::Impl {
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
   BufferPool pool;
+  // resident_on: the whole dataset there, and the current order there.
+  Batch resident;
+  Tensor resident_order;
 
   // ---- prefetch: one producer thread for the rest of the current epoch ----
   struct Item {
@@ -156,7 +160,13 @@ struct DataLoader::Impl {
       : dataset(std::move(ds)),
         config(cfg),
         size(dataset->size()),
-        pool(dataset->layout(), cfg.batch_size, cfg.pin_memory) {}
+        pool(dataset->layout(), cfg.batch_size, cfg.pin_memory) {
+    if (!config.resident_on) return;
+    std::vector<int64_t> all(static_cast<std::size_t>(size));
+    std::iota(all.begin(), all.end(), int64_t{0});
+    const Batch host = dataset->get_batch(all);
+    resident = {host.inputs.to(*config.resident_on), host.targets.to(*config.resident_on)};
+  }
   ~Impl() { stop_worker(); }
 
   int64_t num_batches() const {
@@ -178,8 +188,20 @@ struct DataLoader::Impl {
   Batch gather_batch(int64_t k) {
     const int64_t begin = k * config.batch_size;
     const int64_t rows = std::min(config.batch_size, size - begin);
+    if (config.resident_on) return gather_resident(begin, rows);
     Batch out = pool.acquire(rows);
     dataset->gather(std::span<const int64_t>(order.data() + begin, rows), out.inputs, out.targets);
+    return out;
+  }
+
+  Batch gather_resident(int64_t begin, int64_t rows) const {
+    const Device device = *config.resident_on;
+    const SampleLayout layout = dataset->layout();
+    const Tensor index = resident_order.narrow(0, begin, rows);
+    Batch out{Tensor::empty(with_batch(rows, layout.input_shape), {layout.input_dtype, device}),
+              Tensor::empty(with_batch(rows, layout.target_shape), {layout.target_dtype, device})};
+    ops::gather_rows_stub(device)(resident.inputs, index, out.inputs);
+    ops::gather_rows_stub(device)(resident.targets, index, out.targets);
     return out;
   }
 
@@ -224,8 +246,12 @@ struct DataLoader::Impl {
       ++epoch, batch = 0;
       return std::nullopt;
     }
-    if (order_epoch != epoch) order = order_of(epoch), order_epoch = epoch;
-    if (!config.prefetch) return gather_batch(batch++);
+    if (order_epoch != epoch) {
+      order = order_of(epoch), order_epoch = epoch;
+      if (config.resident_on)
+        resident_order = Tensor::from_vector(order, {size}).to(*config.resident_on);
+    }
+    if (!config.prefetch || config.resident_on) return gather_batch(batch++);
 
     if (!worker.joinable()) worker = std::thread([this, first = batch] { run_worker(first); });
     Item item;

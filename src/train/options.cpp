@@ -293,6 +293,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.drop_last = v.boolean();
   else if (key == "prefetch")
     t.prefetch = v.boolean();
+  else if (key == "data_on_device")
+    t.data_on_device = v.boolean();
   else if (key == "overwrite")
     t.overwrite = v.boolean();
   else if (key == "cuda_graph")
@@ -599,6 +601,7 @@ training
                            resumed run's later ones) instead of refusing to start
   --metrics FILE           append per-epoch metrics as JSON lines
   --progress auto|bar|lines|off
+  --data-on-device         keep the training set in the device's memory, batches gathered there
   --cuda-graph             replay each full batch's forward and backward as one CUDA graph
   --precision fp32|bf16|fp16   products and convolutions in that precision, float32 master
                            weights (default: fp32)

@@ -446,12 +446,15 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   }
   if (root && !config_.metrics_path.empty())
     files::require_writable_file(config_.metrics_path, "metrics file");
-  data::DataLoader loader(train_set, {.batch_size = config_.batch_size,
-                                      .shuffle = config_.shuffle,
-                                      .pin_memory = config_.device.is_cuda(),
-                                      .drop_last = config_.drop_last,
-                                      .seed = config_.seed,
-                                      .prefetch = config_.prefetch});
+  data::DataLoader loader(
+      train_set,
+      {.batch_size = config_.batch_size,
+       .shuffle = config_.shuffle,
+       .pin_memory = config_.device.is_cuda(),
+       .drop_last = config_.drop_last,
+       .seed = config_.seed,
+       .prefetch = config_.prefetch,
+       .resident_on = config_.data_on_device ? std::optional(config_.device) : std::nullopt});
   active_loader_ = &loader;
   struct Unset {
     const data::DataLoader*& loader;

@@ -1,5 +1,7 @@
 // DataLoader: the order as a pure function of (seed, epoch), drop_last, resuming from a saved
-// position, prefetch (identical batches, exceptions, shutdown) and batches that stay intact.
+// position, prefetch (identical batches, exceptions, shutdown), device-resident data (identical
+// batches) and batches that stay intact.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -166,6 +168,27 @@ TEST(DataLoader, PrefetchGivesIdenticalBatches) {
         {.batch_size = 8, .shuffle = true, .drop_last = drop_last, .seed = 2, .prefetch = true});
     for (int e = 0; e < 3; ++e) EXPECT_EQ(drain_epoch(plain), drain_epoch(ahead));
   }
+}
+
+// The device-resident path (here the CPU's: the same row gather a GPU runs) gives the batches of
+// the host path, input rows included, and resumes from the same saved position.
+TEST(DataLoader, ResidentDataGivesIdenticalBatches) {
+  auto ds = make_dataset(101);
+  for (bool shuffle : {false, true})
+    for (bool drop_last : {false, true}) {
+      SCOPED_TRACE(fmt::format("shuffle {} drop_last {}", shuffle, drop_last));
+      const DataLoaderConfig config{
+          .batch_size = 8, .shuffle = shuffle, .drop_last = drop_last, .seed = 2};
+      DataLoaderConfig on_device = config;
+      on_device.resident_on = Device::cpu();
+      DataLoader plain(ds, config), resident(ds, on_device);
+      for (int e = 0; e < 3; ++e) EXPECT_EQ(drain_epoch(plain), drain_epoch(resident));
+      plain.set_epoch(5);
+      for (int k = 0; k < 3; ++k) plain.next();
+      DataLoader resumed(ds, on_device);
+      resumed.load_state_dict(plain.state_dict());
+      EXPECT_EQ(drain_epoch(plain), drain_epoch(resumed));
+    }
 }
 
 TEST(DataLoader, KeptBatchesAreNeverOverwritten) {

@@ -413,6 +413,20 @@ TEST(Trainer, ForeignWeightsNeedImportWeights) {
   EXPECT_EQ(flat_params(*a), flat_params(*b));
 }
 
+// TrainerConfig.data_on_device changes where batches are gathered, not which: the same run.
+TEST(Trainer, DataOnDeviceIsTheSameRun) {
+  auto data = toy_data(4, 200);
+  auto run = [&](bool on_device) {
+    auto model = toy_model();
+    train::Trainer t(
+        model, optim::SGDConfig{.lr = 0.1, .momentum = 0.9}, sched::NoSchedulerConfig{},
+        quiet({.epochs = 2, .batch_size = 16, .seed = 7, .data_on_device = on_device}));
+    const train::History h = t.fit(*data, data.get());
+    return std::make_pair(flat_params(*model), h.epochs.back().train_loss);
+  };
+  EXPECT_EQ(run(true), run(false));
+}
+
 // ---------------------------------------------------------------- mixed precision
 
 // bf16 learns as float32 does, on other numbers; a bf16 run resumes bit for bit, mid-epoch too,

@@ -23,6 +23,10 @@
 // reused only once every tensor viewing it has been released, so a batch a caller keeps is
 // never overwritten. With pin_memory and a usable CUDA device the buffers are page-locked, so
 // copies to the GPU run by DMA; without CUDA, pin_memory has no effect (plain host memory).
+// With resident_on, the whole dataset is copied to that device once, at construction, and each
+// batch is gathered there by the epoch's order (uploaded once per epoch): the same batches, as
+// tensors on that device, with no host work per batch. For data that fits (MNIST's training set
+// is 188 MB as float32); pin_memory and prefetch then have no effect.
 //
 // Prefetch. With prefetch, one background thread gathers up to two batches ahead. Batches are
 // identical with and without it; an exception in the thread is rethrown by next(), and the
@@ -36,6 +40,7 @@
 #include <vector>
 
 #include "nabla/data/dataset.h"
+#include "nabla/device.h"
 #include "nabla/state.h"
 
 namespace nabla::data {
@@ -48,6 +53,7 @@ struct DataLoaderConfig {
   bool drop_last = false;
   uint64_t seed = 0;
   bool prefetch = false;
+  std::optional<Device> resident_on = std::nullopt;
 };
 
 class DataLoader {

@@ -60,6 +60,9 @@ struct TrainerConfig {
   bool shuffle = true;
   bool drop_last = false;
   bool prefetch = false;
+  // Keep the training set in the device's memory and gather each batch there
+  // (DataLoaderConfig::resident_on): the same batches, without a host copy per step.
+  bool data_on_device = false;
   // CUDA only: capture the first full batch's zero_grad, forward, loss and backward as a CUDA
   // graph and replay it for every full batch (one launch per step; the optimizer runs after it).
   // For small models whose steps are bound by launch overhead; models that draw random numbers
