@@ -99,7 +99,9 @@ struct WorkloadOptions {
   int64_t steps = 0;      // > 0: step losses over the unshuffled data instead of a timed run
   std::string init_path;  // weights to start from instead of the seeded initialisation
   Device device = Device::cpu();
-  bool cuda_graph = false;  // replay the captured step (TrainerConfig.cuda_graph)
+  bool cuda_graph = false;                // replay the captured step (TrainerConfig.cuda_graph)
+  bool data_on_device = false;            // TrainerConfig.data_on_device
+  Precision precision = Precision::fp32;  // TrainerConfig.precision
 };
 
 void run_workload(const std::string& name, const WorkloadOptions& opt) {
@@ -119,7 +121,9 @@ void run_workload(const std::string& name, const WorkloadOptions& opt) {
                           .device = opt.device,
                           .progress = train::ProgressMode::Off,
                           .shuffle = opt.steps == 0,
+                          .data_on_device = opt.data_on_device,
                           .cuda_graph = opt.cuda_graph,
+                          .precision = opt.precision,
                           .handle_signals = false});
   if (opt.steps > 0) {
     const int64_t n = std::min(opt.steps * w.batch_size, train_set.size());
@@ -139,12 +143,13 @@ void run_workload(const std::string& name, const WorkloadOptions& opt) {
   for (const auto& e : history.epochs) secs.push_back(e.seconds);
   const double med = median(secs);
   fmt::print(
-      "{{\"framework\": \"nabla\", \"device\": \"{}{}\", \"workload\": \"{}\", \"epochs\": "
-      "{}, \"epoch_seconds\": [{:.4f}],"
+      "{{\"framework\": \"nabla\", \"device\": \"{}{}{}\", \"precision\": \"{}\", "
+      "\"workload\": \"{}\", \"epochs\": {}, \"epoch_seconds\": [{:.4f}],"
       " \"median_s\": {:.4f}, \"examples_per_s\": {:.0f}, \"accuracy\": {:.4f},"
       " \"peak_rss_mb\": {:.1f}}}\n",
-      opt.device.str(), opt.cuda_graph ? " graph" : "", name, opt.epochs, fmt::join(secs, ", "),
-      med, static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
+      opt.device.str(), opt.cuda_graph ? " graph" : "", opt.data_on_device ? " resident" : "",
+      precision_name(opt.precision), name, opt.epochs, fmt::join(secs, ", "), med,
+      static_cast<double>(train_set.size()) / med, test.accuracy, peak_rss_mb());
 }
 
 // ---------------------------------------------------------------- machine limits
@@ -229,14 +234,15 @@ void run_limits() {
 int run(int argc, char** argv) {
   NABLA_CHECK(argc >= 2,
               "usage: workloads_bench w1|w2|w3|limits [--epochs N] [--threads T] [--seed S] "
-              "[--device D] [--cuda-graph] [--steps N --init FILE]");
+              "[--device D] [--cuda-graph] [--data-on-device] [--precision P] "
+              "[--steps N --init FILE]");
   const std::string what = argv[1];
   WorkloadOptions opt;
   int threads = 2;
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--cuda-graph") {
-      opt.cuda_graph = true;
+    if (flag == "--cuda-graph" || flag == "--data-on-device") {
+      (flag == "--cuda-graph" ? opt.cuda_graph : opt.data_on_device) = true;
       continue;
     }
     NABLA_CHECK(i + 1 < argc, "option '{}' needs a value", flag);
@@ -253,6 +259,8 @@ int run(int argc, char** argv) {
       threads = std::stoi(value);
     else if (flag == "--device")
       opt.device = Device::parse(value);
+    else if (flag == "--precision")
+      opt.precision = parse_precision(value);
     else
       NABLA_FAIL("unknown option '{}'", flag);
   }

@@ -2,9 +2,10 @@
 # The check for a machine with a CUDA device: builds nabla with the CUDA backend, runs the whole
 # test suite, runs the GPU parity tests again and fails if any of them skipped, runs the GPU
 # benchmarks (copy bandwidth, GEMM and the fused optimizer steps; the three reference workloads
-# on the device for nabla, the MLPs also with the captured CUDA graph step, and, where its
-# python3 has a CUDA PyTorch, for PyTorch) and the MNIST example with and without the graph,
-# and prints a summary table. Every step writes its log under <build>/gpu-check/; a
+# on the device for nabla, the MLPs also with the captured CUDA graph step and with the data on
+# the device, and, where its python3 has a CUDA PyTorch, for PyTorch), the MNIST example with and
+# without the graph, a 784-4096-4096-10 MLP at batch 1024 in fp32 and in bf16 (arithmetic-bound:
+# the tensor cores' gain, and the accuracy after the same epochs), and prints a summary table. Every step writes its log under <build>/gpu-check/; a
 # missing binary is reported, not an error. Must finish in under 8 minutes on one H200.
 #   scripts/gpu-check.sh [extra cmake arguments]
 # Environment: NABLA_BUILD_DIR (default build-gpu), NABLA_JOBS (default: all cores),
@@ -172,6 +173,9 @@ for w in w1 w2 w3; do
   if [ "$w" != w3 ]; then  # the MLPs: small, launch-bound steps
     bench "$w-graph" 120 "$epochs epochs, CUDA graph" \
       "$build/bench/workloads_bench" "$w" --device cuda --epochs "$epochs" --cuda-graph
+    bench "$w-resident" 120 "$epochs epochs, CUDA graph, data on the device" \
+      "$build/bench/workloads_bench" "$w" --device cuda --epochs "$epochs" --cuda-graph \
+      --data-on-device
   fi
   if python3 -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then
     bench "$w-pytorch" 120 "$epochs epochs on the device" \
@@ -182,9 +186,17 @@ bench mnist-mlp 180 "see $logs/mnist-mlp.log" \
   "$build/examples/mnist_mlp" --device cuda --epochs 1
 bench mnist-graph 180 "see $logs/mnist-graph.log" \
   "$build/examples/mnist_mlp" --device cuda --epochs 1 --cuda-graph
+for p in fp32 bf16; do
+  bench "big-$p" 180 "see $logs/big-$p.log" \
+    "$build/examples/mnist_mlp" --device cuda --epochs 2 --hidden 4096,4096 --batch-size 1024 \
+    --lr 0.05 --precision "$p" --data-on-device --progress lines
+done
 
 # 5. Summary, with the benchmark results.
 [ -f "$logs/gpu-bench.log" ] && cat "$logs/gpu-bench.log"
 cat "$logs"/w?-*.log 2>/dev/null | grep '^{'
+for p in fp32 bf16; do
+  [ -f "$logs/big-$p.log" ] && echo "big MLP, $p: $(grep -E 'epoch 2|test accuracy' "$logs/big-$p.log" | tr '\n' ' ')"
+done
 summary
 exit $failed
