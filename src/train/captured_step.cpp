@@ -55,9 +55,10 @@ bool CapturedStep::fits(const Tensor& x, const Tensor& y) const {
 }
 
 CapturedStep::Result CapturedStep::run(const Tensor& x, const Tensor& y) {
-  // The loss kernel's own check of class targets cannot report from inside a graph.
-  if (classes_ > 0 && y.device().is_cpu()) {
-    const Tensor targets = y.contiguous();
+  // The loss kernel's own check of class targets cannot report from inside a graph. Targets
+  // already on the device (TrainerConfig.data_on_device) are copied back for it.
+  if (classes_ > 0) {
+    const Tensor targets = y.to(Device::cpu()).contiguous();
     const int64_t* t = targets.data<int64_t>();
     for (int64_t i = 0; i < targets.numel(); ++i)
       NABLA_CHECK((t[i] >= 0 && t[i] < classes_) || t[i] == nn::functional::kIgnoreIndex,

@@ -19,7 +19,7 @@ Tensor correct_predictions(const Tensor& output, const Tensor& target);
 
 class CapturedStep {
  public:
-  // Captures the step for batches shaped as (x, y), which live on the host, without running it.
+  // Captures the step for batches shaped as (x, y), on the host or the device, without running it.
   // Throws a nabla::Error saying why when the step cannot be captured (it reads values back from
   // the device, as batch norm does, or draws random numbers, as dropout does).
   CapturedStep(nn::Module& model, const LossFn& loss, optim::Optimizer& optimizer, const Tensor& x,

@@ -1,6 +1,7 @@
 // The trainer's captured CUDA graph step (TrainerConfig.cuda_graph): the same bits as the eager
 // step, including the eager optimizer, schedule, partial last batch and evaluation between
-// replays; clear errors for steps that cannot be captured, with the device usable afterwards.
+// replays, and with the training set on the device; clear errors for steps that cannot be
+// captured, with the device usable afterwards.
 // Skipped without a CUDA device.
 #include <gtest/gtest.h>
 
@@ -28,12 +29,13 @@ std::shared_ptr<nn::Sequential> mlp() {
                                           nn::Linear(32, 4, true, &gen));
 }
 
-train::TrainerConfig config(bool graph) {
+train::TrainerConfig config(bool graph, bool data_on_device = false) {
   return {.epochs = 3,
           .batch_size = 16,
           .seed = 9,
           .device = Device::cuda(),
           .progress = train::ProgressMode::Off,
+          .data_on_device = data_on_device,
           .cuda_graph = graph,
           .handle_signals = false};
 }
@@ -67,6 +69,24 @@ TEST(GpuGraph, CapturedStepGivesTheEagerBits) {
     EXPECT_EQ(a.epochs[i].test_loss, b.epochs[i].test_loss) << "epoch " << i + 1;
   }
   EXPECT_LT(b.epochs.back().train_loss, b.epochs.front().train_loss);
+}
+
+// With the training set on the device the replays read their batches there: the same bits.
+TEST(GpuGraph, CapturedStepWithResidentDataGivesTheEagerBits) {
+  NABLA_REQUIRE_CUDA();
+  const auto train_set = toy_data(1);
+  const optim::OptimizerConfig sgd = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
+  auto eager_model = mlp(), graph_model = mlp();
+  train::Trainer(eager_model, sgd, sched::NoSchedulerConfig{}, config(false)).fit(*train_set);
+  train::Trainer(graph_model, sgd, sched::NoSchedulerConfig{}, config(true, true)).fit(*train_set);
+  EXPECT_EQ(flat_params(*graph_model), flat_params(*eager_model));
+  // A target out of range still fails clearly, though it was never on the host during the step.
+  std::vector<int64_t> labels(100, 1);
+  labels[37] = 9;
+  const data::TensorDataset bad(toy_data(1)->inputs(), Tensor::from_vector(labels, {100}));
+  expect_error(
+      [&] { train::Trainer(mlp(), sgd, sched::NoSchedulerConfig{}, config(true, true)).fit(bad); },
+      "out of range for 4 classes");
 }
 
 TEST(GpuGraph, AdamAcrossFitCallsGivesTheEagerBits) {
