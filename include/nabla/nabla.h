@@ -9,6 +9,7 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/generator.h"
+#include "nabla/log.h"
 #include "nabla/nn/nn.h"
 #include "nabla/ops.h"
 #include "nabla/optim/optim.h"

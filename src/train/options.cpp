@@ -2,6 +2,7 @@
 
 #include "core/files.h"
 #include "nabla/data/mnist.h"
+#include "nabla/log.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -383,8 +384,9 @@ sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
 void apply_run_settings(RunOptions& o) {
   // More threads than cores only wait on each other: each loop ends with its slowest chunk.
   if (o.threads > num_cores()) {
-    fmt::print(stderr, "warning: {} threads asked for, but this machine has {} cores: using {}\n",
-               o.threads, num_cores(), num_cores());
+    log_message(LogLevel::Warning,
+                fmt::format("{} threads asked for, but this machine has {} cores: using {}",
+                            o.threads, num_cores(), num_cores()));
     o.threads = num_cores();
   }
   if (o.threads > 0) set_num_threads(o.threads);

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "nabla/log.h"
+
 namespace nabla::train {
 
 Progress::Progress(ProgressMode mode) {
@@ -55,10 +57,12 @@ void Progress::end_epoch(const EpochMetrics& m, int64_t epochs) {
 }
 
 void Progress::message(const std::string& text) {
-  if (bar_drawn_) fmt::print("\r\x1b[K");
+  if (bar_drawn_) {
+    fmt::print("\r\x1b[K");
+    std::fflush(stdout);
+  }
   bar_drawn_ = false;
-  fmt::print("{}\n", text);
-  std::fflush(stdout);
+  log_message(LogLevel::Info, text);
 }
 
 }  // namespace nabla::train

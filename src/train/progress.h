@@ -16,7 +16,7 @@ class Progress {
   void start_epoch(int64_t epoch, int64_t epochs, int64_t num_batches, int64_t first_batch);
   void update(int64_t batch, double loss, double examples_per_second);
   void end_epoch(const EpochMetrics& m, int64_t epochs);
-  void message(const std::string& text);  // a line that does not break the bar
+  void message(const std::string& text);  // to the log sink (nabla/log.h), clearing the bar
 
  private:
   bool bar_ = false, quiet_ = false, bar_drawn_ = false;

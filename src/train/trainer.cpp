@@ -14,6 +14,7 @@
 #include "nabla/autograd.h"
 #include "nabla/data/loader.h"
 #include "nabla/dist/data_parallel.h"
+#include "nabla/log.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
 #include "nabla/optim/clip.h"
@@ -335,9 +336,10 @@ void Trainer::load_checkpoint(const std::string& path) {
       changes.push_back(fmt::format("{}: {} -> {}", key, saved[key].dump(), value.dump()));
   if (saved.contains("lr") && saved["lr"] != current["lr"]) optimizer_->set_lr(current["lr"]);
   if (!parallel_->is_root()) return;
-  fmt::print("resumed from {} (epoch {}, step {})\n", path, run_->epoch + 1, run_->global_step);
+  log_message(LogLevel::Info, fmt::format("resumed from {} (epoch {}, step {})", path,
+                                          run_->epoch + 1, run_->global_step));
   for (const std::string& change : changes)
-    fmt::print("  changed since the checkpoint: {}\n", change);
+    log_message(LogLevel::Info, "  changed since the checkpoint: " + change);
 }
 
 // A folder resumes from its newest checkpoint that reads whole, saying which newer ones it
@@ -355,7 +357,7 @@ void Trainer::resume_from(const std::string& file_or_dir) {
                 skipped.front(), intact);
     if (parallel_->is_root())
       for (const std::string& reason : skipped)
-        fmt::print("passed over a damaged checkpoint: {}\n", reason);
+        log_message(LogLevel::Info, "passed over a damaged checkpoint: " + reason);
   }
   load_checkpoint(intact);
 }

@@ -518,3 +518,37 @@ TEST(Trainer, Fp16LossScalingSkipsOverflowsAndResumesExactly) {
       },
       "TrainerConfig.loss_scale must be positive and finite, got 0");
 }
+
+// The trainer's messages go to the log sink: a program can collect them, or silence them.
+TEST(Trainer, MessagesGoToTheLogSink) {
+  auto data = toy_data(6);
+  std::vector<std::pair<LogLevel, std::string>> lines;
+  LogSink previous = set_log_sink(
+      [&](LogLevel level, const std::string& text) { lines.emplace_back(level, text); });
+  struct Restore {
+    LogSink& sink;
+    ~Restore() { set_log_sink(std::move(sink)); }
+  } restore{previous};
+  auto fit_with_a_bad_batch = [&] {
+    train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                           quiet({.epochs = 1, .batch_size = 16}));
+    int calls = 0;
+    trainer.set_loss([&](const Tensor& out, const Tensor& y) {
+      const Tensor loss = nn::functional::cross_entropy(out, y);
+      return ++calls == 2 ? loss * NAN : loss;
+    });
+    trainer.fit(*data);
+  };
+  ::testing::internal::CaptureStdout();
+  fit_with_a_bad_batch();
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].first, LogLevel::Info);
+  EXPECT_EQ(lines[0].second, "step 2: non-finite loss, update skipped");
+
+  set_log_sink(nullptr);  // silenced
+  ::testing::internal::CaptureStdout();
+  fit_with_a_bad_batch();
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  EXPECT_EQ(lines.size(), 1u);
+}
