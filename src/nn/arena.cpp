@@ -6,6 +6,41 @@
 
 namespace nabla::nn {
 
+namespace {
+
+// Whether the parameters, laid out at `entries`' offsets, already are the views of an arena that
+// starts at the first one (a second optimizer over the same model): each parameter and its
+// gradient at its offset in one storage.
+bool already_laid_out(const std::vector<ParameterArena::Entry>& entries) {
+  if (entries.empty()) return false;
+  const Tensor& first = entries.front().param;
+  const Tensor first_grad = first.grad();
+  if (!first_grad.defined()) return false;
+  for (const ParameterArena::Entry& e : entries) {
+    const Tensor g = e.param.grad();
+    if (!e.param.is_contiguous() || !g.defined() || !g.is_contiguous() ||
+        e.param.impl()->storage != first.impl()->storage ||
+        g.impl()->storage != first_grad.impl()->storage ||
+        e.param.offset() - first.offset() != e.offset ||
+        g.offset() - first_grad.offset() != e.offset)
+      return false;
+  }
+  return true;
+}
+
+// A 1-D float32 tensor of `size` elements over `t`'s storage from t's first element.
+Tensor flat_view(const Tensor& t, int64_t size) {
+  auto impl = std::make_shared<TensorImpl>(*t.impl());
+  impl->shape = Shape({size});
+  impl->strides = {1};
+  impl->grad_fn = nullptr;
+  impl->grad = nullptr;
+  impl->requires_grad = false;
+  return Tensor(std::move(impl));
+}
+
+}  // namespace
+
 std::shared_ptr<ParameterArena> ParameterArena::build(const NamedTensors& params) {
   auto arena = std::make_shared<ParameterArena>();
   std::set<std::string> names;
@@ -30,6 +65,14 @@ std::shared_ptr<ParameterArena> ParameterArena::build(const NamedTensors& params
     offset += (param.numel() + kAlignment - 1) / kAlignment * kAlignment;
   }
   arena->size_ = offset;
+  // Parameters that another arena already holds in this layout are shared with it, so that the
+  // optimizer that made it keeps working (each optimizer updates the same weights, as two
+  // PyTorch optimizers over one model do).
+  if (already_laid_out(arena->entries_)) {
+    arena->params_ = flat_view(arena->entries_.front().param, offset);
+    arena->grads_ = flat_view(arena->entries_.front().param.grad(), offset);
+    return arena;
+  }
   const TensorOptions options{DType::Float32,
                               params.empty() ? Device::cpu() : params.front().second.device()};
   arena->params_ = Tensor::zeros({offset}, options);
@@ -56,8 +99,9 @@ void ParameterArena::check_intact() const {
   for (const Entry& e : entries_)
     NABLA_CHECK(e.param.impl()->storage == params_.impl()->storage,
                 "parameter '{}' no longer lives in the optimizer's parameter arena: the model was "
-                "moved to another device after the optimizer was created. Create the optimizer "
-                "after Module::to()",
+                "moved to another device (Module::to), or an optimizer over another set or order "
+                "of its parameters was created, after this optimizer. Create the optimizer after "
+                "Module::to(), and one optimizer per set of parameters",
                 e.name);
 }
 

@@ -97,3 +97,31 @@ TEST(Arena, MovingTheModelAfterwardsIsAClearError) {
   params[0].impl()->offset = 0;
   nabla::testing::expect_error([&] { opt->step(); }, "no longer lives");
 }
+
+// A second optimizer over the same model shares the first's arena: both keep working, each
+// updating the same weights (as two PyTorch optimizers over one model do).
+TEST(Arena, ASecondOptimizerOverTheSameModelSharesTheArena) {
+  auto model = std::make_shared<nabla::nn::Linear>(3, 2);
+  auto first = nabla::optim::make_optimizer(*model, nabla::optim::SGDConfig{.lr = 0.1});
+  auto second = nabla::optim::make_optimizer(*model, nabla::optim::AdamConfig{.lr = 0.01});
+  EXPECT_EQ(first->arena()->flat_params().data<float>(),
+            second->arena()->flat_params().data<float>());
+  const Tensor x = nabla::Tensor::ones({4, 3});
+  const std::vector<float> before = model->parameters()[0].to_vector<float>();
+  (*model)(x).sum().backward();
+  const std::vector<float> grad = model->parameters()[0].grad().to_vector<float>();
+  ASSERT_TRUE(first->step());
+  const std::vector<float> after = model->parameters()[0].to_vector<float>();
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_FLOAT_EQ(after[i], before[i] - 0.1f * grad[i]);
+  EXPECT_TRUE(second->step());  // Adam's first step moves each weight by lr against the sign
+  const std::vector<float> last = model->parameters()[0].to_vector<float>();
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_NEAR(last[i], after[i] - 0.01f, 1e-6);
+  second->zero_grad();
+  EXPECT_EQ(model->parameters()[0].grad().sum().item<float>(), 0.0f);  // one gradient buffer
+  // In another order the parameters leave the first optimizer's arena, which it says.
+  const std::vector<Tensor> p = model->parameters();
+  auto reordered = nabla::optim::make_optimizer(
+      nabla::nn::NamedTensors{{"bias", p[1]}, {"weight", p[0]}}, nabla::optim::SGDConfig{});
+  nabla::testing::expect_error([&] { first->step(); }, "an optimizer over another set or order");
+}
