@@ -104,6 +104,11 @@ optimizer flags do not apply) and writes the loss curves to --plot FILE (default
 )"));
     return 0;
   }
+  if (options.trainer.epochs <= 0)
+    throw UsageError(
+        fmt::format("--epochs must be > 0 to compare the optimizers' training "
+                    "(got {})",
+                    options.trainer.epochs));
   train::apply_run_settings(options);
 
   const auto [source, all_train, test_set] = data::load_mnist(options.data_dir, options.normalize);
@@ -125,7 +130,7 @@ optimizer flags do not apply) and writes the loss curves to --plot FILE (default
     std::vector<double> losses;
     trainer.on_step_end = [&](const train::StepInfo& step) { losses.push_back(step.loss); };
     const train::History history = trainer.fit(train_set, &test_set);
-    if (history.interrupted) return 130;
+    if (history.interrupted) return history.exit_status();
     double seconds = 0;
     for (const auto& e : history.epochs) seconds += e.seconds;
     const train::EpochMetrics& last = history.epochs.back();

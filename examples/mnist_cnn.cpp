@@ -37,7 +37,7 @@ std::shared_ptr<nn::Sequential> make_cnn(const std::string& init) {
 struct Result {
   Scheme scheme;
   double accuracy = 0.0, seconds = 0.0;
-  bool interrupted = false;  // by Ctrl-C
+  int exit_status = 0;  // of an interrupted run (train::History::exit_status)
 };
 
 Result train_one(const train::RunOptions& options, const Scheme& scheme,
@@ -49,7 +49,7 @@ Result train_one(const train::RunOptions& options, const Scheme& scheme,
   const train::EvalResult test = trainer.evaluate(test_set);
   if (!history.interrupted)
     train::check_not_diverged(test, data::MNIST::kNumClasses, trainer.optimizer().lr());
-  Result r{scheme, test.accuracy, 0.0, history.interrupted};
+  Result r{scheme, test.accuracy, 0.0, history.exit_status()};
   for (const auto& e : history.epochs) r.seconds += e.seconds;
   return r;
 }
@@ -88,7 +88,7 @@ the whole table about two minutes. --hidden and --dropout do not apply.
   for (const Scheme& scheme : schemes) {
     fmt::print("== init: {}\n", scheme.init);
     results.push_back(train_one(options, scheme, train_set, test_set));
-    if (results.back().interrupted) return 130;
+    if (results.back().exit_status != 0) return results.back().exit_status;
   }
   // The lecture's numbers are for 10 epochs of real MNIST; beside other runs they are context.
   const bool comparable = source.known && source.name == "MNIST" && options.trainer.epochs == 10;

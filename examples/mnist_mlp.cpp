@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
                     optim::optimizer_name(options.optimizer), trainer.optimizer().lr(),
                     trainer.config().device.str(), get_num_threads(), trainer.world_size()));
   const train::History history = trainer.fit(train_set, &test_set);
-  if (history.interrupted) return 130;
+  if (history.interrupted) return history.exit_status();
   if (history.epochs.empty()) {
     print(
         fmt::format("nothing to do: the run already trained {} epochs\n", options.trainer.epochs));

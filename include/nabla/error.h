@@ -15,8 +15,20 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-// Runs a command-line program's body: a std::exception (a nabla::Error, a bad number) becomes
-// "error: <message>" on stderr and exit status 1, so every program reports failures alike.
+// A mistake in a program's command line or configuration (an unknown flag, a bad value): the
+// command-line layer (nabla/train/options.h) throws it, and run_program exits with status 2.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The library's version, "major.minor.patch".
+const char* version();
+
+// Runs a command-line program's body, so that every program behaves alike: --version prints
+// "<program> (nabla <version>)" and exits 0; a std::exception (a nabla::Error, a bad number)
+// becomes "error: <message>" on stderr, after what the program printed to stdout, and exit
+// status 1, or 2 for a UsageError.
 //   int main(int argc, char** argv) { return nabla::run_program(argc, argv, run); }
 int run_program(int argc, char** argv, int (*program)(int argc, char** argv));
 

@@ -1,14 +1,32 @@
 #include "nabla/error.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
 
 namespace nabla {
 
+const char* version() {
+  return NABLA_VERSION_STRING;
+}
+
 int run_program(int argc, char** argv, int (*program)(int argc, char** argv)) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--version") {
+      fmt::print("{} (nabla {})\n", std::filesystem::path(argv[0]).filename().string(), version());
+      return 0;
+    }
+  auto report = [](const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+  };
   try {
     return program(argc, argv);
+  } catch (const UsageError& e) {
+    report(e);
+    return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    report(e);
     return 1;
   }
 }

@@ -412,7 +412,29 @@ void complete_schedule(RunOptions& o, int64_t train_size) {
       o.trainer.epochs * (one_cycle->unit == sched::StepUnit::Iteration ? per_epoch : 1);
 }
 
+namespace {
+// Runs f, turning a nabla::Error into a UsageError (exit status 2 in run_program).
+template <typename F>
+void as_usage(F&& f) {
+  try {
+    f();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void apply_flags(RunOptions& o, int argc, const char* const* argv);
+void read_config_file(RunOptions& o, const std::string& path);
+}  // namespace
+
 void apply_config_file(RunOptions& o, const std::string& path) {
+  as_usage([&] { read_config_file(o, path); });
+}
+
+namespace {
+void read_config_file(RunOptions& o, const std::string& path) {
   files::require_regular_file(path, "config file");
   toml::table root;
   try {
@@ -464,7 +486,14 @@ void apply_config_file(RunOptions& o, const std::string& path) {
   }
 }
 
+}  // namespace
+
 void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
+  as_usage([&] { apply_flags(o, argc, argv); });
+}
+
+namespace {
+void apply_flags(RunOptions& o, int argc, const char* const* argv) {
   struct Flag {
     std::string key, value;
     bool has_value;
@@ -472,6 +501,7 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
   std::vector<Flag> flags;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "-h") arg = "--help";
     NABLA_CHECK(arg.rfind("--", 0) == 0 && arg.size() > 2,
                 "unexpected argument '{}' (flags start with --; see --help)", arg);
     arg = arg.substr(2);
@@ -521,6 +551,8 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
   }
 }
 
+}  // namespace
+
 std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name) {
   const std::string flag = "--" + name;
   for (int i = 1; i < argc; ++i) {
@@ -545,13 +577,17 @@ std::optional<std::string> take_flag(int& argc, char** argv, const std::string& 
 std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::string& name) {
   const std::optional<std::string> text = take_flag(argc, argv, name);
   if (!text) return std::nullopt;
-  return TextValue("--" + name, *text).integer();
+  int64_t value = 0;
+  as_usage([&] { value = TextValue("--" + name, *text).integer(); });
+  return value;
 }
 
 std::optional<double> take_number_flag(int& argc, char** argv, const std::string& name) {
   const std::optional<std::string> text = take_flag(argc, argv, name);
   if (!text) return std::nullopt;
-  return TextValue("--" + name, *text).number();
+  double value = 0;
+  as_usage([&] { value = TextValue("--" + name, *text).number(); });
+  return value;
 }
 
 std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {

@@ -32,8 +32,11 @@ using nlohmann::json;
 namespace {
 
 std::atomic<int> g_stop_requests{0};
+std::atomic<int> g_stop_signal{0};  // the first one
 
 void on_stop_signal(int sig) {
+  int none = 0;
+  g_stop_signal.compare_exchange_strong(none, sig);
   if (g_stop_requests.fetch_add(1) >= 1 && sig == SIGINT) {
     // A second Ctrl-C: leave now, with the default action.
     ::signal(SIGINT, SIG_DFL);
@@ -47,6 +50,7 @@ class SignalGuard {
   explicit SignalGuard(bool on) : on_(on) {
     if (!on_) return;
     g_stop_requests = 0;
+    g_stop_signal = 0;
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
@@ -59,6 +63,8 @@ class SignalGuard {
     sigaction(SIGTERM, &old_term_, nullptr);
   }
   bool stop_requested() const { return on_ && g_stop_requests.load() > 0; }
+  // Distributed, a rank may stop for another rank's signal: launchers forward SIGTERM.
+  int signal() const { return g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM; }
 
  private:
   bool on_;
@@ -327,6 +333,7 @@ void Trainer::load_checkpoint(const std::string& path) {
               path, run_->epoch + 1);
   data_identity_ = c.data_json;
   resumed_from_ = path;
+  metrics_continue_ = true;
   run_dir_ = std::filesystem::path(path).parent_path().string();
   if (run_dir_.empty()) run_dir_ = ".";
 
@@ -498,7 +505,8 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   History history;
   std::ofstream metrics;
   if (!config_.metrics_path.empty() && root) {
-    metrics.open(config_.metrics_path, std::ios::app);
+    metrics.open(config_.metrics_path, metrics_continue_ ? std::ios::app : std::ios::trunc);
+    metrics_continue_ = true;
     NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}'", config_.metrics_path);
   }
   auto checkpoint_now = [&] {
@@ -513,6 +521,18 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
           (std::filesystem::path(config_.checkpoint_dir) / checkpoint_filename(run_->global_step))
               .string();
     parallel_->barrier();
+  };
+
+  // After a stop signal, once the checkpoint is written.
+  auto interrupted = [&] {
+    history.interrupted = true;
+    history.signal = signals.signal();
+    message(
+        history.last_checkpoint.empty()
+            ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
+            : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
+                          run_->global_step, history.last_checkpoint, config_.checkpoint_dir));
+    return history;
   };
 
   while (run_->epoch < config_.epochs) {
@@ -607,14 +627,7 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
         checkpoint_now();
       if (parallel_->any(signals.stop_requested())) {  // all ranks stop at the same step
         checkpoint_now();
-        history.interrupted = true;
-        message(history.last_checkpoint.empty()
-                    ? fmt::format("interrupted at step {} (no checkpoint folder set)",
-                                  run_->global_step)
-                    : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
-                                  run_->global_step, history.last_checkpoint,
-                                  config_.checkpoint_dir));
-        return history;
+        return interrupted();
       }
     }
 
@@ -664,10 +677,7 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
                       run_->evals_without_improvement));
       break;
     }
-    if (parallel_->any(signals.stop_requested())) {
-      history.interrupted = true;
-      return history;
-    }
+    if (parallel_->any(signals.stop_requested())) return interrupted();  // checkpointed above
   }
   return history;
 }

@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "nabla/error.h"
 #include "support/idx_writer.h"
 #include "support/toy_mnist.h"
 
@@ -78,8 +79,47 @@ TEST_F(Programs, MlpHelpListsTheFlags) {
 
 TEST_F(Programs, MlpRejectsAnUnknownFlag) {
   const Output out = run("mnist_mlp", "--epochs 1 --colour blue");
-  EXPECT_NE(out.status, 0);
+  EXPECT_EQ(out.status, 2);  // a usage error
   EXPECT_NE(out.text.find("unknown flag --colour"), std::string::npos) << out.text;
+}
+
+// -h is --help; --version; a mistake on the command line exits 2, a failure of the run 1; what
+// the program printed comes before the error.
+TEST_F(Programs, CommandLineConventions) {
+  const Output help = run("mnist_mlp", "-h", false);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_EQ(help.text, run("mnist_mlp", "--help", false).text);
+  for (const char* program : {"mnist_mlp", "mnist_cnn", "compare_optimizers"}) {
+    const Output version = run(program, "--version", false);
+    EXPECT_EQ(version.status, 0);
+    EXPECT_EQ(version.text, std::string(program) + " (nabla " + nabla::version() + ")\n");
+  }
+  const Output zero = run("compare_optimizers", "--epochs 0");
+  EXPECT_EQ(zero.status, 2) << zero.text;
+  EXPECT_NE(zero.text.find("--epochs must be > 0"), std::string::npos) << zero.text;
+  EXPECT_EQ(run("mnist_mlp", "--precision fp8").status, 2);
+  EXPECT_EQ(run("compare_optimizers", "--train-size x").status, 2);
+  const Output missing = run("mnist_mlp", "--data nowhere --epochs 1", false);  // a run failure
+  EXPECT_EQ(missing.status, 1) << missing.text;
+}
+
+// SIGTERM, as a scheduler sends it, ends a run after its checkpoint with status 143 (128 + 15).
+TEST_F(Programs, SigtermCheckpointsAndExits143) {
+  // The program in the background, the signal a second later, its status from the shell.
+  const std::string script = "cd '" + dir_.path().string() +
+                             "' && { '" NABLA_EXAMPLES_DIR
+                             "/mnist_mlp' --data data --progress off --threads 1 --epochs 100000 "
+                             "--batch-size 50 --checkpoint-dir ckpt > out.txt 2>&1 & pid=$!; "
+                             "sleep 1; kill -TERM $pid; wait $pid; echo status $?; }";
+  FILE* pipe = popen(script.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[256] = {};
+  const size_t n = fread(buffer, 1, sizeof buffer - 1, pipe);
+  pclose(pipe);
+  EXPECT_EQ(std::string(buffer, n), "status 143\n");
+  const std::string out = read_text(dir_ / "out.txt");
+  EXPECT_NE(out.find("interrupted at step"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::is_empty(dir_ / "ckpt"));
 }
 
 // Sizes whose element or byte counts do not fit 64 bits end in a clear error, not a crash.
@@ -161,13 +201,14 @@ TEST_F(Programs, MlpConfigErrorsSayWhatIsWrong) {
   for (const auto& [toml, message] : cases) {
     write("run.toml", toml);
     const Output out = run("mnist_mlp", "--config run.toml");
-    EXPECT_EQ(out.status, 1) << toml;
+    EXPECT_EQ(out.status, 2) << toml;  // a usage error
     EXPECT_NE(out.text.find(message), std::string::npos) << toml << "\n" << out.text;
   }
 }
 
 TEST_F(Programs, MlpResumesFromItsCheckpoint) {
   const std::string common = "--batch-size 50 --checkpoint-dir ckpt --metrics metrics.jsonl ";
+  write("metrics.jsonl", "a line of an earlier run\n");  // a fresh run starts the file anew
   ASSERT_EQ(run("mnist_mlp", common + "--epochs 1").status, 0);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "ckpt" / "step-000004.safetensors"));
   const Output resumed = run("mnist_mlp", common + "--epochs 2 --resume");

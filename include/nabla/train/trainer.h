@@ -55,7 +55,8 @@ struct TrainerConfig {
   // A checkpoint_dir holding another run's checkpoints, or the resumed run's later ones, has
   // them removed; without it such a folder is refused (nothing of another run is lost).
   bool overwrite = false;
-  std::string metrics_path;  // JSON lines, one object per epoch (appended)
+  // JSON lines, one object per epoch: a fresh run starts the file anew, a resumed one appends.
+  std::string metrics_path;
   ProgressMode progress = ProgressMode::Auto;
   bool shuffle = true;
   bool drop_last = false;
@@ -104,8 +105,12 @@ struct EpochMetrics {
 struct History {
   std::vector<EpochMetrics> epochs;
   bool interrupted = false;    // stopped by a signal after writing a checkpoint
+  int signal = 0;              // that signal (SIGINT or SIGTERM)
   bool early_stopped = false;  // stopped by early stopping
   std::string last_checkpoint;
+  // The exit status of a program that ends with this run: 128 + the signal when interrupted (as
+  // a shell reports a program the signal ended: 130 for SIGINT, 143 for SIGTERM), else 0.
+  int exit_status() const { return interrupted ? 128 + signal : 0; }
 };
 
 struct EvalResult {
@@ -178,6 +183,8 @@ class Trainer {
   std::string resumed_from_;  // the checkpoint data_identity_ came from, until fit() checks it
   std::string run_dir_;       // the folder of the checkpoint loaded, or the one fit() wrote into
   const data::DataLoader* active_loader_ = nullptr;  // fit()'s, while it runs
+  bool metrics_continue_ =
+      false;  // append to metrics_path: resumed, or written by an earlier fit()
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
