@@ -4,8 +4,8 @@
 
 #include <cstdlib>
 
+#include "backend/runtime.h"
 #include "nabla/error.h"
-#include "ops/core_stubs.h"
 
 namespace nabla {
 
@@ -28,11 +28,11 @@ std::string Device::str() const {
 namespace cuda {
 
 bool is_compiled() {
-  return ops::device_count_stub.cuda != nullptr;
+  return backend::device_count_stub.cuda != nullptr;
 }
 
 int device_count() {
-  return is_compiled() ? ops::device_count_stub(Device::cuda())() : 0;
+  return is_compiled() ? backend::device_count_stub(Device::cuda())() : 0;
 }
 
 bool is_available() {
@@ -44,7 +44,7 @@ void memory_info(int index, std::size_t* free, std::size_t* total) {
   NABLA_CHECK(is_available(), "CUDA is not available: {}",
               is_compiled() ? "no usable CUDA device was found"
                             : "nabla was built without CUDA (-DNABLA_CUDA=OFF or no nvcc)");
-  ops::memory_info_stub(Device::cuda(index))(index, free, total);
+  backend::memory_info_stub(Device::cuda(index))(index, free, total);
 }
 }  // namespace
 
@@ -61,15 +61,15 @@ std::size_t memory_total(int index) {
 }
 
 void set_allow_tf32(bool on) {
-  if (is_compiled()) ops::set_allow_tf32_stub(Device::cuda())(on);
+  if (is_compiled()) backend::set_allow_tf32_stub(Device::cuda())(on);
 }
 
 void set_deterministic(bool on) {
-  if (is_compiled()) ops::set_deterministic_stub(Device::cuda())(on);
+  if (is_compiled()) backend::set_deterministic_stub(Device::cuda())(on);
 }
 
 void synchronize() {
-  if (is_available()) ops::synchronize_stub(Device::cuda())();
+  if (is_available()) backend::synchronize_stub(Device::cuda())();
 }
 
 }  // namespace cuda

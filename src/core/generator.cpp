@@ -1,6 +1,6 @@
 #include "nabla/generator.h"
 
-#include "kernels/random/philox.h"
+#include "kernels/math/philox.h"
 #include "nabla/error.h"
 
 namespace nabla {

@@ -7,9 +7,13 @@
 #include <cstring>
 #include <sstream>
 
+#include "backend/dispatch.h"
+#include "backend/elementwise.h"
+#include "backend/layout.h"
+#include "backend/memory.h"
+#include "backend/random.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -18,11 +22,11 @@ Storage::Storage(std::size_t n, Device d) : nbytes(n), device(d) {
   NABLA_CHECK(nbytes <= kMaxAllocationBytes,
               "cannot allocate {} bytes on {}: more than any machine's memory", nbytes,
               device.str());
-  data = ops::allocate_stub(device)(nbytes, device.index);
+  data = backend::allocate_stub(device)(nbytes, device.index);
 }
 
 Storage::~Storage() {
-  if (data != nullptr) ops::deallocate_stub(device)(data, nbytes, device.index);
+  if (data != nullptr) backend::deallocate_stub(device)(data, nbytes, device.index);
 }
 
 // ---------------------------------------------------------------- creation
@@ -50,7 +54,7 @@ Tensor Tensor::empty(const Shape& shape, TensorOptions options) {
 
 Tensor Tensor::full(const Shape& shape, double value, TensorOptions options) {
   Tensor t = empty(shape, options);
-  ops::fill_stub(options.device)(t, value);
+  backend::fill_stub(options.device)(t, value);
   return t;
 }
 
@@ -86,7 +90,7 @@ Tensor random_tensor(const Shape& shape, Generator* gen, TensorOptions options, 
   Generator& g = gen ? *gen : default_generator();
   Tensor t = Tensor::empty(shape, options);
   const uint64_t offset = g.reserve(static_cast<uint64_t>(t.numel()));
-  auto& stub = normal ? ops::rand_normal_stub : ops::rand_uniform_stub;
+  auto& stub = normal ? backend::rand_normal_stub : backend::rand_uniform_stub;
   stub(options.device)(t, g.seed(), offset);
   return t;
 }
@@ -97,7 +101,7 @@ Tensor tensor_from_vector(const std::vector<T>& values, const Shape& shape, Devi
               "from_vector: {} values do not fill shape {} ({} elements)", values.size(),
               shape.str(), shape.numel());
   Tensor t = Tensor::empty(shape, {dtype_of<T>(), device});
-  ops::copy_from_host_stub(device)(t.raw_data(), values.data(), values.size() * sizeof(T));
+  backend::copy_from_host_stub(device)(t.raw_data(), values.data(), values.size() * sizeof(T));
   return t;
 }
 }  // namespace
@@ -141,7 +145,7 @@ void* Tensor::raw_data() const {
 Tensor Tensor::to(DType dtype) const {
   if (dtype == this->dtype()) return *this;
   Tensor out = empty(shape(), {dtype, device()});
-  ops::copy_strided_stub(device())(*this, out);
+  backend::copy_strided_stub(device())(*this, out);
   return out;
 }
 
@@ -151,7 +155,7 @@ std::vector<T> Tensor::to_vector() const {
               dtype_name(dtype()), dtype_name(dtype_of<T>()));
   const Tensor c = contiguous();
   std::vector<T> out(static_cast<size_t>(numel()));
-  ops::copy_to_host_stub(device())(out.data(), c.raw_data(), out.size() * sizeof(T));
+  backend::copy_to_host_stub(device())(out.data(), c.raw_data(), out.size() * sizeof(T));
   return out;
 }
 template std::vector<float> Tensor::to_vector<float>() const;
@@ -200,7 +204,7 @@ Tensor& Tensor::zero_() {
 
 Tensor& Tensor::fill_(double value) {
   if (is_contiguous()) {
-    ops::fill_stub(device())(*this, value);
+    backend::fill_stub(device())(*this, value);
   } else {
     copy_(full({}, value, {dtype(), device()}));
   }
@@ -209,7 +213,7 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   Tensor s = src.device() == device() ? src : src.to(device());
-  ops::copy_strided_stub(device())(ops::broadcast_view(s, shape()), *this);
+  backend::copy_strided_stub(device())(ops::broadcast_view(s, shape()), *this);
   return *this;
 }
 
@@ -221,14 +225,14 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
   const Tensor ob = ops::broadcast_view(o, shape());
   // The binary kernels write a contiguous output; any other layout goes through a temporary.
   if (!is_contiguous()) return copy_(nabla::add(*this, ob));
-  ops::binary_stub(device())(kernels::BinaryOp::Add, *this, ob, *this, 0.0f, 0.0f);
+  backend::binary_stub(device())(kernels::BinaryOp::Add, *this, ob, *this, 0.0f, 0.0f);
   return *this;
 }
 
 Tensor& Tensor::mul_(float factor) {
   ops::check_float(*this, "mul_");
   NABLA_CHECK(is_contiguous(), "mul_: needs a contiguous tensor");
-  ops::unary_stub(device())(kernels::UnaryOp::MulScalar, *this, *this, factor, 0.0f);
+  backend::unary_stub(device())(kernels::UnaryOp::MulScalar, *this, *this, factor, 0.0f);
   return *this;
 }
 

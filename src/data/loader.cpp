@@ -13,9 +13,9 @@
 #include <string>
 #include <thread>
 
-#include "data/pinned_memory.h"
+#include "backend/indexing.h"
+#include "backend/memory.h"
 #include "nabla/error.h"
-#include "ops/core_stubs.h"
 
 namespace nabla::data {
 namespace {
@@ -58,7 +58,7 @@ class BufferPool {
   BufferPool(const SampleLayout& layout, int64_t batch_size, bool pin)
       : layout_(layout), batch_size_(batch_size), pin_(pin && cuda::is_available()) {}
   ~BufferPool() {
-    for (void* p : pinned_) host_unregister_stub(Device::cuda())(p);
+    for (void* p : pinned_) backend::host_unregister_stub(Device::cuda())(p);
   }
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
@@ -116,7 +116,7 @@ class BufferPool {
     const Tensor t =
         view_of(raw.impl()->storage,
                 raw.offset() + static_cast<int64_t>((aligned - base) / element), shape, dtype);
-    if (host_register_stub(Device::cuda())(reinterpret_cast<void*>(aligned), bytes))
+    if (backend::host_register_stub(Device::cuda())(reinterpret_cast<void*>(aligned), bytes))
       pinned_.push_back(reinterpret_cast<void*>(aligned));
     return t;
   }
@@ -200,8 +200,8 @@ struct DataLoader::Impl {
     const Tensor index = resident_order.narrow(0, begin, rows);
     Batch out{Tensor::empty(with_batch(rows, layout.input_shape), {layout.input_dtype, device}),
               Tensor::empty(with_batch(rows, layout.target_shape), {layout.target_dtype, device})};
-    ops::gather_rows_stub(device)(resident.inputs, index, out.inputs);
-    ops::gather_rows_stub(device)(resident.targets, index, out.targets);
+    backend::gather_rows_stub(device)(resident.inputs, index, out.inputs);
+    backend::gather_rows_stub(device)(resident.targets, index, out.targets);
     return out;
   }
 

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "cpu/loops.h"
-#include "cpu/memory.h"
+#include "backend/memory.h"
+#include "backend/vector_clones.h"
 #include "data/gather.h"
 #include "nabla/data/idx.h"
 #include "nabla/error.h"
@@ -164,7 +164,7 @@ MNIST::MNIST(const fs::path& dir, Split split, std::optional<Normalize> normaliz
   set_normalization(normalize);
   rows_ = images.dims[1];
   cols_ = images.dims[2];
-  auto pixels = cpu::make_host_array<uint8_t>(images.data.size());
+  auto pixels = backend::make_host_array<uint8_t>(images.data.size());
   std::copy(images.data.begin(), images.data.end(), pixels.get());
   pixels_ = std::move(pixels);
 }

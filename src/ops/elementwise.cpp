@@ -1,10 +1,11 @@
 // Elementwise ops with broadcasting, and their derivatives.
 #include <cmath>
 
+#include "backend/dispatch.h"
+#include "backend/elementwise.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
 #include "nabla/precision.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -18,7 +19,7 @@ namespace {
 Tensor run_unary(UnaryOp op, const Tensor& x, float p0 = 0.0f, float p1 = 0.0f) {
   const Tensor in = x.contiguous();
   Tensor out = ops::empty_like(in);
-  ops::unary_stub(in.device())(op, in, out, p0, p1);
+  backend::unary_stub(in.device())(op, in, out, p0, p1);
   return out;
 }
 
@@ -34,8 +35,8 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* nam
   ops::check_same_device(a, b, name);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(shape, {DType::Float32, a.device()});
-  ops::binary_stub(a.device())(op, ops::broadcast_view(a, shape), ops::broadcast_view(b, shape),
-                               out, p, q);
+  backend::binary_stub(a.device())(op, ops::broadcast_view(a, shape), ops::broadcast_view(b, shape),
+                                   out, p, q);
   return out;
 }
 
@@ -163,8 +164,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape =
       broadcast_shapes(broadcast_shapes(c.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = Tensor::empty(shape, {DType::Float32, a.device()});
-  ops::where_stub(a.device())(ops::broadcast_view(c, shape), ops::broadcast_view(a, shape),
-                              ops::broadcast_view(b, shape), out);
+  backend::where_stub(a.device())(ops::broadcast_view(c, shape), ops::broadcast_view(a, shape),
+                                  ops::broadcast_view(b, shape), out);
   return autograd::record(
       "where", out, {a, b}, [c, sa = a.shape(), sb = b.shape()](const Tensor& g) {
         const Tensor zero = Tensor::zeros({}, {DType::Float32, g.device()});

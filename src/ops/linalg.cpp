@@ -2,9 +2,9 @@
 // Transposed views are passed to GEMM as transpose flags rather than copied.
 #include <algorithm>
 
+#include "backend/gemm.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -43,7 +43,7 @@ Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
   if (c.numel() == 0) return c;
   if (k == 0) return c.zero_();
   const MatrixOperand a = matrix_operand(a3), b = matrix_operand(b3);
-  ops::GemmArgs g;
+  backend::GemmArgs g;
   g.trans_a = a.trans, g.trans_b = b.trans;
   g.m = m, g.n = n, g.k = k;
   g.a = a.data, g.lda = a.ld, g.stride_a = a.batch_stride;
@@ -53,7 +53,7 @@ Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
   // Under autocast the operands (and, in the backward, the rounded gradient) hold values of the
   // precision exactly.
   g.operands = autocast_precision();
-  ops::gemm_stub(a3.device())(g);
+  backend::gemm_stub(a3.device())(g);
   return c;
 }
 

@@ -3,9 +3,10 @@
 // gradient and the bias gradient's column sums) and the GEMMs for dW and dx.
 #include "ops/linear.h"
 
+#include "backend/gemm.h"
+#include "backend/linear.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -22,7 +23,7 @@ void gemm_rows(const Tensor& c, bool trans_a, const float* a, bool trans_b, cons
     if (beta == 0.0f) Tensor(c).zero_();
     return;
   }
-  GemmArgs g;
+  backend::GemmArgs g;
   g.trans_a = trans_a, g.trans_b = trans_b;
   g.m = m, g.n = n, g.k = k;
   g.beta = beta;
@@ -30,7 +31,7 @@ void gemm_rows(const Tensor& c, bool trans_a, const float* a, bool trans_b, cons
   g.b = b, g.ldb = trans_b ? k : n;
   g.c = c.data<float>(), g.ldc = n;
   g.operands = operands;
-  gemm_stub(c.device())(g);
+  backend::gemm_stub(c.device())(g);
 }
 
 // The existing .grad of a parameter that a backward may add into in place, as the engine's
@@ -56,8 +57,8 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Acti
   // y (n, out) = x (n, in) W^T, W stored (out, in).
   gemm_rows(y, false, xc.data<float>(), true, wc.data<float>(), x.shape()[1], 0.0f, operands);
   if (y.numel() > 0 && (bc.defined() || act != Activation::None))
-    bias_activation_stub(x.device())(y.data<float>(), bc.defined() ? bc.data<float>() : nullptr, n,
-                                     out_features, act);
+    backend::bias_activation_stub(x.device())(
+        y.data<float>(), bc.defined() ? bc.data<float>() : nullptr, n, out_features, act);
 
   const bool gx = autograd::needs_grad(x), gw = autograd::needs_grad(weight),
              gb = autograd::needs_grad(bias);
@@ -77,7 +78,7 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Acti
         float* dbias = gb ? (db_slot.defined() ? db_slot : db).data<float>() : nullptr;
         if (g.numel() > 0 && (act != Activation::None || dbias != nullptr))
           // y is read only for an activation: without one any valid pointer will do.
-          bias_activation_backward_stub(g.device())(
+          backend::bias_activation_backward_stub(g.device())(
               g.data<float>(), (act == Activation::None ? g : y_values).data<float>(),
               act == Activation::None ? nullptr : dz.data<float>(), dbias, rows, out, act);
         std::vector<Tensor> grads(bias.defined() ? 3 : 2);

@@ -2,9 +2,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "backend/indexing.h"
+#include "backend/reduce.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -36,7 +37,7 @@ Reduction plan_reduction(const Tensor& a, const std::vector<int64_t>& dims, bool
 
 // Runs a reduction kernel: reduced dims in one contiguous block are reduced in place as the
 // middle axis of (outer, n, inner); otherwise they are permuted to the end first.
-Tensor run_reduce(ops::ReduceOp op, const Tensor& a, const Reduction& r) {
+Tensor run_reduce(ReduceOp op, const Tensor& a, const Reduction& r) {
   Tensor x = a.contiguous();
   const int64_t nd = a.dim();
   int64_t first = nd, last = -1;
@@ -66,10 +67,10 @@ Tensor run_reduce(ops::ReduceOp op, const Tensor& a, const Reduction& r) {
   }
   Tensor out = Tensor::empty(r.out_shape, {DType::Float32, a.device()});
   if (n == 0) {
-    out.fill_(op == ops::ReduceOp::Sum ? 0.0 : -INFINITY);
+    out.fill_(op == ReduceOp::Sum ? 0.0 : -INFINITY);
     return out;
   }
-  ops::reduce_stub(a.device())(op, x, out, outer, n, inner);
+  backend::reduce_stub(a.device())(op, x, out, outer, n, inner);
   return out;
 }
 
@@ -78,7 +79,7 @@ Tensor run_reduce(ops::ReduceOp op, const Tensor& a, const Reduction& r) {
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   ops::check_float(a, "sum");
   const Reduction r = plan_reduction(a, dims, keepdim);
-  Tensor out = run_reduce(ops::ReduceOp::Sum, a, r);
+  Tensor out = run_reduce(ReduceOp::Sum, a, r);
   return autograd::record("sum", out, {a}, [keep = r.keep_shape, in = a.shape()](const Tensor& g) {
     return std::vector<Tensor>{g.reshape(keep).expand(in)};
   });
@@ -95,7 +96,7 @@ Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   ops::check_float(a, "amax");
   NABLA_CHECK(a.numel() > 0, "amax: cannot reduce an empty tensor of shape {}", a.shape().str());
   const Reduction r = plan_reduction(a, dims, keepdim);
-  Tensor out = run_reduce(ops::ReduceOp::Max, a, r);
+  Tensor out = run_reduce(ReduceOp::Max, a, r);
   return autograd::record("amax", out, {a},
                           [a, out_d = out.detach(), keep = r.keep_shape, dims](const Tensor& g) {
                             const Tensor mask = eq(a.detach(), out_d.reshape(keep));
@@ -115,7 +116,7 @@ Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
   for (int64_t i = 0; i < d; ++i) outer *= a.shape().dims[i];
   for (int64_t i = d + 1; i < a.dim(); ++i) inner *= a.shape().dims[i];
   Tensor out = Tensor::empty(r.out_shape, {DType::Int64, a.device()});
-  ops::argmax_stub(a.device())(x, out, outer, a.shape().dims[d], inner);
+  backend::argmax_stub(a.device())(x, out, outer, a.shape().dims[d], inner);
   return out;
 }
 
@@ -151,11 +152,11 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, bool log) {
   const int64_t cols = a.shape().dims[d];
   const int64_t rows = cols == 0 ? 0 : a.numel() / cols;
   Tensor out = ops::empty_like(x);
-  if (rows > 0) ops::softmax_stub(a.device())(x, out, rows, cols, log);
+  if (rows > 0) backend::softmax_stub(a.device())(x, out, rows, cols, log);
   return autograd::record(name, out, {a}, [y = out.detach(), rows, cols, log](const Tensor& g) {
     const Tensor gc = g.contiguous();
     Tensor dx = ops::empty_like(gc);
-    if (rows > 0) ops::softmax_backward_stub(gc.device())(y, gc, dx, rows, cols, log);
+    if (rows > 0) backend::softmax_backward_stub(gc.device())(y, gc, dx, rows, cols, log);
     return std::vector<Tensor>{dx};
   });
 }
@@ -199,10 +200,10 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   const GatherLayout l = gather_layout(a, d, index);
   const Tensor x = a.contiguous(), idx = index.contiguous();
   Tensor out = Tensor::empty(index.shape(), {DType::Float32, a.device()});
-  ops::gather_stub(a.device())(x, idx, out, l.outer, l.n, l.k, l.inner);
+  backend::gather_stub(a.device())(x, idx, out, l.outer, l.n, l.k, l.inner);
   return autograd::record("gather", out, {a}, [idx, l, in = a.shape()](const Tensor& g) {
     Tensor dx = Tensor::zeros(in, {DType::Float32, g.device()});
-    ops::scatter_add_stub(g.device())(g.contiguous(), idx, dx, l.outer, l.n, l.k, l.inner);
+    backend::scatter_add_stub(g.device())(g.contiguous(), idx, dx, l.outer, l.n, l.k, l.inner);
     return std::vector<Tensor>{dx};
   });
 }

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "backend/layout.h"
+#include "backend/memory.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla {
@@ -216,7 +217,7 @@ Tensor Tensor::expand(const Shape& shape) const {
 
 Tensor Tensor::clone() const {
   Tensor out = ops::empty_like(*this);
-  ops::copy_strided_stub(device())(*this, out);
+  backend::copy_strided_stub(device())(*this, out);
   return autograd::record("clone", out, {*this},
                           [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
@@ -232,9 +233,9 @@ Tensor Tensor::to(Device target) const {
   Tensor out = Tensor::empty(shape(), {dtype(), target});
   const std::size_t nbytes = static_cast<std::size_t>(numel()) * dtype_size(dtype());
   if (source.is_cpu()) {
-    ops::copy_from_host_stub(target)(out.raw_data(), src.raw_data(), nbytes);
+    backend::copy_from_host_stub(target)(out.raw_data(), src.raw_data(), nbytes);
   } else if (target.is_cpu()) {
-    ops::copy_to_host_stub(source)(out.raw_data(), src.raw_data(), nbytes);
+    backend::copy_to_host_stub(source)(out.raw_data(), src.raw_data(), nbytes);
   } else {  // between two GPUs, through the host
     out.copy_(src.to(Device::cpu()));
   }
@@ -266,7 +267,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     starts.push_back(at);
     const Tensor dst =
         ops::make_view(out, t.shape(), out.strides(), out.offset() + at * out.strides()[d]);
-    ops::copy_strided_stub(out.device())(t, dst);
+    backend::copy_strided_stub(out.device())(t, dst);
     at += t.shape().dims[d];
   }
   return autograd::record(

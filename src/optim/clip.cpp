@@ -3,9 +3,9 @@
 
 #include <cmath>
 
+#include "backend/optim.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
-#include "optim/optim_stubs.h"
 
 namespace nabla::optim {
 namespace {
@@ -20,7 +20,7 @@ double global_norm(const Tensor& flat) {
   NABLA_CHECK(flat.dtype() == DType::Float32 && flat.is_contiguous(),
               "global_norm: expected a contiguous float32 tensor, got {} {}",
               dtype_name(flat.dtype()), flat.is_contiguous() ? "contiguous" : "strided");
-  return std::sqrt(sum_squares_stub(flat.device())(flat.data<float>(), flat.numel()));
+  return std::sqrt(backend::sum_squares_stub(flat.device())(flat.data<float>(), flat.numel()));
 }
 
 double clip_grad_norm(const Tensor& flat_grads, double max_norm) {

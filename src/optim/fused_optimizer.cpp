@@ -1,16 +1,19 @@
 // The one Optimizer implementation behind every config: parameters live in a flat arena, each
 // state slot is a flat buffer of the arena's size, and a step is one fused update per parameter
-// group (a contiguous arena range) through optim_update_stub. What differs between optimizers is
-// small and lives here: which slots exist, and the per-step scalars computed on the host.
+// group (a contiguous arena range) through backend::optim_update_stub. What differs between
+// optimizers is small and lives here: which slots exist, and the per-step scalars computed on the
+// host.
 #include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "backend/optim.h"
 #include "nabla/optim/factory.h"
-#include "optim/optim_stubs.h"
 
 namespace nabla::optim {
 namespace {
+
+namespace rules = kernels::optim;
 
 // Slot names as PyTorch's state keys; an empty name is a slot the config does not need.
 using SlotNames = std::array<std::string, rules::kMaxSlots>;
@@ -149,22 +152,22 @@ class FusedOptimizer final : public Optimizer {
     const Device device = arena_->device();
     if (skip) {
       const double sumsq =
-          sum_squares_stub(device)(arena_->flat_grads().data<float>(), arena_->size());
+          backend::sum_squares_stub(device)(arena_->flat_grads().data<float>(), arena_->size());
       if (!std::isfinite(sumsq)) return false;
     }
     ++step_count_;
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       Group& g = groups_[gi];
       if (g.end == g.begin) continue;
-      UpdateBuffers buffers;
+      backend::UpdateBuffers buffers;
       buffers.params = arena_->flat_params().data<float>() + g.begin;
       buffers.grads = arena_->flat_grads().data<float>() + g.begin;
       for (int k = 0; k < rules::kMaxSlots; ++k)
         if (slots_[k].defined()) buffers.slots[k] = slots_[k].data<float>() + g.begin;
       buffers.n = g.end - g.begin;
-      const UpdateCall call =
+      const backend::UpdateCall call =
           std::visit([&](const auto& c) { return make_call(c, g, group_lrs_[gi]); }, config_);
-      const rules::Dots dots = optim_update_stub(device)(call, buffers);
+      const rules::Dots dots = backend::optim_update_stub(device)(call, buffers);
       if (const auto* c = std::get_if<SWATSConfig>(&config_); c && g.swats_switched_at == 0)
         swats_after_adam_step(*c, g, dots);
     }
@@ -261,7 +264,7 @@ class FusedOptimizer final : public Optimizer {
 
   // ---- per-step scalars, computed once on the host (t = step_count_, the step being applied)
 
-  UpdateCall make_call(const SGDConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const SGDConfig& c, Group& g, double lr) const {
     const rules::SGDScalars s{.lr = float(lr),
                               .momentum = float(g.momentum.value_or(0.0)),
                               .one_minus_dampening = float(1.0 - c.dampening),
@@ -269,14 +272,14 @@ class FusedOptimizer final : public Optimizer {
                               .nesterov = c.nesterov,
                               .first = step_count_ == 1,
                               .classical = c.classical};
-    if (slots_[0].defined()) return RuleCall<rules::SGDRule<true>>{s};
-    return RuleCall<rules::SGDRule<false>>{s};
+    if (slots_[0].defined()) return backend::RuleCall<rules::SGDRule<true>>{s};
+    return backend::RuleCall<rules::SGDRule<false>>{s};
   }
-  UpdateCall make_call(const AdaptiveGainConfig& c, Group& g, double lr) const {
-    return RuleCall<rules::AdaptiveGainRule>{
+  backend::UpdateCall make_call(const AdaptiveGainConfig& c, Group& g, double lr) const {
+    return backend::RuleCall<rules::AdaptiveGainRule>{
         {float(lr), float(c.beta), float(g.weight_decay), float(c.min_gain), float(c.max_gain)}};
   }
-  UpdateCall make_call(const RMSpropConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const RMSpropConfig& c, Group& g, double lr) const {
     const rules::RMSpropScalars s{float(lr),
                                   float(c.alpha),
                                   float(c.eps),
@@ -285,11 +288,11 @@ class FusedOptimizer final : public Optimizer {
                                   c.eps_inside_sqrt};
     const bool momentum = slots_[2].defined();
     if (c.centered) {
-      if (momentum) return RuleCall<rules::RMSpropRule<true, true>>{s};
-      return RuleCall<rules::RMSpropRule<true, false>>{s};
+      if (momentum) return backend::RuleCall<rules::RMSpropRule<true, true>>{s};
+      return backend::RuleCall<rules::RMSpropRule<true, false>>{s};
     }
-    if (momentum) return RuleCall<rules::RMSpropRule<false, true>>{s};
-    return RuleCall<rules::RMSpropRule<false, false>>{s};
+    if (momentum) return backend::RuleCall<rules::RMSpropRule<false, true>>{s};
+    return backend::RuleCall<rules::RMSpropRule<false, false>>{s};
   }
   rules::AdamScalars adam_scalars(const Betas& betas, double eps, double l2, double decay,
                                   const Group& g, double lr) const {
@@ -303,31 +306,31 @@ class FusedOptimizer final : public Optimizer {
             .step_size = float(lr / (1.0 - std::pow(beta1, t))),
             .bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(betas[1], t)))};
   }
-  UpdateCall make_call(const AdamConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const AdamConfig& c, Group& g, double lr) const {
     const auto s = adam_scalars(c.betas, c.eps, g.weight_decay, 1.0, g, lr);
-    if (c.amsgrad) return RuleCall<rules::AdamRule<true>>{s};
-    return RuleCall<rules::AdamRule<false>>{s};
+    if (c.amsgrad) return backend::RuleCall<rules::AdamRule<true>>{s};
+    return backend::RuleCall<rules::AdamRule<false>>{s};
   }
-  UpdateCall make_call(const AdamWConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const AdamWConfig& c, Group& g, double lr) const {
     const auto s = adam_scalars(c.betas, c.eps, 0.0, 1.0 - lr * g.weight_decay, g, lr);
-    if (c.amsgrad) return RuleCall<rules::AdamRule<true>>{s};
-    return RuleCall<rules::AdamRule<false>>{s};
+    if (c.amsgrad) return backend::RuleCall<rules::AdamRule<true>>{s};
+    return backend::RuleCall<rules::AdamRule<false>>{s};
   }
-  UpdateCall make_call(const AdagradConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const AdagradConfig& c, Group& g, double lr) const {
     const double clr = lr / (1.0 + static_cast<double>(step_count_ - 1) * c.lr_decay);
-    return RuleCall<rules::AdagradRule>{{float(clr), float(g.weight_decay), float(c.eps)}};
+    return backend::RuleCall<rules::AdagradRule>{{float(clr), float(g.weight_decay), float(c.eps)}};
   }
-  UpdateCall make_call(const AdadeltaConfig& c, Group& g, double lr) const {
-    return RuleCall<rules::AdadeltaRule>{
+  backend::UpdateCall make_call(const AdadeltaConfig& c, Group& g, double lr) const {
+    return backend::RuleCall<rules::AdadeltaRule>{
         {float(lr), float(c.rho), float(c.eps), float(g.weight_decay)}};
   }
-  UpdateCall make_call(const AdamaxConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const AdamaxConfig& c, Group& g, double lr) const {
     const double beta1 = g.momentum.value_or(c.betas[0]);
     const double clr = lr / (1.0 - std::pow(beta1, static_cast<double>(step_count_)));
-    return RuleCall<rules::AdamaxRule>{
+    return backend::RuleCall<rules::AdamaxRule>{
         {float(beta1), float(c.betas[1]), float(c.eps), float(g.weight_decay), float(clr)}};
   }
-  UpdateCall make_call(const NAdamConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const NAdamConfig& c, Group& g, double lr) const {
     const double beta1 = g.momentum.value_or(c.betas[0]);
     const double t = static_cast<double>(step_count_);
     const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, t * c.momentum_decay));
@@ -336,7 +339,7 @@ class FusedOptimizer final : public Optimizer {
     // a second time (mu_product * mu * mu_next after mu_product *= mu).
     g.mu_product = g.mu_product * float(mu);
     const float mu_product_next = g.mu_product * float(mu) * float(mu_next);
-    return RuleCall<rules::NAdamRule>{
+    return backend::RuleCall<rules::NAdamRule>{
         {.beta1 = float(beta1),
          .beta2 = float(c.betas[1]),
          .eps = float(c.eps),
@@ -345,12 +348,12 @@ class FusedOptimizer final : public Optimizer {
          .grad_coef = float(lr * (1.0 - mu) / (1.0 - double(g.mu_product))),
          .avg_coef = float(lr * mu_next / (1.0 - double(mu_product_next)))}};
   }
-  UpdateCall make_call(const SWATSConfig& c, Group& g, double lr) const {
+  backend::UpdateCall make_call(const SWATSConfig& c, Group& g, double lr) const {
     const double beta1 = g.momentum.value_or(c.betas[0]);
     if (g.swats_switched_at > 0)
-      return RuleCall<rules::SWATSSGDRule>{
+      return backend::RuleCall<rules::SWATSSGDRule>{
           {float(beta1), float(g.weight_decay), float((1.0 - beta1) * g.swats_sgd_lr)}};
-    return RuleCall<rules::AdamRule<false, true>>{
+    return backend::RuleCall<rules::AdamRule<false, true>>{
         adam_scalars(c.betas, c.eps, g.weight_decay, 1.0, g, lr)};
   }
 

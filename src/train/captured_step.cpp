@@ -1,9 +1,9 @@
 #include "train/captured_step.h"
 
+#include "backend/runtime.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
-#include "ops/core_stubs.h"
 
 namespace nabla::train {
 
@@ -18,8 +18,8 @@ CapturedStep::CapturedStep(nn::Module& model, const LossFn& loss, optim::Optimiz
     : device_(optimizer.arena()->device()),
       x_(Tensor::empty(x.shape(), {x.dtype(), device_})),
       y_(Tensor::empty(y.shape(), {y.dtype(), device_})) {
-  auto abandon = [this] { ops::graph_end_capture_stub(device_)(false); };
-  ops::graph_begin_capture_stub(device_)();
+  auto abandon = [this] { backend::graph_end_capture_stub(device_)(false); };
+  backend::graph_begin_capture_stub(device_)();
   try {
     optimizer.zero_grad();
     const Tensor out = model(x_);
@@ -36,7 +36,7 @@ CapturedStep::CapturedStep(nn::Module& model, const LossFn& loss, optim::Optimiz
     throw;
   }
   try {
-    graph_ = ops::graph_end_capture_stub(device_)(true);
+    graph_ = backend::graph_end_capture_stub(device_)(true);
   } catch (const Error& e) {
     NABLA_FAIL(
         "cuda_graph: the training step cannot be captured as a CUDA graph (something in it "
@@ -46,7 +46,7 @@ CapturedStep::CapturedStep(nn::Module& model, const LossFn& loss, optim::Optimiz
 }
 
 CapturedStep::~CapturedStep() {
-  if (graph_ != nullptr) ops::graph_destroy_stub(device_)(graph_);
+  if (graph_ != nullptr) backend::graph_destroy_stub(device_)(graph_);
 }
 
 bool CapturedStep::fits(const Tensor& x, const Tensor& y) const {
@@ -68,7 +68,7 @@ CapturedStep::Result CapturedStep::run(const Tensor& x, const Tensor& y) {
   }
   x_.copy_(x);
   y_.copy_(y);
-  ops::graph_launch_stub(device_)(graph_);
+  backend::graph_launch_stub(device_)(graph_);
   const double loss = loss_.item<float>();  // waits for the replay
   return {loss, correct_.defined() ? static_cast<int64_t>(correct_.item<float>()) : 0};
 }

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <thread>
 
-#include "kernels/common/precision.h"
+#include "kernels/math/precision.h"
 #include "nabla/nabla.h"
 #include "support/gradcheck.h"
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "cpu/loops.h"
+#include "kernels/cpu/loops.h"
 #include "nabla/threads.h"
 
 namespace {

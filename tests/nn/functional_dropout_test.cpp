@@ -1,8 +1,8 @@
-// dropout: identity outside training, the mask of kernels/nn/dropout.h drawn from the generator,
+// dropout: identity outside training, the mask of kernels/math/dropout.h drawn from the generator,
 // its statistics, and its gradient.
 #include <gtest/gtest.h>
 
-#include "kernels/nn/dropout.h"
+#include "kernels/math/dropout.h"
 #include "nabla/nn/functional.h"
 #include "nn/functional_fixtures.h"
 

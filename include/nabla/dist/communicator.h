@@ -16,11 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "nabla/reduce_op.h"
 #include "nabla/tensor.h"
 
 namespace nabla::dist {
 
-enum class ReduceOp { Sum, Max };
+using nabla::ReduceOp;
 
 class Communicator {
  public:

@@ -1,15 +1,16 @@
 // nn::functional::conv2d: validation, output geometry and autograd; the math is in the backend
-// (src/cpu/conv.cpp).
+// (kernels/cpu/conv.cpp).
+#include "backend/conv.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
-#include "nn/functional_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla::nn::functional {
 
 namespace {
 
-Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Conv2dOptions& o) {
+backend::Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight,
+                                        const Conv2dOptions& o) {
   NABLA_CHECK(x.dim() == 4,
               "conv2d: expected a 4-D input (N, C_in, H, W), got shape {} for weight of shape {}",
               x.shape().str(), weight.shape().str());
@@ -25,7 +26,7 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Conv
     NABLA_CHECK(o.dilation[d] >= 1, "conv2d: dilation must be positive, got ({}, {})",
                 o.dilation[0], o.dilation[1]);
   }
-  Conv2dGeometry g;
+  backend::Conv2dGeometry g;
   g.n = x.size(0), g.c_in = x.size(1), g.h = x.size(2), g.w = x.size(3);
   g.c_out = weight.size(0), g.kh = weight.size(2), g.kw = weight.size(3);
   g.stride_h = o.stride[0], g.stride_w = o.stride[1];
@@ -61,7 +62,7 @@ Tensor conv2d_float32(const Tensor& x, const Tensor& weight, const Tensor& bias,
   ops::check_float(x, "conv2d");
   ops::check_float(weight, "conv2d");
   ops::check_same_device(x, weight, "conv2d");
-  const Conv2dGeometry g = conv2d_geometry(x, weight, options);
+  const backend::Conv2dGeometry g = conv2d_geometry(x, weight, options);
   if (bias.defined()) {
     ops::check_float(bias, "conv2d");
     ops::check_same_device(x, bias, "conv2d");
@@ -71,7 +72,7 @@ Tensor conv2d_float32(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const Tensor xc = x.contiguous(), wc = weight.contiguous();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   Tensor y = Tensor::empty({g.n, g.c_out, g.out_h, g.out_w}, {DType::Float32, x.device()});
-  if (y.numel() > 0) conv2d_forward_stub(x.device())(xc, wc, bc, y, g);
+  if (y.numel() > 0) backend::conv2d_forward_stub(x.device())(xc, wc, bc, y, g);
 
   const bool gx = autograd::needs_grad(x), gw = autograd::needs_grad(weight),
              gb = autograd::needs_grad(bias);
@@ -85,15 +86,15 @@ Tensor conv2d_float32(const Tensor& x, const Tensor& weight, const Tensor& bias,
     const bool empty = dy.numel() == 0;
     if (gx) {
       dx = Tensor::zeros(x_shape, opts);
-      if (!empty) conv2d_backward_data_stub(dy.device())(dy, saved_w, dx, g);
+      if (!empty) backend::conv2d_backward_data_stub(dy.device())(dy, saved_w, dx, g);
     }
     if (gw) {
       dw = Tensor::zeros(w_shape, opts);
-      if (!empty) conv2d_backward_filter_stub(dy.device())(dy, saved_x, dw, g);
+      if (!empty) backend::conv2d_backward_filter_stub(dy.device())(dy, saved_x, dw, g);
     }
     if (gb) {
       db = Tensor::zeros({g.c_out}, opts);
-      if (!empty) conv2d_backward_bias_stub(dy.device())(dy, db, g);
+      if (!empty) backend::conv2d_backward_bias_stub(dy.device())(dy, db, g);
     }
     return std::vector<Tensor>{dx, dw, db};
   });

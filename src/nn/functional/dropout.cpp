@@ -1,9 +1,9 @@
 // nn::functional::dropout. The mask is never stored: the backward regenerates it from the
 // (seed, offset) the forward drew at, on whichever device the gradient lives.
+#include "backend/dropout.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
-#include "nn/functional_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla::nn::functional {
@@ -19,11 +19,11 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   const float pf = static_cast<float>(p), scale = static_cast<float>(1.0 / (1.0 - p));
   const Tensor xc = x.contiguous();
   Tensor y = ops::empty_like(xc);
-  dropout_stub(x.device())(xc, y, pf, scale, seed, offset);
+  backend::dropout_stub(x.device())(xc, y, pf, scale, seed, offset);
   return autograd::record("dropout", y, {x}, [=](const Tensor& dy_in) {
     const Tensor dy = dy_in.contiguous();
     Tensor dx = ops::empty_like(dy);
-    dropout_stub(dy.device())(dy, dx, pf, scale, seed, offset);
+    backend::dropout_stub(dy.device())(dy, dx, pf, scale, seed, offset);
     return std::vector<Tensor>{dx};
   });
 }

@@ -1,10 +1,10 @@
 // nn::functional losses. cross_entropy and nll_loss produce a per-position loss in one fused
-// kernel (src/cpu/loss.cpp); their mean, in one more, divides the sum by the number of targets
+// kernel (kernels/cpu/loss.cpp); their mean, in one more, divides the sum by the number of targets
 // that are not ignore_index, as PyTorch does.
+#include "backend/loss.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
-#include "nn/functional_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla::nn::functional {
@@ -53,7 +53,7 @@ Tensor reduce_class_loss(const Tensor& losses, const Tensor& target, Reduction r
   const TensorOptions opts{DType::Float32, losses.device()};
   Tensor mean = Tensor::empty({}, opts);
   const Tensor count = Tensor::empty({}, opts);
-  class_loss_mean_stub(losses.device())(losses, target, mean, count, ignore_index);
+  backend::class_loss_mean_stub(losses.device())(losses, target, mean, count, ignore_index);
   // dloss_i = dmean / count (ignored positions get gradient 0 from the loss's own backward).
   return autograd::record("class_loss_mean", mean, {losses},
                           [count, shape = losses.shape()](const Tensor& dmean) {
@@ -80,13 +80,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   const TensorOptions opts{DType::Float32, logits.device()};
   Tensor losses = Tensor::empty(l.loss_shape, opts), lse = Tensor::empty(l.loss_shape, opts);
   if (losses.numel() > 0)
-    cross_entropy_forward_stub(logits.device())(xc, tc, losses, lse, l.n, l.c, l.s, label_smoothing,
-                                                ignore_index);
+    backend::cross_entropy_forward_stub(logits.device())(xc, tc, losses, lse, l.n, l.c, l.s,
+                                                         label_smoothing, ignore_index);
   losses = autograd::record(op, losses, {logits}, [=](const Tensor& dloss) {
     Tensor dx = Tensor::empty(xc.shape(), {DType::Float32, dloss.device()});
     if (dx.numel() > 0)
-      cross_entropy_backward_stub(dloss.device())(xc, tc, lse, dloss.contiguous(), dx, l.n, l.c,
-                                                  l.s, label_smoothing, ignore_index);
+      backend::cross_entropy_backward_stub(dloss.device())(xc, tc, lse, dloss.contiguous(), dx, l.n,
+                                                           l.c, l.s, label_smoothing, ignore_index);
     return std::vector<Tensor>{dx};
   });
   return reduce_class_loss(losses, tc, reduction, ignore_index);
@@ -100,12 +100,12 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
   const Tensor xc = log_probs.contiguous(), tc = target.contiguous();
   Tensor losses = Tensor::empty(l.loss_shape, {DType::Float32, log_probs.device()});
   if (losses.numel() > 0)
-    nll_loss_forward_stub(log_probs.device())(xc, tc, losses, l.n, l.c, l.s, ignore_index);
+    backend::nll_loss_forward_stub(log_probs.device())(xc, tc, losses, l.n, l.c, l.s, ignore_index);
   losses = autograd::record(op, losses, {log_probs}, [=, shape = xc.shape()](const Tensor& dloss) {
     Tensor dx = Tensor::zeros(shape, {DType::Float32, dloss.device()});
     if (dx.numel() > 0)
-      nll_loss_backward_stub(dloss.device())(tc, dloss.contiguous(), dx, l.n, l.c, l.s,
-                                             ignore_index);
+      backend::nll_loss_backward_stub(dloss.device())(tc, dloss.contiguous(), dx, l.n, l.c, l.s,
+                                                      ignore_index);
     return std::vector<Tensor>{dx};
   });
   return reduce_class_loss(losses, tc, reduction, ignore_index);
@@ -120,7 +120,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 }
 
 // loss = (1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x)), computed without overflow
-// (kernels/nn/loss.h, which also holds the derivatives for x, t and pw).
+// (kernels/math/loss.h, which also holds the derivatives for x, t and pw).
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         Reduction reduction, const Tensor& pos_weight) {
   constexpr const char* op = "binary_cross_entropy_with_logits";
@@ -139,7 +139,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   }
   const Tensor xc = input.contiguous(), tc = target.contiguous();
   Tensor losses = ops::empty_like(xc);
-  if (losses.numel() > 0) bce_with_logits_forward_stub(input.device())(xc, tc, pw, losses);
+  if (losses.numel() > 0) backend::bce_with_logits_forward_stub(input.device())(xc, tc, pw, losses);
   const bool gx = autograd::needs_grad(input), gt = autograd::needs_grad(target),
              gp = autograd::needs_grad(pos_weight);
   losses = autograd::record(
@@ -150,7 +150,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
         Tensor dt = gt ? Tensor::empty(xc.shape(), o) : Tensor();
         Tensor dp = gp ? Tensor::empty(xc.shape(), o) : Tensor();
         if (xc.numel() > 0)
-          bce_with_logits_backward_stub(dloss.device())(xc, tc, pw, dloss.contiguous(), dx, dt, dp);
+          backend::bce_with_logits_backward_stub(dloss.device())(xc, tc, pw, dloss.contiguous(), dx,
+                                                                 dt, dp);
         return std::vector<Tensor>{dx, dt, gp ? sum_to(dp, pw_shape) : Tensor()};
       });
   return reduce_loss(losses, reduction);

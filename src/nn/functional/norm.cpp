@@ -6,10 +6,10 @@
 //   layer_norm     (1, rows, D)         then the elementwise affine as broadcast ops
 #include <numeric>
 
+#include "backend/norm.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/functional.h"
 #include "nabla/ops.h"
-#include "nn/functional_stubs.h"
 #include "ops/helpers.h"
 
 namespace nabla::nn::functional {
@@ -38,8 +38,8 @@ Tensor channel_norm(const char* op, const Tensor& x, int64_t n, int64_t c, int64
   const TensorOptions opts{DType::Float32, x.device()};
   Tensor y = Tensor::empty(x.shape(), opts);
   Tensor save_mean = Tensor::empty({c}, opts), save_invstd = Tensor::empty({c}, opts);
-  batch_norm_forward_stub(x.device())(xc, wc, bc, running_mean, running_var, y, save_mean,
-                                      save_invstd, n, c, s, training, momentum, eps);
+  backend::batch_norm_forward_stub(x.device())(xc, wc, bc, running_mean, running_var, y, save_mean,
+                                               save_invstd, n, c, s, training, momentum, eps);
   const bool gx = autograd::needs_grad(x), gw = autograd::needs_grad(weight),
              gb = autograd::needs_grad(bias);
   return autograd::record(op, y, {x, weight, bias}, [=](const Tensor& dy_in) {
@@ -48,8 +48,8 @@ Tensor channel_norm(const char* op, const Tensor& x, int64_t n, int64_t c, int64
     Tensor dx = gx ? Tensor::empty(xc.shape(), o) : Tensor();
     Tensor dw = gw ? Tensor::empty({c}, o) : Tensor();
     Tensor db = gb ? Tensor::empty({c}, o) : Tensor();
-    batch_norm_backward_stub(dy.device())(xc, dy, wc, save_mean, save_invstd, dx, dw, db, n, c, s,
-                                          training);
+    backend::batch_norm_backward_stub(dy.device())(xc, dy, wc, save_mean, save_invstd, dx, dw, db,
+                                                   n, c, s, training);
     return std::vector<Tensor>{dx, dw, db};
   });
 }
