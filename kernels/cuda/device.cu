@@ -31,6 +31,12 @@ void check_not_capturing_random(const char* op) {
               op);
 }
 
+int current_device() {
+  int device = 0;
+  NABLA_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
+}
+
 namespace {
 std::atomic<bool> g_allow_tf32{false};
 std::atomic<bool> g_deterministic{false};
@@ -92,8 +98,7 @@ class CachingAllocator {
         return p;
       }
     }
-    NABLA_CUDA_CHECK(cudaSetDevice(device));
-    void* p = nullptr;
+    void* p = nullptr;  // on `device`: the dispatch made it current
     if (cudaMalloc(&p, key.size) != cudaSuccess) {
       (void)cudaGetLastError();
       NABLA_CHECK(!capturing(), "out of device memory while capturing a CUDA graph");
@@ -161,9 +166,23 @@ int device_count_cuda() {
   return n;
 }
 
-void memory_info_cuda(int device, std::size_t* free, std::size_t* total) {
-  NABLA_CUDA_CHECK(cudaSetDevice(device));
-  NABLA_CUDA_CHECK(cudaMemGetInfo(free, total));
+void memory_info_cuda(int, std::size_t* free, std::size_t* total) {
+  NABLA_CUDA_CHECK(cudaMemGetInfo(free, total));  // of the device the dispatch made current
+}
+
+int exchange_device_cuda(int index) {
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess) {
+    (void)cudaGetLastError();  // no driver or no device: the call itself reports it
+    return -1;
+  }
+  if (previous == index) return previous;
+  if (cudaSetDevice(index) != cudaSuccess) {
+    (void)cudaGetLastError();
+    NABLA_FAIL("cuda:{} is not a device of this machine, which has {} CUDA device(s)", index,
+               device_count_cuda());
+  }
+  return previous;
 }
 
 void synchronize_cuda() {
@@ -249,6 +268,10 @@ void graph_destroy_cuda(void* handle) {
 }  // namespace nabla::cuda_detail
 
 namespace nabla::backend {
+namespace {
+const bool registered_device_exchange =
+    (exchange_cuda_device = cuda_detail::exchange_device_cuda, true);
+}
 NABLA_REGISTER(device_count_stub, cuda, cuda_detail::device_count_cuda)
 NABLA_REGISTER(memory_info_stub, cuda, cuda_detail::memory_info_cuda)
 NABLA_REGISTER(synchronize_stub, cuda, cuda_detail::synchronize_cuda)

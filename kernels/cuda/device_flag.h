@@ -11,7 +11,8 @@ namespace nabla::cuda_detail {
 
 class DeviceFlag {
  public:
-  DeviceFlag() : buffer_(Tensor::zeros({1}, {DType::Int64, Device::cuda()})) {}
+  // On the device the entry point runs on (made current by the dispatch).
+  DeviceFlag() : buffer_(Tensor::zeros({1}, {DType::Int64, Device::cuda(current_device())})) {}
   // Kernels store a non-zero int here.
   int* get() const { return static_cast<int*>(buffer_.raw_data()); }
   // Waits for the work queued so far (the copy is on the same stream).

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "backend/dispatch.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/runtime.h"
 #include "nabla/dist/communicator.h"
@@ -25,19 +26,6 @@ namespace {
       ::nabla::cuda_detail::fail(#expr, ncclGetErrorString(nabla_status_), __FILE__, __LINE__); \
   } while (0)
 
-// Makes `index` the current device for the scope.
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int index) {
-    NABLA_CUDA_CHECK(cudaGetDevice(&previous_));
-    NABLA_CUDA_CHECK(cudaSetDevice(index));
-  }
-  ~DeviceGuard() { cudaSetDevice(previous_); }
-
- private:
-  int previous_ = 0;
-};
-
 class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(Communicator& bootstrap, Device device, const CommunicatorOptions& options)
@@ -47,7 +35,7 @@ class NcclCommunicator final : public Communicator {
     ncclUniqueId id{};
     if (bootstrap.is_root()) NABLA_NCCL_CHECK(ncclGetUniqueId(&id));
     bootstrap.broadcast({reinterpret_cast<std::byte*>(&id), sizeof(id)}, 0);
-    DeviceGuard guard(device.index);
+    const backend::CudaDeviceScope scope(device.index);
     ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
     config.blocking = 0;
     NABLA_NCCL_CHECK(
@@ -79,7 +67,7 @@ class NcclCommunicator final : public Communicator {
     NABLA_CHECK(values.device() == device_,
                 "the NCCL communicator of {} cannot reduce a tensor on {}", device_.str(),
                 values.device().str());
-    DeviceGuard guard(device_.index);
+    const backend::CudaDeviceScope scope(device_.index);
     const cudaStream_t stream = cuda_detail::stream();
     NABLA_NCCL_CHECK(ncclAllReduce(values.raw_data(), values.raw_data(),
                                    static_cast<size_t>(values.numel()), ncclFloat,

@@ -6,7 +6,12 @@
 
 namespace nabla::cuda_detail {
 
-// Each host thread gets its own stream, so ops issued from one thread stay in order.
+// The device current on the calling thread: the dispatch makes each entry point's device current
+// for the call (backend/dispatch.h).
+int current_device();
+
+// Each host thread gets its own stream of each device (cudaStreamPerThread follows the current
+// device), so ops issued from one thread stay in order.
 cudaStream_t stream();
 // Whether this thread's stream is being captured into a CUDA graph: queued work is recorded,
 // not run, so nothing may be read back from the device and no random draw may be baked in.

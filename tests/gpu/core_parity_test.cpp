@@ -87,3 +87,27 @@ TEST(CoreParity, ViewsAndCopies) {
   expect_cpu_cuda_parity([](const Inputs& v) { return v[0].to(DType::Int64).to(DType::Float32); },
                          {x * 10.0f});
 }
+
+// A tensor on a device the machine lacks is refused, not placed on cuda:0; with a second device,
+// an op runs there and leaves the current device as it was.
+TEST(CoreParity, EveryCallRunsOnItsTensorsDevice) {
+  NABLA_REQUIRE_CUDA();
+  const int count = cuda::device_count();
+  try {
+    (void)Tensor::zeros({4}, {.device = Device::cuda(count)});
+    FAIL() << "expected nabla::Error for cuda:" << count;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a device of this machine"), std::string::npos)
+        << e.what();
+  }
+  if (count < 2) GTEST_SKIP() << "one CUDA device: the second-device half needs two";
+  const Tensor x = uniform({64, 32}, -1.0f, 1.0f, 3), w = uniform({16, 32}, -1.0f, 1.0f, 4);
+  const Tensor expected = softmax(matmul(x, w.t()), 1).sum();
+  const Device second = Device::cuda(1);
+  const Tensor got = softmax(matmul(x.to(second), w.to(second).t()), 1).sum();
+  EXPECT_EQ(got.device(), second);
+  EXPECT_NEAR(got.item<float>(), expected.item<float>(), 1e-4);
+  // cuda:0's work still runs on cuda:0 after the calls on cuda:1.
+  EXPECT_NEAR((x.to(Device::cuda()) * 2.0f).sum().item<float>(), (x * 2.0f).sum().item<float>(),
+              1e-4);
+}
