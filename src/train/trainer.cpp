@@ -180,6 +180,40 @@ struct Trainer::Run {
 
 // ---------------------------------------------------------------- setup
 
+void validate(const TrainerConfig& config) {
+  NABLA_CHECK(config.epochs >= 0, "TrainerConfig.epochs must be >= 0, got {}", config.epochs);
+  NABLA_CHECK(config.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
+              config.batch_size);
+  NABLA_CHECK(config.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
+              config.eval_every);
+  NABLA_CHECK(config.eval_batch_size > 0, "TrainerConfig.eval_batch_size must be > 0, got {}",
+              config.eval_batch_size);
+  NABLA_CHECK(config.clip_grad_norm >= 0 && config.clip_grad_value >= 0,
+              "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
+  NABLA_CHECK(config.checkpoint_every >= 0 && config.keep_last >= 0,
+              "TrainerConfig: checkpoint_every and keep_last must be >= 0");
+  NABLA_CHECK(config.max_consecutive_skips >= 0,
+              "TrainerConfig.max_consecutive_skips must be >= 0, got {}",
+              config.max_consecutive_skips);
+  NABLA_CHECK(config.early_stopping_patience >= 0 && config.early_stopping_min_delta >= 0,
+              "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
+  NABLA_CHECK(config.checkpoint_every == 0 || !config.checkpoint_dir.empty(),
+              "TrainerConfig.checkpoint_every needs a checkpoint_dir");
+  NABLA_CHECK(config.device.is_cpu() || cuda::is_available(),
+              "TrainerConfig.device is {}, but CUDA is not available{}", config.device.str(),
+              cuda::is_compiled() ? "" : " (nabla was built without CUDA)");
+  NABLA_CHECK(!config.cuda_graph || config.device.is_cuda(),
+              "TrainerConfig.cuda_graph needs a CUDA device (the device is {})",
+              config.device.str());
+  NABLA_CHECK(config.loss_scale > 0 && std::isfinite(config.loss_scale),
+              "TrainerConfig.loss_scale must be positive and finite, got {}", config.loss_scale);
+  NABLA_CHECK(!config.cuda_graph || config.precision != Precision::fp16,
+              "TrainerConfig.cuda_graph is not supported with fp16 (its loss scale changes "
+              "between steps); use bf16, which needs no loss scale");
+  NABLA_CHECK(!config.cuda_graph || !config.distributed,
+              "TrainerConfig.cuda_graph is not supported with distributed training");
+}
+
 Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optimizer,
                  sched::SchedulerConfig scheduler, TrainerConfig config)
     : model_(std::move(model)),
@@ -188,38 +222,8 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
       config_(std::move(config)),
       run_(std::make_unique<Run>()) {
   NABLA_CHECK(model_ != nullptr, "Trainer: the model is null");
-  NABLA_CHECK(config_.epochs >= 0, "TrainerConfig.epochs must be >= 0, got {}", config_.epochs);
-  NABLA_CHECK(config_.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
-              config_.batch_size);
-  NABLA_CHECK(config_.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
-              config_.eval_every);
-  NABLA_CHECK(config_.eval_batch_size > 0, "TrainerConfig.eval_batch_size must be > 0, got {}",
-              config_.eval_batch_size);
-  NABLA_CHECK(config_.clip_grad_norm >= 0 && config_.clip_grad_value >= 0,
-              "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
-  NABLA_CHECK(config_.checkpoint_every >= 0 && config_.keep_last >= 0,
-              "TrainerConfig: checkpoint_every and keep_last must be >= 0");
-  NABLA_CHECK(config_.max_consecutive_skips >= 0,
-              "TrainerConfig.max_consecutive_skips must be >= 0, got {}",
-              config_.max_consecutive_skips);
-  NABLA_CHECK(config_.early_stopping_patience >= 0 && config_.early_stopping_min_delta >= 0,
-              "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
-  NABLA_CHECK(config_.checkpoint_every == 0 || !config_.checkpoint_dir.empty(),
-              "TrainerConfig.checkpoint_every needs a checkpoint_dir");
-  NABLA_CHECK(config_.device.is_cpu() || cuda::is_available(),
-              "TrainerConfig.device is {}, but CUDA is not available{}", config_.device.str(),
-              cuda::is_compiled() ? "" : " (nabla was built without CUDA)");
-  NABLA_CHECK(!config_.cuda_graph || config_.device.is_cuda(),
-              "TrainerConfig.cuda_graph needs a CUDA device (the device is {})",
-              config_.device.str());
-  NABLA_CHECK(config_.loss_scale > 0 && std::isfinite(config_.loss_scale),
-              "TrainerConfig.loss_scale must be positive and finite, got {}", config_.loss_scale);
-  NABLA_CHECK(!config_.cuda_graph || config_.precision != Precision::fp16,
-              "TrainerConfig.cuda_graph is not supported with fp16 (its loss scale changes "
-              "between steps); use bf16, which needs no loss scale");
+  validate(config_);
   run_->loss_scale = config_.loss_scale;
-  NABLA_CHECK(!config_.cuda_graph || !config_.distributed,
-              "TrainerConfig.cuda_graph is not supported with distributed training");
   // Distributed: one process per rank of the MPI job, one GPU per rank of a host.
   if (config_.distributed) {
     const std::shared_ptr<dist::Communicator> world = dist::mpi_world();
@@ -432,11 +436,124 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
 
 // ---------------------------------------------------------------- the loop
 
+// What the steps of one fit() call share, set up in this order (the checks and the checkpoint
+// folder first, the signal handlers once the loader is in place) and torn down in reverse.
+struct Trainer::Fit {
+  Fit(Trainer& trainer, const data::Dataset& train_set, const data::Dataset* val_set);
+
+  void message(const std::string& text) {
+    if (root) progress.message(text);
+  }
+
+  // Points the trainer's active_loader_ (which snapshot() reads) at the loader while it lives.
+  struct LoaderInUse {
+    LoaderInUse(const data::DataLoader*& slot, const data::DataLoader& loader) : slot(slot) {
+      slot = &loader;
+    }
+    ~LoaderInUse() { slot = nullptr; }
+    const data::DataLoader*& slot;
+  };
+
+  const data::Dataset* const val_set;
+  const bool root;  // the rank that prints and writes files
+  const std::unique_ptr<files::FolderLock> folder_lock;
+  data::DataLoader loader;
+  const LoaderInUse loader_in_use;
+  const int64_t num_batches;
+  // TrainerConfig.cuda_graph: full batches replay the captured step, from the second one of this
+  // call on (the first runs eagerly, which sets up the libraries' handles and fills the caching
+  // allocator that the capture then draws from).
+  bool warmed_up;
+  const SignalGuard signals;
+  const AutocastGuard autocast;
+  const bool scaled;  // fp16: the loss is scaled
+  Progress progress;
+  History history;
+  std::ofstream metrics;
+  // The epoch in progress.
+  std::chrono::steady_clock::time_point epoch_start;
+  int64_t examples_this_run = 0;
+
+ private:
+  static std::unique_ptr<files::FolderLock> prepare(Trainer& trainer,
+                                                    const data::Dataset& train_set,
+                                                    const data::Dataset* val_set, bool root);
+  static int64_t position(Trainer& trainer, data::DataLoader& loader,
+                          const data::Dataset& train_set);
+};
+
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
   dist::FailFast fail_fast(parallel_->host());
-  const bool root = parallel_->is_root();  // the rank that prints and writes files
-  check_same_data(train_set.identity());
-  // What would fail at the first evaluation or checkpoint fails now, before the work.
+  Fit fit(*this, train_set, val_set);  // the checks, the checkpoint folder, the loader
+  while (run_->epoch < config_.epochs) {
+    start_epoch(fit);
+    while (true) {
+      const int64_t batch_index = fit.loader.batch_index();
+      std::optional<data::Batch> batch = fit.loader.next();
+      if (!batch) break;
+      if (train_step(fit, *batch, batch_index) && config_.checkpoint_every > 0 &&
+          run_->global_step % config_.checkpoint_every == 0)
+        checkpoint(fit);
+      if (stop_requested(fit)) {
+        checkpoint(fit);
+        return interrupted(fit);
+      }
+    }
+    const bool early_stop = end_epoch(fit);
+    checkpoint(fit);
+    if (early_stop) {
+      fit.history.early_stopped = true;
+      fit.message(fmt::format("early stopping: no improvement of the test loss for {} evaluations",
+                              run_->evals_without_improvement));
+      break;
+    }
+    if (stop_requested(fit)) return interrupted(fit);  // checkpointed above
+  }
+  return std::move(fit.history);
+}
+
+// ---------------------------------------------------------------- preparing a run
+
+namespace {
+// The training set's loader.
+data::DataLoaderConfig loader_config(const TrainerConfig& config) {
+  return {.batch_size = config.batch_size,
+          .shuffle = config.shuffle,
+          .pin_memory = config.device.is_cuda(),
+          .drop_last = config.drop_last,
+          .seed = config.seed,
+          .prefetch = config.prefetch,
+          .resident_on = config.data_on_device ? std::optional(config.device) : std::nullopt};
+}
+}  // namespace
+
+Trainer::Fit::Fit(Trainer& trainer, const data::Dataset& train_set, const data::Dataset* val_set)
+    : val_set(val_set),
+      root(trainer.parallel_->is_root()),
+      folder_lock(prepare(trainer, train_set, val_set, root)),
+      loader(train_set, loader_config(trainer.config_)),
+      loader_in_use(trainer.active_loader_, loader),
+      num_batches(position(trainer, loader, train_set)),
+      warmed_up(trainer.captured_ != nullptr),
+      signals(trainer.config_.handle_signals),
+      autocast(trainer.config_.precision),
+      scaled(trainer.config_.precision == Precision::fp16),
+      progress(root ? trainer.config_.progress : ProgressMode::Off) {
+  const std::string& path = trainer.config_.metrics_path;
+  if (!path.empty() && root) {
+    metrics.open(path, trainer.metrics_continue_ ? std::ios::app : std::ios::trunc);
+    trainer.metrics_continue_ = true;
+    NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}'", path);
+  }
+}
+
+// Checks the data and claims the files, so that what would fail at the first evaluation or
+// checkpoint fails now, before the work.
+std::unique_ptr<files::FolderLock> Trainer::Fit::prepare(Trainer& trainer,
+                                                         const data::Dataset& train_set,
+                                                         const data::Dataset* val_set, bool root) {
+  const TrainerConfig& config = trainer.config_;
+  trainer.check_same_data(train_set.identity());
   if (val_set != nullptr) {
     const data::SampleLayout t = train_set.layout(), v = val_set->layout();
     NABLA_CHECK(t.input_shape == v.input_shape && t.input_dtype == v.input_dtype,
@@ -447,239 +564,246 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
   // The checkpoint folder is this run's while it runs: locked against other writers, and
   // holding no checkpoint of another run that this one would overwrite or prune.
   std::unique_ptr<files::FolderLock> folder_lock;
-  if (root && !config_.checkpoint_dir.empty()) {
-    check_checkpoint_folder(config_.checkpoint_dir);
-    folder_lock = std::make_unique<files::FolderLock>(config_.checkpoint_dir, "checkpoint folder");
-    claim_checkpoint_folder(config_.checkpoint_dir, run_dir_, run_->global_step, config_.overwrite);
-    run_dir_ = config_.checkpoint_dir;
+  if (root && !config.checkpoint_dir.empty()) {
+    check_checkpoint_folder(config.checkpoint_dir);
+    folder_lock = std::make_unique<files::FolderLock>(config.checkpoint_dir, "checkpoint folder");
+    claim_checkpoint_folder(config.checkpoint_dir, trainer.run_dir_, trainer.run_->global_step,
+                            config.overwrite);
+    trainer.run_dir_ = config.checkpoint_dir;
   }
-  if (root && !config_.metrics_path.empty())
-    files::require_writable_file(config_.metrics_path, "metrics file");
-  data::DataLoader loader(
-      train_set,
-      {.batch_size = config_.batch_size,
-       .shuffle = config_.shuffle,
-       .pin_memory = config_.device.is_cuda(),
-       .drop_last = config_.drop_last,
-       .seed = config_.seed,
-       .prefetch = config_.prefetch,
-       .resident_on = config_.data_on_device ? std::optional(config_.device) : std::nullopt});
-  active_loader_ = &loader;
-  struct Unset {
-    const data::DataLoader*& loader;
-    ~Unset() { loader = nullptr; }
-  } unset{active_loader_};
-  if (run_->pending_loader)
-    loader.load_state_dict(*run_->pending_loader);
+  if (root && !config.metrics_path.empty())
+    files::require_writable_file(config.metrics_path, "metrics file");
+  return folder_lock;
+}
+
+// Moves the loader to the run's data position (a checkpoint's, or its epoch's start) and returns
+// the number of batches of an epoch.
+int64_t Trainer::Fit::position(Trainer& trainer, data::DataLoader& loader,
+                               const data::Dataset& train_set) {
+  const Run& run = *trainer.run_;
+  if (run.pending_loader)
+    loader.load_state_dict(*run.pending_loader);
   else
-    loader.set_epoch(run_->epoch);
-  NABLA_CHECK(loader.epoch() == run_->epoch,
+    loader.set_epoch(run.epoch);
+  NABLA_CHECK(loader.epoch() == run.epoch,
               "the checkpoint's data position (epoch {}) does not match its trainer state "
               "(epoch {})",
-              loader.epoch() + 1, run_->epoch + 1);
+              loader.epoch() + 1, run.epoch + 1);
   const int64_t num_batches = loader.num_batches();
   NABLA_CHECK(num_batches > 0, "fit: the training set yields no batch ({} examples, batch size {})",
-              train_set.size(), config_.batch_size);
+              train_set.size(), trainer.config_.batch_size);
+  return num_batches;
+}
 
-  // TrainerConfig.cuda_graph: full batches replay the captured step, from the second one of this
-  // call on (the first runs eagerly, which sets up the libraries' handles and fills the caching
-  // allocator that the capture then draws from).
-  bool warmed_up = captured_ != nullptr;
-  auto replays_captured_step = [&](const Tensor& x, const Tensor& y) {
-    if (!config_.cuda_graph || x.size(0) != config_.batch_size) return false;
-    if (!warmed_up) {
-      warmed_up = true;
-      return false;
-    }
-    if (!captured_) captured_ = std::make_unique<CapturedStep>(*model_, loss_, *optimizer_, x, y);
-    return captured_->fits(x, y);
-  };
+// ---------------------------------------------------------------- a training step
 
-  SignalGuard signals(config_.handle_signals);
-  AutocastGuard autocast(config_.precision);
-  const bool scaled = config_.precision == Precision::fp16;
-  Progress progress(root ? config_.progress : ProgressMode::Off);
-  auto message = [&](const std::string& text) {
-    if (root) progress.message(text);
-  };
-  History history;
-  std::ofstream metrics;
-  if (!config_.metrics_path.empty() && root) {
-    metrics.open(config_.metrics_path, metrics_continue_ ? std::ios::app : std::ios::trunc);
-    metrics_continue_ = true;
-    NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}'", config_.metrics_path);
+void Trainer::start_epoch(Fit& fit) {
+  model_->train();
+  fit.epoch_start = std::chrono::steady_clock::now();
+  const int64_t first_batch = fit.loader.batch_index();
+  fit.examples_this_run = 0;
+  fit.progress.start_epoch(run_->epoch + 1, config_.epochs, fit.num_batches, first_batch);
+}
+
+// Forward, loss, backward and the update of one batch, or a skip of the update; the counters,
+// the loss scale, the progress and on_step_end. Returns false when the update was skipped.
+bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index) {
+  // The global batch; distributed, this rank computes on its slice [begin, end) of it.
+  const int64_t n = batch.inputs.size(0);
+  const auto [begin, end] = parallel_->shard(n);
+  // The slice's loss sum and correct count, then summed over the ranks. With one rank the
+  // mean below is the batch loss exactly (a float times a count < 2^29 is exact in double).
+  double sums[2] = {0.0, 0.0};
+  const Tensor loss = forward(fit, batch.inputs.narrow(0, begin, end - begin),
+                              batch.targets.narrow(0, begin, end - begin), sums);
+  parallel_->sum(sums);
+  const double loss_value = sums[0] / n;
+  const double loss_scale = run_->loss_scale;
+  const bool skipped = !std::isfinite(loss_value) || !update(fit, loss, end - begin, n, loss_scale);
+  run_->seen += n;
+  fit.examples_this_run += n;
+  run_->correct += static_cast<int64_t>(sums[1]);
+  // fp16: a finite loss whose gradients overflowed halves the scale. Such skips are the
+  // scaler's normal search and count towards divergence only once the scale is below 1.
+  const bool overflow = fit.scaled && skipped && std::isfinite(loss_value);
+  if (fit.scaled && (overflow || !skipped)) run_->update_loss_scale(overflow);
+  if (skipped)
+    record_skip(fit, loss_value, loss_scale, overflow, batch_index);
+  else
+    record_update(loss_value, n);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
+  fit.progress.update(batch_index, loss_value, fit.examples_this_run / std::max(seconds, 1e-9));
+  if (on_step_end)
+    on_step_end(
+        {run_->epoch + 1, batch_index, run_->global_step, loss_value, optimizer_->lr(), skipped});
+  return !skipped;
+}
+
+// The forward and loss of this rank's slice (x, y) of the batch, writing its loss sum and
+// correct count to `sums`: the captured step replayed, backward included, or an eager step,
+// whose loss it returns for update() (undefined for an empty slice).
+Tensor Trainer::forward(Fit& fit, const Tensor& x_host, const Tensor& y_host, double (&sums)[2]) {
+  const int64_t rows = x_host.size(0);
+  if (rows > 0 && replays_captured_step(fit, x_host, y_host)) {
+    const CapturedStep::Result r = captured_->run(x_host, y_host);
+    sums[0] = r.loss * static_cast<double>(rows);
+    sums[1] = static_cast<double>(r.correct);
+    return Tensor();
   }
-  auto checkpoint_now = [&] {
-    run_->pending_loader = loader.state_dict();
-    if (config_.checkpoint_dir.empty()) return;
-    // Rank 0 writes; the others wait until the file is in place.
-    if (root)
-      history.last_checkpoint = write_checkpoint_in(config_.checkpoint_dir, run_->global_step,
-                                                    snapshot(), config_.keep_last);
-    else
-      history.last_checkpoint =
-          (std::filesystem::path(config_.checkpoint_dir) / checkpoint_filename(run_->global_step))
-              .string();
-    parallel_->barrier();
-  };
+  const Tensor x = x_host.to(config_.device), y = y_host.to(config_.device);
+  optimizer_->zero_grad();
+  if (rows == 0) return Tensor();
+  const Tensor out = (*model_)(x);
+  Tensor loss = loss_(out, y);
+  sums[0] = static_cast<double>(loss.item<float>()) * rows;
+  sums[1] = static_cast<double>(count_correct(out, y));
+  return loss;
+}
 
-  // After a stop signal, once the checkpoint is written.
-  auto interrupted = [&] {
-    history.interrupted = true;
-    history.signal = signals.signal();
-    message(
-        history.last_checkpoint.empty()
-            ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
-            : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
-                          run_->global_step, history.last_checkpoint, config_.checkpoint_dir));
-    return history;
-  };
-
-  while (run_->epoch < config_.epochs) {
-    model_->train();
-    const auto epoch_start = std::chrono::steady_clock::now();
-    const int64_t first_batch = loader.batch_index();
-    int64_t examples_this_run = 0;
-    progress.start_epoch(run_->epoch + 1, config_.epochs, num_batches, first_batch);
-
-    while (true) {
-      const int64_t batch_index = loader.batch_index();
-      std::optional<data::Batch> batch = loader.next();
-      if (!batch) break;
-      // The global batch; distributed, this rank computes on its slice [begin, end) of it.
-      const int64_t n = batch->inputs.size(0);
-      const auto [begin, end] = parallel_->shard(n);
-      const Tensor x_host = batch->inputs.narrow(0, begin, end - begin);
-      const Tensor y_host = batch->targets.narrow(0, begin, end - begin);
-      Tensor loss;  // an eager step's, for the backward below
-      // The slice's loss sum and correct count, then summed over the ranks. With one rank the
-      // mean below is the batch loss exactly (a float times a count < 2^29 is exact in double).
-      double sums[2] = {0.0, 0.0};
-      if (end > begin && replays_captured_step(x_host, y_host)) {
-        const CapturedStep::Result r = captured_->run(x_host, y_host);  // backward included
-        sums[0] = r.loss * static_cast<double>(end - begin);
-        sums[1] = static_cast<double>(r.correct);
-      } else {
-        const Tensor x = x_host.to(config_.device), y = y_host.to(config_.device);
-        optimizer_->zero_grad();
-        if (end > begin) {
-          const Tensor out = (*model_)(x);
-          loss = loss_(out, y);
-          sums[0] = static_cast<double>(loss.item<float>()) * (end - begin);
-          sums[1] = static_cast<double>(count_correct(out, y));
-        }
-      }
-      parallel_->sum(sums);
-      const double loss_value = sums[0] / n;
-      bool skipped = !std::isfinite(loss_value);
-      const double loss_scale = run_->loss_scale;
-      if (!skipped) {
-        if (loss.defined()) (scaled ? mul(loss, static_cast<float>(loss_scale)) : loss).backward();
-        if (parallel_->distributed())
-          parallel_->reduce_gradients(*optimizer_->arena(), end - begin, n);
-        if (scaled) unscale_gradients(*optimizer_, loss_scale);
-        if (config_.clip_grad_value > 0)
-          optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
-        if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
-        skipped = !optimizer_->step();
-      }
-      run_->seen += n;
-      examples_this_run += n;
-      run_->correct += static_cast<int64_t>(sums[1]);
-      // fp16: a finite loss whose gradients overflowed halves the scale. Such skips are the
-      // scaler's normal search and count towards divergence only once the scale is below 1.
-      const bool overflow = scaled && skipped && std::isfinite(loss_value);
-      if (scaled && (overflow || !skipped)) run_->update_loss_scale(overflow);
-      if (skipped) {
-        ++run_->skipped;
-        if (!overflow || run_->loss_scale < 1.0) ++run_->consecutive_skips;
-        message(overflow
-                    ? fmt::format("step {}: gradient overflow at loss scale {}, update "
-                                  "skipped; the scale is now {}",
-                                  run_->global_step + 1, loss_scale, run_->loss_scale)
-                    : fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
-                                  std::isfinite(loss_value) ? "gradient" : "loss"));
-        NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
-                    "training diverged: {} consecutive updates had non-finite values (last at "
-                    "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",
-                    run_->consecutive_skips, run_->epoch + 1, batch_index + 1,
-                    history.last_checkpoint.empty()
-                        ? std::string("no checkpoint was written")
-                        : "the last good checkpoint is " + history.last_checkpoint);
-      } else {
-        run_->consecutive_skips = 0;
-        ++run_->global_step;
-        run_->loss_sum += loss_value * n;
-        run_->loss_count += n;
-        if (scheduler_->unit() == sched::StepUnit::Iteration) scheduler_->step(loss_value);
-        if (parallel_->distributed() && config_.check_parameters_every > 0 &&
-            run_->global_step % config_.check_parameters_every == 0)
-          parallel_->check_parameters(*optimizer_->arena(), run_->global_step);
-      }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-      progress.update(batch_index, loss_value, examples_this_run / std::max(seconds, 1e-9));
-      if (on_step_end)
-        on_step_end({run_->epoch + 1, batch_index, run_->global_step, loss_value, optimizer_->lr(),
-                     skipped});
-      if (!skipped && config_.checkpoint_every > 0 &&
-          run_->global_step % config_.checkpoint_every == 0)
-        checkpoint_now();
-      if (parallel_->any(signals.stop_requested())) {  // all ranks stop at the same step
-        checkpoint_now();
-        return interrupted();
-      }
-    }
-
-    EpochMetrics m;
-    m.epoch = run_->epoch + 1;
-    m.step = run_->global_step;
-    m.lr = optimizer_->lr();  // the rate of the epoch's last step
-    m.train_loss = run_->loss_count ? run_->loss_sum / run_->loss_count : NAN;
-    m.train_accuracy = run_->seen ? static_cast<double>(run_->correct) / run_->seen : 0.0;
-    m.skipped_steps = run_->skipped;
-    double metric = m.train_loss;
-    if (val_set != nullptr && m.epoch % config_.eval_every == 0) {
-      const EvalResult r = evaluate(*val_set);
-      m.test_loss = r.loss, m.test_accuracy = r.accuracy;
-      metric = r.loss;
-    }
-    m.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    m.examples_per_second = examples_this_run / std::max(m.seconds, 1e-9);
-    if (scheduler_->unit() == sched::StepUnit::Epoch) scheduler_->step(metric);
-
-    bool stop = false;
-    if (config_.early_stopping_patience > 0 && m.test_loss) {
-      if (*m.test_loss < run_->best_val_loss - config_.early_stopping_min_delta) {
-        run_->best_val_loss = *m.test_loss;
-        run_->evals_without_improvement = 0;
-      } else if (++run_->evals_without_improvement >= config_.early_stopping_patience) {
-        stop = true;
-      }
-    }
-    ++run_->epoch;
-    run_->reset_epoch();
-    history.epochs.push_back(m);
-    if (metrics.is_open()) {
-      metrics << metrics_json_line(m) << std::endl;
-      NABLA_CHECK(metrics.good(), "cannot write the metrics file '{}' (is the disk full?)",
-                  config_.metrics_path);
-    }
-    progress.end_epoch(m, config_.epochs);
-    if (on_epoch_end) on_epoch_end(m);
-    checkpoint_now();
-    if (stop) {
-      history.early_stopped = true;
-      message(
-          fmt::format("early stopping: no improvement of the test loss for {} "
-                      "evaluations",
-                      run_->evals_without_improvement));
-      break;
-    }
-    if (parallel_->any(signals.stop_requested())) return interrupted();  // checkpointed above
+// Whether this batch replays the captured step, which the first such batch captures.
+bool Trainer::replays_captured_step(Fit& fit, const Tensor& x, const Tensor& y) {
+  if (!config_.cuda_graph || x.size(0) != config_.batch_size) return false;
+  if (!fit.warmed_up) {
+    fit.warmed_up = true;
+    return false;
   }
-  return history;
+  if (!captured_) captured_ = std::make_unique<CapturedStep>(*model_, loss_, *optimizer_, x, y);
+  return captured_->fits(x, y);
+}
+
+// The eager step's backward (of the scaled loss in fp16), the gradients summed over the ranks
+// (`rows` of the batch's `n` are this rank's), unscaled and clipped, and the optimizer step.
+// Returns false when the optimizer skipped the update.
+bool Trainer::update(const Fit& fit, const Tensor& loss, int64_t rows, int64_t n,
+                     double loss_scale) {
+  if (loss.defined()) (fit.scaled ? mul(loss, static_cast<float>(loss_scale)) : loss).backward();
+  if (parallel_->distributed()) parallel_->reduce_gradients(*optimizer_->arena(), rows, n);
+  if (fit.scaled) unscale_gradients(*optimizer_, loss_scale);
+  if (config_.clip_grad_value > 0) optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
+  if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
+  return optimizer_->step();
+}
+
+// A skipped update: counted, reported, and an error once too many come in a row.
+void Trainer::record_skip(Fit& fit, double loss_value, double loss_scale, bool overflow,
+                          int64_t batch_index) {
+  ++run_->skipped;
+  if (!overflow || run_->loss_scale < 1.0) ++run_->consecutive_skips;
+  fit.message(overflow
+                  ? fmt::format("step {}: gradient overflow at loss scale {}, update "
+                                "skipped; the scale is now {}",
+                                run_->global_step + 1, loss_scale, run_->loss_scale)
+                  : fmt::format("step {}: non-finite {}, update skipped", run_->global_step + 1,
+                                std::isfinite(loss_value) ? "gradient" : "loss"));
+  NABLA_CHECK(run_->consecutive_skips <= config_.max_consecutive_skips,
+              "training diverged: {} consecutive updates had non-finite values (last at "
+              "epoch {}, batch {}). Lower the learning rate or clip gradients; {}",
+              run_->consecutive_skips, run_->epoch + 1, batch_index + 1,
+              fit.history.last_checkpoint.empty()
+                  ? std::string("no checkpoint was written")
+                  : "the last good checkpoint is " + fit.history.last_checkpoint);
+}
+
+// An update made: the step and the epoch's loss counted, the schedule's iteration step and the
+// periodic cross-rank parameter check.
+void Trainer::record_update(double loss_value, int64_t n) {
+  run_->consecutive_skips = 0;
+  ++run_->global_step;
+  run_->loss_sum += loss_value * n;
+  run_->loss_count += n;
+  if (scheduler_->unit() == sched::StepUnit::Iteration) scheduler_->step(loss_value);
+  if (parallel_->distributed() && config_.check_parameters_every > 0 &&
+      run_->global_step % config_.check_parameters_every == 0)
+    parallel_->check_parameters(*optimizer_->arena(), run_->global_step);
+}
+
+// ---------------------------------------------------------------- fit()'s checkpoints and signals
+
+// Records the data position, and with a checkpoint_dir writes a checkpoint: rank 0 writes, the
+// others wait until the file is in place.
+void Trainer::checkpoint(Fit& fit) {
+  run_->pending_loader = fit.loader.state_dict();
+  if (config_.checkpoint_dir.empty()) return;
+  if (fit.root)
+    fit.history.last_checkpoint = write_checkpoint_in(config_.checkpoint_dir, run_->global_step,
+                                                      snapshot(), config_.keep_last);
+  else
+    fit.history.last_checkpoint =
+        (std::filesystem::path(config_.checkpoint_dir) / checkpoint_filename(run_->global_step))
+            .string();
+  parallel_->barrier();
+}
+
+// Whether a stop signal came, on any rank: all ranks stop at the same step.
+bool Trainer::stop_requested(const Fit& fit) {
+  return parallel_->any(fit.signals.stop_requested());
+}
+
+// After a stop signal, once the checkpoint is written.
+History Trainer::interrupted(Fit& fit) {
+  fit.history.interrupted = true;
+  fit.history.signal = fit.signals.signal();
+  fit.message(
+      fit.history.last_checkpoint.empty()
+          ? fmt::format("interrupted at step {} (no checkpoint folder set)", run_->global_step)
+          : fmt::format("interrupted at step {}; saved {}. Resume with --resume {}",
+                        run_->global_step, fit.history.last_checkpoint, config_.checkpoint_dir));
+  return fit.history;
+}
+
+// ---------------------------------------------------------------- the end of an epoch
+
+// The epoch's metrics, the schedule's epoch step, early stopping, and the epoch's record: the
+// history, the metrics file, the progress and on_epoch_end.
+bool Trainer::end_epoch(Fit& fit) {
+  const EpochMetrics m = epoch_metrics(fit);
+  // The schedule sees the test loss when there is one (ReduceLROnPlateau), else the training's.
+  if (scheduler_->unit() == sched::StepUnit::Epoch)
+    scheduler_->step(m.test_loss.value_or(m.train_loss));
+  const bool stop = early_stopping(m);
+  ++run_->epoch;
+  run_->reset_epoch();
+  fit.history.epochs.push_back(m);
+  if (fit.metrics.is_open()) {
+    fit.metrics << metrics_json_line(m) << std::endl;
+    NABLA_CHECK(fit.metrics.good(), "cannot write the metrics file '{}' (is the disk full?)",
+                config_.metrics_path);
+  }
+  fit.progress.end_epoch(m, config_.epochs);
+  if (on_epoch_end) on_epoch_end(m);
+  return stop;
+}
+
+// The training's metrics of the epoch, with an evaluation every eval_every epochs.
+EpochMetrics Trainer::epoch_metrics(const Fit& fit) {
+  EpochMetrics m;
+  m.epoch = run_->epoch + 1;
+  m.step = run_->global_step;
+  m.lr = optimizer_->lr();  // the rate of the epoch's last step
+  m.train_loss = run_->loss_count ? run_->loss_sum / run_->loss_count : NAN;
+  m.train_accuracy = run_->seen ? static_cast<double>(run_->correct) / run_->seen : 0.0;
+  m.skipped_steps = run_->skipped;
+  if (fit.val_set != nullptr && m.epoch % config_.eval_every == 0) {
+    const EvalResult r = evaluate(*fit.val_set);
+    m.test_loss = r.loss, m.test_accuracy = r.accuracy;
+  }
+  m.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
+  m.examples_per_second = fit.examples_this_run / std::max(m.seconds, 1e-9);
+  return m;
+}
+
+// True after early_stopping_patience evaluations in a row without an improvement of the test
+// loss by min_delta.
+bool Trainer::early_stopping(const EpochMetrics& m) {
+  if (config_.early_stopping_patience <= 0 || !m.test_loss) return false;
+  if (*m.test_loss < run_->best_val_loss - config_.early_stopping_min_delta) {
+    run_->best_val_loss = *m.test_loss;
+    run_->evals_without_improvement = 0;
+    return false;
+  }
+  return ++run_->evals_without_improvement >= config_.early_stopping_patience;
 }
 
 std::string metrics_json_line(const EpochMetrics& m) {

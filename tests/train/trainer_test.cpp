@@ -176,6 +176,15 @@ TEST(Trainer, CudaGraphNeedsACudaDevice) {
       "cuda_graph needs a CUDA device");
 }
 
+TEST(Trainer, ValidateChecksTheConfigAlone) {
+  EXPECT_NO_THROW(train::validate(train::TrainerConfig{}));
+  nabla::testing::expect_error([] { train::validate({.batch_size = 0}); },
+                               "TrainerConfig.batch_size must be > 0, got 0");
+  nabla::testing::expect_error([] { train::validate({.checkpoint_every = 10}); },
+                               "TrainerConfig.checkpoint_every needs a checkpoint_dir");
+  EXPECT_THROW(train::validate({.precision = Precision::fp16, .loss_scale = 0.0}), Error);
+}
+
 TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
   auto data = toy_data(4);
   const fs::path dir = fresh_dir("crash");

@@ -89,6 +89,11 @@ struct TrainerConfig {
   int64_t check_parameters_every = 100;  // steps between cross-rank parameter checksums; 0: off
 };
 
+// Throws nabla::Error naming the first invalid field or combination of fields (a batch_size of
+// 0, a checkpoint_every without a checkpoint_dir, a CUDA device without CUDA, ...). The Trainer
+// checks its config so; what needs the model or the optimizer it checks itself.
+void validate(const TrainerConfig& config);
+
 struct EpochMetrics {
   int64_t epoch = 0;  // 1-based
   int64_t step = 0;   // global step count at the end of the epoch
@@ -166,6 +171,23 @@ class Trainer {
   // Throws when the run resumed from a checkpoint of other data (by Dataset::identity()); then
   // records `identity` for the checkpoints to come.
   void check_same_data(const std::string& identity);
+
+  // fit()'s steps, in the order they run; Fit holds what they share during one call.
+  struct Fit;
+  void start_epoch(Fit& fit);
+  bool train_step(Fit& fit, const data::Batch& batch, int64_t batch_index);  // false: skipped
+  Tensor forward(Fit& fit, const Tensor& x, const Tensor& y, double (&sums)[2]);
+  bool replays_captured_step(Fit& fit, const Tensor& x, const Tensor& y);
+  bool update(const Fit& fit, const Tensor& loss, int64_t rows, int64_t n, double loss_scale);
+  void record_skip(Fit& fit, double loss_value, double loss_scale, bool overflow,
+                   int64_t batch_index);
+  void record_update(double loss_value, int64_t n);
+  bool end_epoch(Fit& fit);  // true: early stopping ends the run
+  EpochMetrics epoch_metrics(const Fit& fit);
+  bool early_stopping(const EpochMetrics& m);
+  void checkpoint(Fit& fit);
+  bool stop_requested(const Fit& fit);
+  History interrupted(Fit& fit);
 
   std::shared_ptr<nn::Module> model_;
   optim::OptimizerConfig optimizer_config_;
