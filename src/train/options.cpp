@@ -403,13 +403,104 @@ void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr
               result.loss, 100.0 * result.accuracy, num_classes, chance_loss, lr, lr / 10);
 }
 
-void complete_schedule(RunOptions& o, int64_t train_size) {
-  auto* one_cycle = std::get_if<sched::OneCycleLRConfig>(&o.scheduler);
-  if (one_cycle == nullptr || one_cycle->total_steps || one_cycle->steps_per_epoch) return;
+std::vector<std::string> complete_schedule(RunOptions& o, int64_t train_size) {
   const int64_t b = o.trainer.batch_size;
   const int64_t per_epoch = o.trainer.drop_last ? train_size / b : (train_size + b - 1) / b;
-  one_cycle->total_steps =
-      o.trainer.epochs * (one_cycle->unit == sched::StepUnit::Iteration ? per_epoch : 1);
+  const double lr = std::visit([](const auto& c) { return c.lr; }, o.optimizer);
+  std::vector<std::string> derived;
+  // The run's length in the schedule's own steps, and how the message names it.
+  auto run_steps = [&](sched::StepUnit unit) {
+    return std::max<int64_t>(
+        1, o.trainer.epochs * (unit == sched::StepUnit::Iteration ? per_epoch : 1));
+  };
+  auto steps_text = [&](sched::StepUnit unit) {
+    return fmt::format("{} {}", run_steps(unit),
+                       unit == sched::StepUnit::Iteration ? "steps" : "epochs");
+  };
+  auto note = [&](std::string text) {
+    log_message(LogLevel::Info, text);
+    derived.push_back(std::move(text));
+  };
+  std::visit(
+      [&](auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, sched::ExponentialLRConfig>) {
+          if (std::isnan(c.gamma)) {
+            c.gamma = std::pow(0.01, 1.0 / static_cast<double>(run_steps(c.unit)));
+            note(
+                fmt::format("scheduler exponential: gamma = {:.6g} (the lr falls to 1/100 over "
+                            "the run's {})",
+                            c.gamma, steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::ExponentialDecayConfig>) {
+          if (std::isnan(c.k)) {
+            c.k = std::log(100.0) / static_cast<double>(run_steps(c.unit));
+            note(
+                fmt::format("scheduler exponential-decay: k = {:.6g} (the lr falls to 1/100 "
+                            "over the run's {})",
+                            c.k, steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::InverseDecayConfig>) {
+          if (std::isnan(c.k)) {
+            c.k = 9.0 / static_cast<double>(run_steps(c.unit));
+            note(
+                fmt::format("scheduler inverse: k = {:.6g} (the lr falls to 1/10 over the "
+                            "run's {})",
+                            c.k, steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::StepLRConfig>) {
+          if (c.step_size == 0) {
+            c.step_size = std::max<int64_t>(1, run_steps(c.unit) / 3);
+            note(fmt::format("scheduler step: step_size = {} (a third of the run's {})",
+                             c.step_size, steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::MultiStepLRConfig>) {
+          if (c.milestones.empty()) {
+            const int64_t n = run_steps(c.unit);
+            c.milestones = {std::max<int64_t>(1, n / 2), std::max<int64_t>(1, 3 * n / 4)};
+            note(
+                fmt::format("scheduler multistep: milestones = {} (half and three quarters of "
+                            "the run's {})",
+                            fmt::join(c.milestones, ","), steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::CosineAnnealingLRConfig>) {
+          if (c.t_max == 0) {
+            c.t_max = run_steps(c.unit);
+            note(fmt::format("scheduler cosine: t_max = {} (the run's {})", c.t_max,
+                             steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::CosineAnnealingWarmRestartsConfig>) {
+          if (c.t_0 == 0) {
+            c.t_0 = std::max<int64_t>(1, run_steps(c.unit) / 3);
+            note(fmt::format("scheduler cosine-warm-restarts: t_0 = {} (a third of the run's {})",
+                             c.t_0, steps_text(c.unit)));
+          }
+        } else if constexpr (std::is_same_v<C, sched::CyclicLRConfig>) {
+          if (c.max_lr.values.empty()) {
+            c.max_lr = lr;
+            note(fmt::format("scheduler cyclic: max_lr = {:g} (--lr)", lr));
+          }
+          if (c.base_lr.values.empty()) {
+            c.base_lr = c.max_lr.values[0] / 4.0;
+            note(
+                fmt::format("scheduler cyclic: base_lr = {:g} (a quarter of max_lr, as Smith "
+                            "suggests)",
+                            c.base_lr.values[0]));
+          }
+        } else if constexpr (std::is_same_v<C, sched::OneCycleLRConfig>) {
+          if (c.max_lr.values.empty()) {
+            c.max_lr = lr;
+            note(fmt::format("scheduler onecycle: max_lr = {:g} (--lr)", lr));
+          }
+          if (!c.total_steps && !c.steps_per_epoch) {
+            c.total_steps = run_steps(c.unit);
+            note(fmt::format("scheduler onecycle: total_steps = {} (the run's {})", *c.total_steps,
+                             steps_text(c.unit)));
+          }
+        }
+      },
+      o.scheduler);
+  return derived;
 }
 
 namespace {
@@ -622,7 +713,10 @@ optimizer
   --beta X  --min-gain X  --max-gain X  --lr-decay X  --momentum-decay X  --eps-switch X
 schedule
   --scheduler NAME         none, exponential, exponential-decay, step, multistep, inverse, cyclic,
-                           cosine, onecycle, plateau, linear-warmup (default: none)
+                           cosine, cosine-warm-restarts, onecycle, plateau, linear-warmup
+                           (default: none); what it needs and is not given comes from the run
+                           (cosine's --t-max: the epochs, onecycle's --max-lr: --lr, ...) and
+                           is printed
   --gamma X  --k X  --step-size N  --milestones N,N  --t-max N  --eta-min X  --max-lr X
   --base-lr X  --step-size-up N  --mode NAME  --pct-start X  --start-factor X  --total-iters N
   --factor X  --patience N  --threshold X  --cooldown N  --min-lr X  --unit epoch|iteration

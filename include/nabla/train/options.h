@@ -69,9 +69,15 @@ void apply_run_settings(RunOptions& options);
 // success. `lr` is the learning rate the run ended with.
 void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr);
 
-// Fills in what a schedule needs to know about the run: OneCycleLR's total_steps (epochs times
-// batches per epoch, or epochs when it steps per epoch) when it was not given.
-void complete_schedule(RunOptions& options, int64_t train_size);
+// Fills in what a schedule needs and was not given, from the run (PyTorch has no default for
+// these; a config struct built in code keeps them required): exponential's gamma and
+// exponential-decay's k so that the lr falls to 1/100 over the run, inverse's k to 1/10, step's
+// step_size a third of the run, multistep's milestones at 1/2 and 3/4 of it, cosine's t_max the
+// run, warm restarts' t_0 a third of it, cyclic's max_lr the optimizer's lr and base_lr a quarter
+// of max_lr, one-cycle's max_lr the lr and total_steps the run. The run is epochs, or epochs times
+// batches per epoch for a schedule that steps per iteration. Each value derived is logged (info)
+// and returned as a line of text.
+std::vector<std::string> complete_schedule(RunOptions& options, int64_t train_size);
 
 // The config for a scheduler name as the command line spells it ("step", "exponential-decay",
 // "linear-warmup", ...), with its config's defaults.
