@@ -299,9 +299,20 @@ void load_weights(nn::Module& model, const std::string& path) {
   model.load_state_dict(state, true);
 }
 
-void import_weights(nn::Module& model, const std::string& path) {
+void import_weights(nn::Module& model, const std::string& path, const WeightNames& names) {
   io::SafetensorsContents contents = io::load_safetensors(path);
-  model.load_state_dict(nn::StateDict(contents.tensors.begin(), contents.tensors.end()), true);
+  nn::StateDict state;
+  for (auto& [name, t] : contents.tensors) {
+    std::string key = name;
+    if (!names.strip_prefix.empty() && key.rfind(names.strip_prefix, 0) == 0)
+      key = key.substr(names.strip_prefix.size());
+    if (auto it = names.rename.find(key); it != names.rename.end()) key = it->second;
+    NABLA_CHECK(state.emplace(key, t).second,
+                "import_weights '{}': two tensors map onto the name '{}' (check strip_prefix and "
+                "rename)",
+                path, key);
+  }
+  model.load_state_dict(state, true);
 }
 
 }  // namespace nabla::train

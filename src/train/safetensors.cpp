@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -29,6 +31,59 @@ constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 // off unnoticed (a flip in the key leaves nabla's file without it, which is refused).
 constexpr const char* kHeaderCrcKey = "nabla.header_crc32";
 constexpr const char* kHeaderCrcPlaceholder = "00000000";
+
+// A dtype as a file may hold it: nabla's own (F32, I64), and the floating types of other writers,
+// read into float32 (F16 and BF16 exactly, F64 rounded to nearest).
+struct FileDType {
+  const char* tag;
+  std::size_t bytes;
+  DType loaded;
+};
+constexpr FileDType kFileDTypes[] = {{"F32", 4, DType::Float32},
+                                     {"I64", 8, DType::Int64},
+                                     {"F16", 2, DType::Float32},
+                                     {"BF16", 2, DType::Float32},
+                                     {"F64", 8, DType::Float32}};
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  float magnitude;
+  if (exponent == 0)
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // zero and subnormals
+  else if (exponent == 31)
+    magnitude =
+        mantissa ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  else
+    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
+  uint32_t bits;
+  std::memcpy(&bits, &magnitude, 4);
+  bits |= sign;
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+// The `count` values of `raw` (little-endian, of the file's dtype) as float32 into `out`.
+void widen_to_float(const FileDType& d, const char* raw, uint64_t count, float* out) {
+  const std::string tag = d.tag;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (tag == "F64") {
+      double v;
+      std::memcpy(&v, raw + 8 * i, 8);
+      out[i] = static_cast<float>(v);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, raw + 2 * i, 2);
+      if (tag == "F16") {
+        out[i] = half_to_float(h);
+      } else {
+        const uint32_t bits = static_cast<uint32_t>(h) << 16;
+        std::memcpy(out + i, &bits, 4);
+      }
+    }
+  }
+}
 
 const char* dtype_tag(DType t) {
   return t == DType::Float32 ? "F32" : "I64";
@@ -132,6 +187,7 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
     host.push_back(std::move(h));
   }
   json meta = json::object();
+  meta["format"] = "pt";  // as safetensors.torch writes it: PyTorch-side tools look for it
   for (const auto& [k, v] : metadata) meta[k] = v;
   meta["nabla.crc32"] = checksums.dump();
   meta[kHeaderCrcKey] = kHeaderCrcPlaceholder;
@@ -184,7 +240,16 @@ SafetensorsContents load_safetensors(const std::string& path) {
   in.read(reinterpret_cast<char*>(len_bytes), 8);
   uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(len_bytes[i]) << (8 * i);
-  NABLA_CHECK(header_len <= kMaxHeaderBytes && header_len <= file_size - 8,
+  // torch.save writes a zip archive (since PyTorch 1.6) or, before, a pickle stream (protocol
+  // 2 to 5); read as a header length, either start is more than the file holds.
+  const bool fits = header_len <= kMaxHeaderBytes && header_len <= file_size - 8;
+  const bool zip = std::memcmp(len_bytes, "PK\x03\x04", 4) == 0;
+  const bool pickle = len_bytes[0] == 0x80 && len_bytes[1] >= 2 && len_bytes[1] <= 5;
+  NABLA_CHECK(fits || !(zip || pickle),
+              "'{}' is a PyTorch {} file (torch.save), not safetensors; convert it in Python with "
+              "safetensors.torch.save_file(torch.load(path), 'weights.safetensors')",
+              path, zip ? ".pt (zip archive)" : "pickle");
+  NABLA_CHECK(fits,
               "'{}' is truncated or not a safetensors file: header length {} but the file has {} "
               "bytes",
               path, header_len, file_size);
@@ -242,9 +307,13 @@ SafetensorsContents load_safetensors(const std::string& path) {
                     entry.contains("data_offsets"),
                 "'{}': tensor '{}' needs dtype, shape and data_offsets", path, name);
     const json& dt = entry["dtype"];
-    NABLA_CHECK(dt.is_string() && (dt == "F32" || dt == "I64"),
-                "'{}': tensor '{}' has dtype {}, nabla reads F32 and I64", path, name, dt.dump());
-    const DType dtype = dt == "F32" ? DType::Float32 : DType::Int64;
+    const FileDType* file_dtype = nullptr;
+    for (const FileDType& d : kFileDTypes)
+      if (dt.is_string() && dt == d.tag) file_dtype = &d;
+    NABLA_CHECK(file_dtype != nullptr,
+                "'{}': tensor '{}' has dtype {}, nabla reads F32, I64, F16, BF16 and F64", path,
+                name, dt.dump());
+    const DType dtype = file_dtype->loaded;
     const json& sh = entry["shape"];
     NABLA_CHECK(sh.is_array() && sh.size() <= 16, "'{}': tensor '{}' has an invalid shape", path,
                 name);
@@ -265,20 +334,24 @@ SafetensorsContents load_safetensors(const std::string& path) {
     NABLA_CHECK(begin <= end && end <= data_size,
                 "'{}' is truncated: tensor '{}' needs bytes [{}, {}) of a {}-byte data section",
                 path, name, begin, end, data_size);
-    NABLA_CHECK(end - begin == numel * dtype_size(dtype),
+    NABLA_CHECK(end - begin == numel * file_dtype->bytes,
                 "'{}': tensor '{}' has {} bytes for shape {} of {}", path, name, end - begin,
-                sh.dump(), dtype_name(dtype));
+                sh.dump(), file_dtype->tag);
     spans.push_back({begin, end, name});
     Tensor t = Tensor::empty(Shape(dims), {dtype, Device::cpu()});
+    const bool widened = file_dtype->bytes != dtype_size(dtype);
+    std::vector<char> raw(widened ? end - begin : 0);
+    char* bytes = widened ? raw.data() : static_cast<char*>(t.raw_data());
     in.seekg(static_cast<std::streamoff>(8 + header_len + begin));
-    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(end - begin));
+    in.read(bytes, static_cast<std::streamsize>(end - begin));
     NABLA_CHECK(in.good(), "'{}': could not read tensor '{}'", path, name);
     if (checksums.contains(name)) {
-      NABLA_CHECK(checksums[name] == crc_hex(t.raw_data(), end - begin),
+      NABLA_CHECK(checksums[name] == crc_hex(bytes, end - begin),
                   "'{}' is corrupted: the checksum of tensor '{}' does not match", path, name);
     } else {
       NABLA_CHECK(!ours, "'{}' is corrupted: tensor '{}' has no checksum", path, name);
     }
+    if (widened) widen_to_float(*file_dtype, bytes, numel, t.data<float>());
     out.tensors.emplace(name, std::move(t));
   }
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {

@@ -101,7 +101,7 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
       {"huge_header_length", huge_len, "header length"},
       {"not_json", with_header("{not json"), "invalid JSON"},
       {"not_object", with_header("[1,2]"), "not a JSON object"},
-      {"bad_dtype", with_header(R"({"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})"),
+      {"bad_dtype", with_header(R"({"x":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})"),
        "dtype"},
       {"offsets_out_of_range",
        with_header(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4000]}})"), "truncated"},
@@ -197,4 +197,56 @@ TEST(Safetensors, EntriesThatAreNotUtf8AreErrors) {
       },
       "not valid UTF-8");
   EXPECT_FALSE(fs::exists(file));
+}
+
+namespace {
+// A safetensors file as another writer makes it: the given header entries and data bytes.
+std::string foreign_file(const nlohmann::json& header, const std::string& data) {
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(text.size() >> (8 * i));
+  return out + text + data;
+}
+template <typename T>
+std::string bytes_of(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+}  // namespace
+
+TEST(Safetensors, HalfBfloatAndDoubleFilesReadAsFloat32) {
+  const fs::path file = temp_dir() / "mixed.safetensors";
+  // fp16: 1, -2, 65504 (the largest), 2^-24 (the smallest subnormal), inf; bf16: 1.5, -0.25;
+  // f64: 0.1 (rounded to the nearest float), 3.
+  const std::string f16 = bytes_of<uint16_t>({0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00});
+  const std::string bf16 = bytes_of<uint16_t>({0x3fc0, 0xbe80});
+  const std::string f64 = bytes_of<double>({0.1, 3.0});
+  const nlohmann::json header = {
+      {"h", {{"dtype", "F16"}, {"shape", {5}}, {"data_offsets", {0, 10}}}},
+      {"b", {{"dtype", "BF16"}, {"shape", {2}}, {"data_offsets", {10, 14}}}},
+      {"d", {{"dtype", "F64"}, {"shape", {2, 1}}, {"data_offsets", {14, 30}}}},
+      {"__metadata__", {{"format", "pt"}}}};
+  write_all(file, foreign_file(header, f16 + bf16 + f64));
+  const auto loaded = io::load_safetensors(file);
+  EXPECT_EQ(loaded.tensors.at("h").dtype(), DType::Float32);
+  EXPECT_EQ(loaded.tensors.at("h").to_vector<float>(),
+            (std::vector<float>{1.0f, -2.0f, 65504.0f, 0x1p-24f, INFINITY}));
+  EXPECT_EQ(loaded.tensors.at("b").to_vector<float>(), (std::vector<float>{1.5f, -0.25f}));
+  EXPECT_EQ(loaded.tensors.at("d").shape(), Shape({2, 1}));
+  EXPECT_EQ(loaded.tensors.at("d").to_vector<float>(), (std::vector<float>{0.1f, 3.0f}));
+}
+
+TEST(Safetensors, OurFilesSayFormatPt) {
+  const fs::path file = temp_dir() / "pt.safetensors";
+  io::save_safetensors(file, sample());
+  EXPECT_EQ(io::load_safetensors(file).metadata.at("format"), "pt");
+}
+
+TEST(Safetensors, TorchSaveFilesAreNamedAsSuch) {
+  const fs::path dir = temp_dir();
+  write_all(dir / "model.pt", std::string("PK\x03\x04", 4) + std::string(60, '\0'));
+  nabla::testing::expect_error([&] { io::load_safetensors(dir / "model.pt"); },
+                               ".pt (zip archive)");
+  write_all(dir / "old.pt", std::string("\x80\x02\x8a\x0a", 4) + std::string(60, '\0'));
+  nabla::testing::expect_error([&] { io::load_safetensors(dir / "old.pt"); }, "pickle");
 }

@@ -420,6 +420,25 @@ TEST(Trainer, ForeignWeightsNeedImportWeights) {
   nabla::testing::expect_error([&] { train::load_weights(*b, foreign); }, "import_weights()");
   train::import_weights(*b, foreign);
   EXPECT_EQ(flat_params(*a), flat_params(*b));
+
+  // The same weights under DistributedDataParallel's "module." prefix, one of them renamed.
+  io::TensorMap prefixed;
+  std::string first;
+  for (const auto& [name, t] : ours.tensors) {
+    if (first.empty()) first = name;
+    prefixed[(name == first ? "module.renamed" : "module." + name)] = t;
+  }
+  const std::string ddp = (dir / "ddp.safetensors").string();
+  io::save_safetensors(ddp, prefixed);
+  auto c = toy_model(3);
+  nabla::testing::expect_error([&] { train::import_weights(*c, ddp); }, "module.");
+  train::import_weights(*c, ddp, {.strip_prefix = "module.", .rename = {{"renamed", first}}});
+  EXPECT_EQ(flat_params(*a), flat_params(*c));
+  nabla::testing::expect_error(
+      [&] {
+        train::import_weights(*c, ddp, {.strip_prefix = "module.", .rename = {{"renamed", "x"}}});
+      },
+      "x");
 }
 
 // TrainerConfig.data_on_device changes where batches are gathered, not which: the same run.

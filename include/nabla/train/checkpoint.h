@@ -73,8 +73,16 @@ void save_weights(const nn::Module& model, const std::string& path);
 // Strict: the names and shapes must match the model. Also reads full checkpoints. The file must be
 // nabla's (checked whole); for one written by another program, use import_weights.
 void load_weights(nn::Module& model, const std::string& path);
+// How the names in a file written elsewhere map onto the model's: `strip_prefix` is removed from
+// every name that starts with it ("module." from DistributedDataParallel), then `rename` maps
+// whole names (after the strip) to the model's.
+struct WeightNames {
+  std::string strip_prefix;
+  std::map<std::string, std::string> rename;
+};
 // Model weights from a safetensors file written by another program (PyTorch's save_file), under
-// the names the model's state_dict() uses; strict. Such a file has no checksums to verify.
-void import_weights(nn::Module& model, const std::string& path);
+// the names the model's state_dict() uses once `names` is applied; strict. F16, BF16 and F64
+// tensors are read into float32. Such a file has no checksums to verify.
+void import_weights(nn::Module& model, const std::string& path, const WeightNames& names = {});
 
 }  // namespace nabla::train

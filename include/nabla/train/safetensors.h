@@ -1,7 +1,9 @@
 // Reading and writing the safetensors format: 8-byte little-endian header length, a JSON
 // header ({"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {string: string}}), then
 // the raw little-endian tensor bytes. Any safetensors reader (PyTorch's included) opens our
-// files. nabla adds a CRC-32 per tensor in the metadata ("nabla.crc32") and checks it on load.
+// files. nabla adds a CRC-32 per tensor in the metadata ("nabla.crc32") and checks it on load, and
+// "format": "pt" as PyTorch's writer does. It writes F32 and I64 tensors and reads those and F16,
+// BF16 and F64 ones (into float32).
 #pragma once
 
 #include <map>
@@ -25,8 +27,8 @@ void save_safetensors(const std::string& path, const TensorMap& tensors,
                       const Metadata& metadata = {});
 
 // Reads and validates a whole file; every problem (missing, truncated, malformed header,
-// offsets out of range or overlapping, unknown dtype, checksum mismatch) is a nabla::Error
-// naming the file and what is wrong.
+// offsets out of range or overlapping, unknown dtype, checksum mismatch, a torch.save file) is a
+// nabla::Error naming the file and what is wrong.
 SafetensorsContents load_safetensors(const std::string& path);
 
 namespace testing {
