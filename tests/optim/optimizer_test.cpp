@@ -103,6 +103,87 @@ TEST(Optimizer, LoadStateReportsEveryMismatch) {
   expect_error([&] { sgd->load_state_dict(opt_a->state_dict()); }, "of a Adam optimizer, not SGD");
 }
 
+// The group keys of a state: "group.0.<name>" -> name.
+std::set<std::string> group_keys(const State& s) {
+  std::set<std::string> names;
+  for (const auto& [key, value] : s.scalars)
+    if (key.rfind("group.0.", 0) == 0) names.insert(key.substr(8));
+  return names;
+}
+
+// Each optimizer saves only its own group state: NAdam's mu product and SWATS's switch state
+// are theirs alone (every optimizer's checkpoint used to hold them).
+TEST(Optimizer, GroupStateIsTheOptimizersOwn) {
+  const std::set<std::string> shared = {"lr", "weight_decay"};
+  const std::set<std::string> with_momentum = {"lr", "weight_decay", "momentum"};
+  for (const auto& config : every_config()) {
+    const std::string name = optim::optimizer_name(config);
+    SCOPED_TRACE(name);
+    Tensor w = Tensor::ones({3}).requires_grad(true);
+    auto opt = optim::make_optimizer({w}, config);
+    w.grad().fill_(0.5);
+    ASSERT_TRUE(opt->step());
+    std::set<std::string> expected = opt->group_momentum(0) ? with_momentum : shared;
+    if (name == "NAdam") expected.insert("mu_product");
+    if (name == "SWATS") expected.insert({"swats_lambda", "swats_switched_at", "swats_sgd_lr"});
+    const State s = opt->state_dict();
+    EXPECT_EQ(group_keys(s), expected);
+    std::set<std::string> top;
+    for (const auto& [key, value] : s.scalars)
+      if (key.rfind("group.", 0) != 0) top.insert(key);
+    EXPECT_EQ(top, (std::set<std::string>{"step", "num_groups"}));
+  }
+  auto sgd = optim::make_optimizer({Tensor::ones({3}).requires_grad(true)},
+                                   optim::SGDConfig{.momentum = 0.9});
+  const State s = sgd->state_dict();
+  for (const char* legacy : {"mu_product", "swats_lambda", "swats_switched_at", "swats_sgd_lr"})
+    EXPECT_EQ(s.scalars.count(std::string("group.0.") + legacy), 0u) << legacy;
+}
+
+// NAdam's and SWATS's own group state is saved and restored: a run resumed from it continues
+// bit for bit, SWATS's before its switch to SGD and after it.
+TEST(Optimizer, NAdamAndSwatsResumeFromTheirGroupState) {
+  const fx::Fixture f = fx::read_fixture("sgd_plain");
+  auto run = [&](optim::Optimizer& opt, const std::vector<Tensor>& params, int from, int to) {
+    for (int t = from; t <= to; ++t) {
+      if (t == fx::kLrHalvingStep) opt.set_lr(opt.lr() * 0.5);
+      fx::set_gradients(params, t);
+      opt.step();
+    }
+  };
+  auto resumed_at = [&](const optim::OptimizerConfig& config, int at) {
+    SCOPED_TRACE("resumed after step " + std::to_string(at));
+    auto whole = fx::make_params(f.initial);
+    auto opt = optim::make_optimizer(whole, config);
+    run(*opt, whole, 1, fx::kSteps);
+
+    auto first = fx::make_params(f.initial);
+    auto opt1 = optim::make_optimizer(first, config);
+    run(*opt1, first, 1, at);
+    auto second = fx::make_params(fx::values_of(first));
+    auto opt2 = optim::make_optimizer(second, config);
+    opt2->load_state_dict(opt1->state_dict());
+    run(*opt2, second, at + 1, fx::kSteps);
+    EXPECT_TRUE(bitwise_equal(fx::values_of(second), fx::values_of(whole)));
+    EXPECT_EQ(opt2->state_dict().scalars, opt->state_dict().scalars);
+    return opt->state_dict();
+  };
+
+  const State nadam = resumed_at(optim::NAdamConfig{.lr = 0.01}, 37);
+  EXPECT_LT(nadam.scalars.at("group.0.mu_product"), 1e-3);
+
+  // Switches at step 40 of the 120.
+  const optim::SWATSConfig swats{
+      .lr = 0.01, .betas = {0.9, 0.9}, .weight_decay = 0.01, .eps_switch = 1e-4};
+  const State whole = resumed_at(swats, 37);
+  const int switched_at = static_cast<int>(whole.scalars.at("group.0.swats_switched_at"));
+  ASSERT_GT(switched_at, 10) << "the test should exercise the switch";
+  ASSERT_LT(switched_at + 5, fx::kSteps);
+  EXPECT_NE(whole.scalars.at("group.0.swats_sgd_lr"), 0.0);
+  resumed_at(swats, switched_at - 2);  // in the Adam phase, lambda carried over
+  resumed_at(swats, switched_at + 3);  // in the SGD phase
+}
+
 // A tiny linear regression with core ops and autograd: y = x w* + b*.
 struct Regression {
   Tensor x, y;
