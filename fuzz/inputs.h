@@ -131,7 +131,8 @@ inline io::SafetensorsContents resume_snapshot(const ResumeSetup& setup) {
   return io::load_safetensors(file.path().string());
 }
 
-inline void run_resume(const uint8_t* data, std::size_t size) {
+// Resumes and fits from the input; throws nabla::Error where the input is refused.
+inline void resume_from(const uint8_t* data, std::size_t size) {
   if (size == 0) return;
   const std::size_t which = data[0] % resume_setups().size();
   static std::vector<io::SafetensorsContents> snapshots;
@@ -147,9 +148,12 @@ inline void run_resume(const uint8_t* data, std::size_t size) {
     return d;
   }();
   const std::string file = (dir / "input.safetensors").string();
+  io::save_safetensors(file, snapshots[which].tensors, metadata);
+  resume_trainer(resume_setups()[which], file)->fit(resume_data());
+}
+inline void run_resume(const uint8_t* data, std::size_t size) {
   try {
-    io::save_safetensors(file, snapshots[which].tensors, metadata);
-    resume_trainer(resume_setups()[which], file)->fit(resume_data());
+    resume_from(data, size);
   } catch (const Error&) {
   }
 }

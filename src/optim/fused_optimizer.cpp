@@ -5,8 +5,10 @@
 // own per group) is each optimizer's Method<Config>, one file each under src/optim/methods/
 // (src/optim/method.h says what one holds).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
+#include <string_view>
 
 #include "backend/optim.h"
 #include "nabla/optim/factory.h"
@@ -17,6 +19,18 @@ namespace {
 
 namespace rules = kernels::optim;
 using method::Method;
+
+// A key "group.<N>.<name>" whose name is one of method::kLegacyGroupKeys.
+bool is_legacy_group_key(const std::string& key) {
+  constexpr std::string_view prefix = "group.";
+  if (key.rfind(prefix, 0) != 0) return false;
+  size_t i = prefix.size();
+  const size_t digits = i;
+  while (i < key.size() && std::isdigit(static_cast<unsigned char>(key[i]))) ++i;
+  if (i == digits || i == key.size() || key[i] != '.') return false;
+  const std::string_view name = std::string_view(key).substr(i + 1);
+  return std::ranges::find(method::kLegacyGroupKeys, name) != method::kLegacyGroupKeys.end();
+}
 
 template <typename C>
 class FusedOptimizer final : public Optimizer {
@@ -159,10 +173,19 @@ class FusedOptimizer final : public Optimizer {
       }
     for (const auto& [key, t] : s.tensors)
       if (!expected.count(key)) problems.push_back(fmt::format("unexpected '{}'", key));
-    if (problems.empty())
+    if (problems.empty()) {
+      std::set<std::string> known = {"step", "num_groups"};
       for (size_t gi = 0; gi < groups_.size(); ++gi)
-        for (const auto& [key, value] : group_scalars(gi))
+        for (const auto& [key, value] : group_scalars(gi)) {
+          known.insert(key);
           if (!s.scalars.count(key)) problems.push_back(fmt::format("missing value '{}'", key));
+        }
+      // Checkpoints written before the methods had group state of their own hold NAdam's and
+      // SWATS's group keys for every optimizer: those are ignored, anything else is an error.
+      for (const auto& [key, value] : s.scalars)
+        if (!known.count(key) && !is_legacy_group_key(key))
+          problems.push_back(fmt::format("unexpected value '{}'", key));
+    }
     if (!problems.empty()) {
       std::string list;
       for (const auto& p : problems) list += "\n  " + p;

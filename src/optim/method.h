@@ -27,6 +27,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -101,6 +102,12 @@ struct MethodDefaults {
 // Specialised for each config by its file in src/optim/methods/.
 template <typename Config>
 struct Method;
+
+// Group keys that checkpoints written before the methods had state of their own hold for every
+// optimizer (NAdam's and SWATS's group state was kept in each group). Loading accepts and
+// ignores them where the optimizer does not use them.
+inline constexpr std::array<std::string_view, 4> kLegacyGroupKeys = {
+    "mu_product", "swats_lambda", "swats_switched_at", "swats_sgd_lr"};
 
 // ---- field checks for validate(); `opt` is the optimizer's name for the message
 

@@ -140,6 +140,65 @@ TEST(Optimizer, GroupStateIsTheOptimizersOwn) {
     EXPECT_EQ(s.scalars.count(std::string("group.0.") + legacy), 0u) << legacy;
 }
 
+// A state saved before the optimizers kept their group state to themselves holds NAdam's and
+// SWATS's keys for every optimizer, in every group: it loads, those keys are ignored, and the
+// run continues bit for bit. Any other key is an error.
+TEST(Optimizer, LegacyGroupKeysAreAcceptedAndIgnored) {
+  const fx::Fixture f = fx::read_fixture("sgd_plain");
+  const std::vector<std::pair<std::string, double>> legacy = {{"mu_product", 1.0},
+                                                              {"swats_lambda", 0.0},
+                                                              {"swats_switched_at", 0.0},
+                                                              {"swats_sgd_lr", 0.0}};
+  for (const auto& config : every_config()) {
+    SCOPED_TRACE(optim::optimizer_name(config));
+    auto run = [&](optim::Optimizer& opt, const std::vector<Tensor>& params, int from, int to) {
+      for (int t = from; t <= to; ++t) {
+        fx::set_gradients(params, t);
+        opt.step();
+      }
+    };
+    auto params = fx::make_params(f.initial);
+    std::vector<optim::ParamGroup> groups(2);
+    for (int k = 0; k < 3; ++k)
+      groups[k == 0 ? 0 : 1].params.emplace_back(std::to_string(k), params[k]);
+    groups[1].lr = 0.5 * std::visit([](const auto& c) { return c.lr; }, config);
+    auto opt = optim::make_optimizer(groups, config);
+    run(*opt, params, 1, 20);
+    State saved = opt->state_dict();
+    // As the old code wrote it: the legacy keys of every group, with the values it kept for an
+    // optimizer that did not use them (its own, where it did).
+    for (int g = 0; g < 2; ++g)
+      for (const auto& [key, value] : legacy)
+        saved.scalars.try_emplace(fmt::format("group.{}.{}", g, key), value);
+
+    auto second = fx::make_params(fx::values_of(params));
+    std::vector<optim::ParamGroup> groups2(2);
+    for (int k = 0; k < 3; ++k)
+      groups2[k == 0 ? 0 : 1].params.emplace_back(std::to_string(k), second[k]);
+    groups2[1].lr = groups[1].lr;
+    auto opt2 = optim::make_optimizer(groups2, config);
+    opt2->load_state_dict(saved);
+    run(*opt, params, 21, 40);
+    run(*opt2, second, 21, 40);
+    EXPECT_TRUE(bitwise_equal(fx::values_of(second), fx::values_of(params)));
+    EXPECT_EQ(opt2->state_dict().scalars, opt->state_dict().scalars);
+
+    State junk = opt->state_dict();
+    junk.scalars["group.0.nesterov"] = 1.0;
+    junk.scalars["group.1.mu_products"] = 1.0;
+    junk.scalars["mu_product"] = 1.0;
+    try {
+      opt2->load_state_dict(junk);
+      ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("unexpected value 'group.0.nesterov'"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("unexpected value 'group.1.mu_products'"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("unexpected value 'mu_product'"), std::string::npos) << msg;
+    }
+  }
+}
+
 // NAdam's and SWATS's own group state is saved and restored: a run resumed from it continues
 // bit for bit, SWATS's before its switch to SGD and after it.
 TEST(Optimizer, NAdamAndSwatsResumeFromTheirGroupState) {

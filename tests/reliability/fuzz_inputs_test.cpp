@@ -35,6 +35,23 @@ TEST(FuzzInputs, Checkpoint) {
 TEST(FuzzInputs, Resume) {
   replay("resume", nabla::fuzz::run_resume);
 }
+// The resume seeds are the state tables of mid-epoch checkpoints written before each optimizer
+// kept its group state to itself, so every optimizer's holds NAdam's "group.0.mu_product" and
+// SWATS's "group.0.swats_*": such a checkpoint still resumes, and trains on. (Keep these seeds
+// as they are.)
+TEST(FuzzInputs, ResumeSeedsWrittenBeforeStillResume) {
+  for (const char* seed : {"adam_cosine", "sgd_plateau", "swats_restarts"}) {
+    SCOPED_TRACE(seed);
+    std::ifstream in(fs::path(NABLA_FUZZ_CORPUS) / "resume" / seed, std::ios::binary);
+    const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
+    ASSERT_FALSE(bytes.empty());
+    const std::string state(bytes.begin(), bytes.end());
+    EXPECT_NE(state.find("\"group.0.mu_product\""), std::string::npos);
+    EXPECT_NE(state.find("\"group.0.swats_lambda\""), std::string::npos);
+    EXPECT_NO_THROW(nabla::fuzz::resume_from(bytes.data(), bytes.size()));
+  }
+}
+
 TEST(FuzzInputs, Config) {
   replay("config", nabla::fuzz::run_config);
 }
