@@ -1,5 +1,10 @@
 // Per-element optimizer update rules, written once for the CPU loop (kernels/cpu/optim.cpp) and the
-// CUDA kernel (kernels/cuda/optim.cu). Each rule is a struct with
+// CUDA kernel (kernels/cuda/optim.cu). The rest of each optimizer (its slot names and initial
+// values, its per-step scalars, state of its own, validation) is its file under
+// src/optim/methods/ (sgd.h, adaptive_gain.h, rmsprop.h, adam.h, adagrad.h, adadelta.h,
+// adamax.h, nadam.h, swats.h), which names the rules below that it uses; the backends
+// instantiate every rule listed in backend::UpdateCall (src/backend/optim.h). Each rule is a
+// struct with
 //   Scalars          the per-step constants, computed once on the host (bias corrections, lr),
 //   kSlots, uses(k)  which of the (up to) kMaxSlots flat state buffers it reads and writes,
 //   kReduces         whether it reports the dot products of its step (SWATS),
@@ -31,7 +36,7 @@ struct Dots {
   double pp = 0.0, pg = 0.0;
 };
 
-// ---------------------------------------------------------------- SGD
+// -------------------------------------------------------------------- SGD: src/optim/methods/sgd.h
 struct SGDScalars {
   float lr, momentum, one_minus_dampening, weight_decay;
   bool nesterov;
@@ -60,7 +65,7 @@ struct SGDRule {
   }
 };
 
-// ---------------------------------------------------------------- AdaptiveGain
+// ------------------------------------------------- AdaptiveGain: src/optim/methods/adaptive_gain.h
 struct AdaptiveGainScalars {
   float lr, beta, weight_decay, min_gain, max_gain;
 };
@@ -81,7 +86,7 @@ struct AdaptiveGainRule {
   }
 };
 
-// ---------------------------------------------------------------- RMSprop
+// ------------------------------------------------------------ RMSprop: src/optim/methods/rmsprop.h
 struct RMSpropScalars {
   float lr, alpha, eps, weight_decay, momentum;
   bool eps_inside_sqrt;  // lecture form: sqrt(mean_square + eps)
@@ -112,7 +117,7 @@ struct RMSpropRule {
   }
 };
 
-// ---------------------------------------------------------------- Adam, AdamW, SWATS (Adam phase)
+// ------------------------------ Adam, AdamW, SWATS (Adam phase): src/optim/methods/adam.h, swats.h
 struct AdamScalars {
   float beta1, beta2, eps, weight_decay;  // weight_decay: L2, added to the gradient (Adam)
   float decay;                            // 1 - lr * weight_decay (AdamW), else 1
@@ -161,7 +166,7 @@ struct SWATSSGDRule {
   }
 };
 
-// ---------------------------------------------------------------- Adagrad
+// ------------------------------------------------------------ Adagrad: src/optim/methods/adagrad.h
 struct AdagradScalars {
   float clr, weight_decay, eps;  // clr = lr / (1 + (t - 1) lr_decay)
 };
@@ -177,7 +182,7 @@ struct AdagradRule {
   }
 };
 
-// ---------------------------------------------------------------- Adadelta
+// ---------------------------------------------------------- Adadelta: src/optim/methods/adadelta.h
 struct AdadeltaScalars {
   float lr, rho, eps, weight_decay;
 };
@@ -195,7 +200,7 @@ struct AdadeltaRule {
   }
 };
 
-// ---------------------------------------------------------------- Adamax
+// -------------------------------------------------------------- Adamax: src/optim/methods/adamax.h
 struct AdamaxScalars {
   float beta1, beta2, eps, weight_decay;
   float clr;  // lr / (1 - beta1^t)
@@ -213,7 +218,7 @@ struct AdamaxRule {
   }
 };
 
-// ---------------------------------------------------------------- NAdam
+// ---------------------------------------------------------------- NAdam: src/optim/methods/nadam.h
 struct NAdamScalars {
   float beta1, beta2, eps, weight_decay;
   float bias_correction2;  // 1 - beta2^t

@@ -15,6 +15,8 @@ namespace nabla::backend {
 namespace rules = kernels::optim;
 
 // A rule and its per-step scalars; the variant picks the instantiation once per launch.
+// Every rule an optimizer's Method lists in its Rules (src/optim/methods/) is one alternative
+// here, so that both backends instantiate it; src/optim/methods.h checks the two lists agree.
 template <typename Rule>
 struct RuleCall {
   using rule = Rule;
