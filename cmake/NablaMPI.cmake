@@ -1,15 +1,22 @@
 # Decides which distributed backends are built, from the NABLA_MPI option and the CUDA backend:
-#   NABLA_WITH_MPI   MPI (found with find_package(MPI)): AUTO turns it on when found, ON insists.
+#   NABLA_WITH_MPI   MPI's C API (MPI::MPI_C; the C++ bindings are deprecated and unused): AUTO
+#                    turns it on when found, ON insists.
 #   NABLA_WITH_NCCL  NCCL (nccl.h and libnccl, searched in the CUDA toolkit first): on whenever
 #                    the CUDA backend and MPI are on and NCCL is found, since NCCL is bootstrapped
 #                    through MPI.
 set(NABLA_WITH_MPI OFF)
 if(NOT NABLA_MPI STREQUAL "OFF")
-  find_package(MPI QUIET COMPONENTS CXX)
-  if(MPI_CXX_FOUND)
+  # FindMPI looks for a language's MPI only when that language is enabled.
+  include(CheckLanguage)
+  check_language(C)
+  if(CMAKE_C_COMPILER)
+    enable_language(C)
+    find_package(MPI QUIET COMPONENTS C)
+  endif()
+  if(MPI_C_FOUND)
     set(NABLA_WITH_MPI ON)
     find_program(NABLA_MPIEXEC NAMES ${MPIEXEC_EXECUTABLE} mpirun mpiexec)
-    message(STATUS "nabla: MPI ON (MPI ${MPI_CXX_VERSION}, ${NABLA_MPIEXEC})")
+    message(STATUS "nabla: MPI ON (MPI ${MPI_C_VERSION}, ${NABLA_MPIEXEC})")
   elseif(NABLA_MPI STREQUAL "ON")
     message(FATAL_ERROR "NABLA_MPI=ON but MPI was not found (install libopenmpi-dev openmpi-bin)")
   endif()
