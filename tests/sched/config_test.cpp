@@ -52,7 +52,9 @@ TEST(Formulas, StepLRWithGammaHalfHalves) {
   auto s = sched::make_scheduler(optimizer, sched::StepLRConfig{.step_size = 10, .gamma = 0.5});
   for (int64_t t = 1; t <= 100; ++t) {
     s->step();
-    if (t % 10 == 0) EXPECT_EQ(s->lr(), 0.1 / std::pow(2.0, t / 10)) << t;
+    if (t % 10 == 0) {
+      EXPECT_EQ(s->lr(), 0.1 / std::pow(2.0, t / 10)) << t;
+    }
   }
 }
 
