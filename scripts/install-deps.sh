@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist
   libopenmpi-dev openmpi-bin
   clang libclang-rt-dev  # the fuzz targets: libFuzzer and the sanitizers
+  clang-format-14        # scripts/check-format.sh
   chromium librsvg2-bin  # the figure page's rendering test
 )
 if [ $# -gt 0 ]; then packages=("$@"); fi
