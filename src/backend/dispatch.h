@@ -1,9 +1,10 @@
 // The one dispatch point between the front ends and the backends. Each backend-specific function is
 // a DispatchStub with one slot per device type; kernels/cpu/*.cpp fills the CPU slots and
-// kernels/cuda/*.cu the CUDA slots at load time (nabla is a shared library, so every registration
-// runs). An op validates its arguments, then calls `stub(device)(args...)`, which runs the backend
-// with that device current. A slot left empty (no CUDA in this build, or an op a backend lacks) is
-// a clear error, never a crash.
+// kernels/cuda/*.cu the CUDA slots at load time (the shared library runs every registration; the
+// static archive is linked whole for the same reason, see CMakeLists.txt). An op validates its
+// arguments, then calls `stub(device)(args...)`, which runs the backend with that device current. A
+// slot left empty (no CUDA in this build, or an op a backend lacks) is a clear error, never a
+// crash.
 #pragma once
 
 #include <utility>
