@@ -6,8 +6,13 @@
 //   mnist_mlp --optimizer adam --lr 1e-3 --scheduler cosine --t-max 5
 //   mnist_mlp --checkpoint-dir runs/mlp         # then, after an interruption:
 //   mnist_mlp --checkpoint-dir runs/mlp --resume
-//   mpirun -np 2 mnist_mlp --distributed      # data-parallel, see docs/distributed.md
+//   mnist_mlp --save-weights mlp.safetensors    # the trained weights, for PyTorch or
+//   --init-weights mpirun -np 2 mnist_mlp --distributed      # data-parallel, see
+//   docs/distributed.md
 #include <fmt/format.h>
+
+#include <optional>
+#include <string>
 
 #include <nabla/dist/communicator.h>
 #include <nabla/nabla.h>
@@ -31,7 +36,17 @@ std::shared_ptr<nn::Sequential> make_mlp(int64_t inputs, const train::ModelOptio
   return model;
 }
 
+constexpr const char* kAbout =
+    R"(Trains a multilayer perceptron on MNIST-format data: real MNIST when scripts/get-mnist.sh
+has fetched it, else Fashion-MNIST from Debian's dataset-fashion-mnist.
+  --init-weights FILE      start from these weights (a safetensors file of nabla's or another
+                           program's, such as PyTorch's save_file) instead of --init
+  --save-weights FILE      write the trained weights (safetensors, PyTorch's names) at the end
+)";
+
 int run(int argc, char** argv) {
+  const std::optional<std::string> init_weights = train::take_flag(argc, argv, "init-weights");
+  const std::optional<std::string> save_weights = train::take_flag(argc, argv, "save-weights");
   train::RunOptions options;
   options.trainer.epochs = 5;
   options.trainer.batch_size = 64;
@@ -39,7 +54,7 @@ int run(int argc, char** argv) {
   const train::RunOptions defaults = options;
   train::apply_command_line(options, argc, argv);
   if (options.help) {
-    fmt::print("{}", train::usage("mnist_mlp", defaults));
+    fmt::print("{}", train::usage("mnist_mlp", defaults, kAbout));
     return 0;
   }
   train::apply_run_settings(options);
@@ -57,6 +72,7 @@ int run(int argc, char** argv) {
   manual_seed(options.trainer.seed);
   const Shape image = train_set.layout().input_shape;
   auto model = make_mlp(image.numel(), options.model);
+  if (init_weights) train::init_weights_from(*model, *init_weights);
   print(fmt::format("{}\n", nn::summary(*model, Shape({1, image[0], image[1], image[2]}))));
   train::complete_schedule(options, train_set.size());
 
@@ -73,6 +89,10 @@ int run(int argc, char** argv) {
   }
   const train::EvalResult result = trainer.evaluate(test_set);
   train::check_not_diverged(result, data::MNIST::kNumClasses, trainer.optimizer().lr());
+  if (save_weights && root) {
+    train::save_weights(*model, *save_weights);
+    print(fmt::format("weights: {}\n", *save_weights));
+  }
   double seconds = 0;
   for (const auto& e : history.epochs) seconds += e.seconds;
   print(fmt::format(

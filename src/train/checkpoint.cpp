@@ -315,4 +315,11 @@ void import_weights(nn::Module& model, const std::string& path, const WeightName
   model.load_state_dict(state, true);
 }
 
+void init_weights_from(nn::Module& model, const std::string& path) {
+  if (io::load_safetensors(path).metadata.contains("nabla.format"))
+    load_weights(model, path);
+  else
+    import_weights(model, path);
+}
+
 }  // namespace nabla::train

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "nabla/error.h"
+#include "nabla/train/safetensors.h"
 #include "support/idx_writer.h"
 #include "support/toy_mnist.h"
 
@@ -223,6 +224,49 @@ TEST_F(Programs, MlpResumesFromItsCheckpoint) {
   const Output again = run("mnist_mlp", common + "--epochs 2 --resume");
   EXPECT_EQ(again.status, 0);
   EXPECT_NE(again.text.find("nothing to do"), std::string::npos) << again.text;
+}
+
+TEST_F(Programs, MlpSavesItsWeightsAndStartsFromThem) {
+  const std::string common = "--batch-size 50 --hidden 16 ";
+  const Output trained = run("mnist_mlp", common + "--epochs 2 --save-weights w.safetensors");
+  ASSERT_EQ(trained.status, 0) << trained.text;
+  EXPECT_NE(trained.text.find("weights: w.safetensors"), std::string::npos) << trained.text;
+  const double accuracy = accuracy_in(trained.text);
+  // The same file under another program's metadata, as PyTorch's save_file writes it.
+  io::save_safetensors((dir_ / "torch.safetensors").string(),
+                       io::load_safetensors((dir_ / "w.safetensors").string()).tensors,
+                       {{"format", "pt"}});
+  // An epoch whose steps change nothing (lr 1e-30) evaluates the weights it started from.
+  for (const char* file : {"w.safetensors", "torch.safetensors"}) {
+    const Output started =
+        run("mnist_mlp", common + "--epochs 1 --lr 1e-30 --init-weights " + file);
+    ASSERT_EQ(started.status, 0) << file << "\n" << started.text;
+    EXPECT_EQ(accuracy_in(started.text), accuracy) << file << "\n" << started.text;
+  }
+  // The architecture must match the file's.
+  const Output other = run("mnist_mlp", "--epochs 1 --hidden 8 --init-weights w.safetensors");
+  EXPECT_EQ(other.status, 1) << other.text;
+  EXPECT_NE(other.text.find("shape"), std::string::npos) << other.text;
+  EXPECT_NE(run("mnist_mlp", "--help", false).text.find("--save-weights FILE"), std::string::npos);
+}
+
+TEST_F(Programs, CnnSavesOneNetworksWeights) {
+  const Output saved =
+      run("mnist_cnn", "--epochs 1 --batch-size 50 --save-weights cnn.safetensors");
+  ASSERT_EQ(saved.status, 0) << saved.text;
+  const Output started =
+      run("mnist_cnn", "--epochs 1 --batch-size 50 --lr 1e-30 --init-weights cnn.safetensors");
+  ASSERT_EQ(started.status, 0) << started.text;
+  // The table's row: "default   NN.NN%".
+  const auto row = [](const std::string& text) {
+    std::smatch m;
+    return std::regex_search(text, m, std::regex(R"(\ndefault +([0-9.]+)%)")) ? m[1].str() : "";
+  };
+  ASSERT_NE(row(saved.text), "") << saved.text;
+  EXPECT_EQ(row(started.text), row(saved.text)) << started.text;
+  const Output all = run("mnist_cnn", "--epochs 1 --init all --save-weights cnn.safetensors");
+  EXPECT_EQ(all.status, 2) << all.text;
+  EXPECT_NE(all.text.find("for one network"), std::string::npos) << all.text;
 }
 
 TEST_F(Programs, CnnTrainsAnEpochAndRunsTheInitExperiment) {

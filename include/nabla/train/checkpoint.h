@@ -84,5 +84,9 @@ struct WeightNames {
 // the names the model's state_dict() uses once `names` is applied; strict. F16, BF16 and F64
 // tensors are read into float32. Such a file has no checksums to verify.
 void import_weights(nn::Module& model, const std::string& path, const WeightNames& names = {});
+// Initial weights from any of the above: a file nabla wrote (weights or a whole checkpoint, read
+// as load_weights does) or one another program wrote (as import_weights does). The examples'
+// --init-weights.
+void init_weights_from(nn::Module& model, const std::string& path);
 
 }  // namespace nabla::train
