@@ -78,6 +78,8 @@ def main():
     record("multistep_lr", ONE_GROUP,
            lambda o: S.MultiStepLR(o, milestones=[50, 120, 120, 200], gamma=0.3))
     record("lambda_lr", TWO_GROUPS, lambda o: S.LambdaLR(o, lambda t: 1.0 / (1.0 + 0.05 * t)))
+    record("lambda_lr_per_group", TWO_GROUPS,
+           lambda o: S.LambdaLR(o, [lambda t: t // 30, lambda t: 0.95 ** t]))
     record("cosine_annealing_lr", TWO_GROUPS,
            lambda o: S.CosineAnnealingLR(o, T_max=50, eta_min=0.001))
     record("cosine_warm_restarts", TWO_GROUPS,

@@ -21,8 +21,10 @@ class FormulaScheduler final : public LRScheduler {
   // lr_t from the group's base lr and t.
   using Closed = std::function<double(double base_lr, int64_t t)>;
 
+  // Without `chainable`, the closed form is get_lr too. `closed` holds no formula, one for every
+  // group, or one per group.
   FormulaScheduler(std::string name, optim::Optimizer& optimizer, StepUnit unit,
-                   std::vector<double> base_lrs, Chainable chainable, Closed closed)
+                   std::vector<double> base_lrs, Chainable chainable, std::vector<Closed> closed)
       : LRScheduler(optimizer, unit, std::move(base_lrs)),
         name_(std::move(name)),
         chainable_(std::move(chainable)),
@@ -32,37 +34,51 @@ class FormulaScheduler final : public LRScheduler {
 
  private:
   std::vector<double> chainable_lrs() override {
+    if (!chainable_) return *closed_form_lrs();
     std::vector<double> lrs = current_lrs();
     for (size_t g = 0; g < lrs.size(); ++g) lrs[g] = chainable_(lrs[g], base_lrs_[g], last_step_);
     return lrs;
   }
 
   std::optional<std::vector<double>> closed_form_lrs() const override {
-    if (!closed_) return std::nullopt;
+    if (closed_.empty()) return std::nullopt;
     std::vector<double> lrs;
-    for (double base : base_lrs_) lrs.push_back(closed_(base, last_step_));
+    for (size_t g = 0; g < base_lrs_.size(); ++g)
+      lrs.push_back(closed_[closed_.size() == 1 ? 0 : g](base_lrs_[g], last_step_));
     return lrs;
   }
 
   std::string name_;
   Chainable chainable_;
-  Closed closed_;
+  std::vector<Closed> closed_;
 };
 
 LRSchedulerPtr build(const char* name, optim::Optimizer& optimizer, StepUnit unit,
                      InitialLrs& initial, FormulaScheduler::Chainable chainable,
-                     FormulaScheduler::Closed closed = {}) {
+                     std::vector<FormulaScheduler::Closed> closed) {
   auto s = std::make_unique<FormulaScheduler>(name, optimizer, unit, initial.get_or_set(optimizer),
                                               std::move(chainable), std::move(closed));
   s->initial_step();
   return s;
 }
 
-// A schedule written only in closed form (ours, or PyTorch's LambdaLR): get_lr is the formula.
+LRSchedulerPtr build(const char* name, optim::Optimizer& optimizer, StepUnit unit,
+                     InitialLrs& initial, FormulaScheduler::Chainable chainable,
+                     FormulaScheduler::Closed closed = {}) {
+  std::vector<FormulaScheduler::Closed> formulas;
+  if (closed) formulas.push_back(std::move(closed));
+  return build(name, optimizer, unit, initial, std::move(chainable), std::move(formulas));
+}
+
+// A schedule written only in closed form (ours, or PyTorch's LambdaLR): get_lr is the formula,
+// one for every group or one per group.
+LRSchedulerPtr build_closed(const char* name, optim::Optimizer& optimizer, StepUnit unit,
+                            InitialLrs& initial, std::vector<FormulaScheduler::Closed> closed) {
+  return build(name, optimizer, unit, initial, {}, std::move(closed));
+}
 LRSchedulerPtr build_closed(const char* name, optim::Optimizer& optimizer, StepUnit unit,
                             InitialLrs& initial, FormulaScheduler::Closed closed) {
-  return build(name, optimizer, unit, initial,
-               [closed](double, double base, int64_t t) { return closed(base, t); });
+  return build_closed(name, optimizer, unit, initial, std::vector{std::move(closed)});
 }
 
 void check_positive(int64_t value, const char* schedule, const char* field) {
@@ -149,10 +165,22 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const InverseDecayConfig& c, In
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const LambdaLRConfig& c, InitialLrs& initial) {
-  NABLA_CHECK(static_cast<bool>(c.lr_lambda), "LambdaLR: lr_lambda is required");
-  auto f = c.lr_lambda;
-  return build_closed("LambdaLR", optimizer, c.unit, initial,
-                      [f](double base, int64_t t) { return base * f(t); });
+  NABLA_CHECK(static_cast<bool>(c.lr_lambda) != !c.lr_lambdas.empty(),
+              "LambdaLR: give lr_lambda (one function for every group) or lr_lambdas (one per "
+              "group), not {}",
+              c.lr_lambda ? "both" : "neither");
+  std::vector<std::function<double(int64_t)>> lambdas = c.lr_lambdas;
+  if (c.lr_lambda) lambdas = {c.lr_lambda};
+  if (!c.lr_lambdas.empty())
+    NABLA_CHECK(static_cast<int64_t>(lambdas.size()) == optimizer.num_groups(),
+                "LambdaLR: {} lr_lambdas for {} parameter groups (one per group)", lambdas.size(),
+                optimizer.num_groups());
+  std::vector<FormulaScheduler::Closed> formulas;
+  for (size_t g = 0; g < lambdas.size(); ++g) {
+    NABLA_CHECK(static_cast<bool>(lambdas[g]), "LambdaLR: lr_lambdas[{}] is empty", g);
+    formulas.push_back([f = lambdas[g]](double base, int64_t t) { return base * f(t); });
+  }
+  return build_closed("LambdaLR", optimizer, c.unit, initial, std::move(formulas));
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const LinearLRConfig& c, InitialLrs& initial) {

@@ -2,6 +2,7 @@
 // PyTorch (same names, same values), plus our own schedules, and a reader for the fixtures.
 #pragma once
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,6 +38,10 @@ inline std::vector<ScheduleCase> schedule_cases() {
       {"multistep_lr", one, m, MultiStepLRConfig{.milestones = {50, 120, 120, 200}, .gamma = 0.3}},
       {"lambda_lr", two, m,
        LambdaLRConfig{.lr_lambda = [](int64_t t) { return 1.0 / (1.0 + 0.05 * t); }}},
+      // PyTorch's own example of one lambda per group.
+      {"lambda_lr_per_group", two, m,
+       LambdaLRConfig{.lr_lambdas = {[](int64_t t) { return static_cast<double>(t / 30); },
+                                     [](int64_t t) { return std::pow(0.95, t); }}}},
       {"cosine_annealing_lr", two, m, CosineAnnealingLRConfig{.t_max = 50, .eta_min = 0.001}},
       {"cosine_warm_restarts", two, m,
        CosineAnnealingWarmRestartsConfig{.t_0 = 10, .t_mult = 2, .eta_min = 1e-4}},

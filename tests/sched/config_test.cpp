@@ -168,7 +168,15 @@ TEST(Validation, InvalidConfigsNameTheField) {
        "CyclicLR: step_size_up must be a positive integer"},
       {CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1}, "CyclicLR: cycle_momentum needs",
        std::nullopt},
-      {LambdaLRConfig{}, "LambdaLR: lr_lambda is required"},
+      {LambdaLRConfig{},
+       "LambdaLR: give lr_lambda (one function for every group) or lr_lambdas "
+       "(one per group), not neither"},
+      {LambdaLRConfig{.lr_lambda = [](int64_t) { return 1.0; },
+                      .lr_lambdas = {[](int64_t) { return 1.0; }, [](int64_t) { return 1.0; }}},
+       "LambdaLR: give lr_lambda (one function for every group) or lr_lambdas (one per group), "
+       "not both"},
+      {LambdaLRConfig{.lr_lambdas = {[](int64_t) { return 1.0; }}},
+       "LambdaLR: 1 lr_lambdas for 2 parameter groups (one per group)"},
       {CosineAnnealingLRConfig{}, "CosineAnnealingLR: t_max must be a positive integer"},
       {CosineAnnealingWarmRestartsConfig{}, "CosineAnnealingWarmRestarts: t_0 must be"},
       {CosineAnnealingWarmRestartsConfig{.t_0 = 5, .t_mult = 0},

@@ -97,9 +97,12 @@ struct CyclicLRConfig {
   StepUnit unit = StepUnit::Iteration;
 };
 
-// lr = lr0 * lr_lambda(t). The function is code, not state: pass the same one when resuming.
+// lr = lr0 * lr_lambda(t) for every parameter group, or lr0_g * lr_lambdas[g](t) with one function
+// per group (PyTorch's lr_lambda=[lambda1, lambda2]): give one of the two. The functions are code,
+// not state: pass the same ones when resuming.
 struct LambdaLRConfig {
-  std::function<double(int64_t)> lr_lambda;  // required
+  std::function<double(int64_t)> lr_lambda;
+  std::vector<std::function<double(int64_t)>> lr_lambdas;
   StepUnit unit = StepUnit::Epoch;
 };
 
