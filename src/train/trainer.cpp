@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/files.h"
 #include "nabla/autograd.h"
@@ -214,8 +216,41 @@ void validate(const TrainerConfig& config) {
               "TrainerConfig.cuda_graph is not supported with distributed training");
 }
 
+namespace {
+
+// The groups with each parameter looked up by name in the model, which has moved to its device
+// since the caller named them (moving replaces a parameter's storage).
+std::vector<optim::ParamGroup> on_model(std::vector<optim::ParamGroup> groups, nn::Module& model) {
+  std::map<std::string, Tensor> parameters;
+  for (auto& [name, p] : model.named_parameters()) parameters.emplace(name, p);
+  std::set<std::string> seen;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    NABLA_CHECK(!groups[g].params.empty(), "Trainer: parameter group {} is empty", g);
+    for (auto& [name, p] : groups[g].params) {
+      const auto it = parameters.find(name);
+      NABLA_CHECK(it != parameters.end(),
+                  "Trainer: parameter group {} names '{}', which is not a parameter of the model "
+                  "(model.named_parameters() has its names)",
+                  g, name);
+      NABLA_CHECK(seen.insert(name).second,
+                  "Trainer: the parameter '{}' is in more than one group (group {} again)", name,
+                  g);
+      p = it->second;
+    }
+  }
+  return groups;
+}
+
+}  // namespace
+
 Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optimizer,
                  sched::SchedulerConfig scheduler, TrainerConfig config)
+    : Trainer(std::move(model), {}, std::move(optimizer), std::move(scheduler), std::move(config)) {
+}
+
+Trainer::Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGroup> groups,
+                 optim::OptimizerConfig optimizer, sched::SchedulerConfig scheduler,
+                 TrainerConfig config)
     : model_(std::move(model)),
       optimizer_config_(std::move(optimizer)),
       scheduler_config_(std::move(scheduler)),
@@ -237,7 +272,9 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optim
   manual_seed(config_.seed);
   // The arena is built on the model's final device, so move first.
   model_->to(config_.device);
-  optimizer_ = optim::make_optimizer(*model_, optimizer_config_);
+  optimizer_ = groups.empty()
+                   ? optim::make_optimizer(*model_, optimizer_config_)
+                   : optim::make_optimizer(on_model(std::move(groups), *model_), optimizer_config_);
   scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
   NABLA_CHECK(!parallel_->distributed() || optimizer_->arena() != nullptr,
               "distributed training needs an optimizer over a parameter arena");

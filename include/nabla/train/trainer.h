@@ -140,6 +140,14 @@ class Trainer {
  public:
   Trainer(std::shared_ptr<nn::Module> model, optim::OptimizerConfig optimizer,
           sched::SchedulerConfig scheduler, TrainerConfig config);
+  // With parameter groups (PyTorch's param_groups): per-layer learning rates, no weight decay on
+  // biases and norm weights (optim::weight_decay_groups), a schedule per group (LambdaLR's
+  // lr_lambdas). Each group names the model's parameters as model.named_parameters() does; a
+  // group's unset fields take `optimizer`'s values, and parameters in no group are not trained.
+  //   Trainer trainer(model, optim::weight_decay_groups(model->named_parameters()),
+  //                   optim::AdamWConfig{.lr = 1e-3, .weight_decay = 0.05}, schedule, config);
+  Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGroup> groups,
+          optim::OptimizerConfig optimizer, sched::SchedulerConfig scheduler, TrainerConfig config);
   ~Trainer();
 
   History fit(const data::Dataset& train_set, const data::Dataset* val_set = nullptr);

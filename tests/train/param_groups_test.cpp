@@ -1,0 +1,151 @@
+// Trainer with parameter groups: per-layer learning rates, weight decay only on the weights, one
+// LambdaLR lambda per group, exact resume, and groups that do not fit the model.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "nabla/nabla.h"
+
+using namespace nabla;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::shared_ptr<data::TensorDataset> toy_data(int64_t n = 96) {
+  Generator gen(7);
+  const Tensor x = Tensor::randn({n, 8}, &gen);
+  Generator wgen(1000);
+  const Tensor w = Tensor::randn({8, 4}, &wgen);
+  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
+}
+
+std::shared_ptr<nn::Sequential> toy_model() {
+  Generator gen(3);
+  return std::make_shared<nn::Sequential>(nn::Linear(8, 16, true, &gen), nn::ReLU(),
+                                          nn::Linear(16, 4, true, &gen));
+}
+
+train::TrainerConfig quiet(train::TrainerConfig c) {
+  c.progress = train::ProgressMode::Off;
+  c.handle_signals = false;
+  return c;
+}
+
+// The model's parameters by name, as values.
+std::map<std::string, std::vector<float>> values(nn::Module& model) {
+  std::map<std::string, std::vector<float>> out;
+  for (const auto& [name, p] : model.named_parameters()) out[name] = p.to_vector<float>();
+  return out;
+}
+
+nn::NamedTensors named(nn::Module& model, std::initializer_list<const char*> names) {
+  nn::NamedTensors out;
+  for (const auto& [name, p] : model.named_parameters())
+    for (const char* wanted : names)
+      if (name == wanted) out.emplace_back(name, p);
+  return out;
+}
+
+}  // namespace
+
+TEST(ParamGroups, EachGroupTrainsAtItsOwnRate) {
+  auto data = toy_data();
+  auto model = toy_model();
+  const auto before = values(*model);
+  // The first layer frozen by a zero rate, the second at the config's.
+  std::vector<optim::ParamGroup> groups(2);
+  groups[0].params = named(*model, {"0.weight", "0.bias"});
+  groups[0].lr = 0.0;
+  groups[1].params = named(*model, {"2.weight", "2.bias"});
+  train::Trainer trainer(model, groups, optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
+                         sched::NoSchedulerConfig{}, quiet({.epochs = 2, .batch_size = 32}));
+  trainer.fit(*data);
+  ASSERT_EQ(trainer.optimizer().num_groups(), 2);
+  EXPECT_EQ(trainer.optimizer().group_lr(0), 0.0);
+  EXPECT_EQ(trainer.optimizer().group_lr(1), 0.1);
+  const auto after = values(*model);
+  EXPECT_EQ(after.at("0.weight"), before.at("0.weight"));
+  EXPECT_EQ(after.at("0.bias"), before.at("0.bias"));
+  EXPECT_NE(after.at("2.weight"), before.at("2.weight"));
+  EXPECT_NE(after.at("2.bias"), before.at("2.bias"));
+}
+
+TEST(ParamGroups, WeightDecayOnlyWhereTheGroupsPutIt) {
+  // With zero gradients (an lr-0 group cannot show decay, so: a loss that ignores the model's
+  // output), SGD's update is -lr * weight_decay * p: only the decayed group shrinks.
+  auto data = toy_data();
+  auto model = toy_model();
+  const auto before = values(*model);
+  train::Trainer trainer(model, optim::weight_decay_groups(model->named_parameters()),
+                         optim::SGDConfig{.lr = 0.1, .weight_decay = 0.5},
+                         sched::NoSchedulerConfig{}, quiet({.epochs = 1, .batch_size = 96}));
+  trainer.set_loss([](const Tensor& out, const Tensor&) { return mul(out, 0.0f).sum(); });
+  trainer.fit(*data);
+  const auto after = values(*model);
+  for (const char* weight : {"0.weight", "2.weight"})
+    for (size_t i = 0; i < after.at(weight).size(); ++i)
+      ASSERT_FLOAT_EQ(after.at(weight)[i], before.at(weight)[i] * (1.0f - 0.1f * 0.5f)) << weight;
+  EXPECT_EQ(after.at("0.bias"), before.at("0.bias"));
+  EXPECT_EQ(after.at("2.bias"), before.at("2.bias"));
+}
+
+TEST(ParamGroups, OneLambdaPerGroupAndAnExactResume) {
+  auto data = toy_data();
+  const fs::path dir =
+      fs::temp_directory_path() / ("nabla_param_groups_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const auto schedule = sched::LambdaLRConfig{
+      .lr_lambdas = {[](int64_t) { return 1.0; }, [](int64_t t) { return std::pow(0.5, t); }}};
+  const auto make = [&](std::shared_ptr<nn::Sequential> model, train::TrainerConfig config) {
+    return std::make_unique<train::Trainer>(
+        model, optim::weight_decay_groups(model->named_parameters()),
+        optim::AdamWConfig{.lr = 1e-2, .weight_decay = 0.1}, schedule, quiet(config));
+  };
+  auto whole = toy_model();
+  auto uninterrupted = make(whole, {.epochs = 3, .batch_size = 32});
+  uninterrupted->fit(*data);
+  EXPECT_EQ(uninterrupted->optimizer().group_lr(0), 1e-2);
+  EXPECT_EQ(uninterrupted->optimizer().group_lr(1), 1e-2 * std::pow(0.5, 3));
+
+  auto first = toy_model();
+  make(first, {.epochs = 2, .batch_size = 32, .checkpoint_dir = dir.string()})->fit(*data);
+  auto resumed = toy_model();
+  auto rest =
+      make(resumed,
+           {.epochs = 3, .batch_size = 32, .checkpoint_dir = dir.string(), .resume = dir.string()});
+  rest->fit(*data);
+  EXPECT_EQ(values(*resumed), values(*whole));
+  EXPECT_EQ(rest->optimizer().group_lr(1), 1e-2 * std::pow(0.5, 3));
+  fs::remove_all(dir);
+}
+
+TEST(ParamGroups, GroupsThatDoNotFitTheModelAreErrors) {
+  auto model = toy_model();
+  const auto trainer_with = [&](std::vector<optim::ParamGroup> groups) {
+    train::Trainer(model, std::move(groups), optim::SGDConfig{.lr = 0.1},
+                   sched::NoSchedulerConfig{}, quiet({}));
+  };
+  std::vector<optim::ParamGroup> unknown(1);
+  unknown[0].params = {{"3.weight", Tensor::zeros({2})}};
+  EXPECT_THROW(
+      {
+        try {
+          trainer_with(unknown);
+        } catch (const Error& e) {
+          EXPECT_NE(std::string(e.what()).find("parameter group 0 names '3.weight', which is not "
+                                               "a parameter of the model"),
+                    std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      Error);
+  std::vector<optim::ParamGroup> twice(2);
+  twice[0].params = named(*model, {"0.weight"});
+  twice[1].params = named(*model, {"0.weight", "0.bias"});
+  EXPECT_THROW(trainer_with(twice), Error);
+  std::vector<optim::ParamGroup> empty(1);
+  EXPECT_THROW(trainer_with(empty), Error);
+}
