@@ -28,6 +28,7 @@ const std::vector<std::pair<std::string, optim::OptimizerConfig>> kOptimizers = 
     {"adamax", optim::AdamaxConfig{.lr = 2e-3}},
     {"nadam", optim::NAdamConfig{.lr = 2e-3}},
     {"swats", optim::SWATSConfig{.lr = 1e-3}},
+    {"rprop", optim::RpropConfig{.lr = 1e-3, .step_sizes = {1e-6, 1e-2}}},
 };
 
 std::shared_ptr<nn::Sequential> make_mlp(int64_t inputs, const std::vector<int64_t>& hidden) {
@@ -56,7 +57,7 @@ plot::Series smoothed(const std::string& label, const std::vector<double>& losse
   return s;
 }
 
-// Small multiples: twelve tangled curves in one chart read as none; one panel each, with the
+// Small multiples: thirteen tangled curves in one chart read as none; one panel each, with the
 // other optimizers in grey behind, shows every curve and where it stands.
 plot::Grid loss_panels(const std::string& title, const std::vector<plot::Series>& curves,
                        int64_t epochs) {

@@ -76,6 +76,7 @@ std::vector<std::pair<std::string, optim::OptimizerConfig>> optimizers(const Pro
       {"adamax", optim::AdamaxConfig{.lr = a}},
       {"nadam", optim::NAdamConfig{.lr = a}},
       {"swats", optim::SWATSConfig{.lr = a}},
+      {"rprop", optim::RpropConfig{.lr = a}},
   };
 }
 

@@ -50,6 +50,12 @@ CASES = {
     "adamax_weight_decay": ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)),
     "nadam": ("NAdam", dict(lr=0.01)),
     "nadam_weight_decay": ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01)),
+    # Rprop uses lr only as the initial step size, so the halving changes nothing. Each gradient
+    # flips sign every few steps. The default's step sizes shrink to its smallest, 1e-6; in the
+    # other two they reach both clamps (mostly the lower in the first, the upper in the second).
+    "rprop": ("Rprop", dict(lr=0.01)),
+    "rprop_clamped": ("Rprop", dict(lr=0.01, etas=(0.5, 1.5), step_sizes=(0.004, 0.02))),
+    "rprop_growing": ("Rprop", dict(lr=0.01, etas=(0.5, 2.0), step_sizes=(0.005, 0.05))),
 }
 
 

@@ -2,7 +2,7 @@
 // CUDA kernel (kernels/cuda/optim.cu). The rest of each optimizer (its slot names and initial
 // values, its per-step scalars, state of its own, validation) is its file under
 // src/optim/methods/ (sgd.h, adaptive_gain.h, rmsprop.h, adam.h, adagrad.h, adadelta.h,
-// adamax.h, nadam.h, swats.h), which names the rules below that it uses; the backends
+// adamax.h, nadam.h, swats.h, rprop.h), which names the rules below that it uses; the backends
 // instantiate every rule listed in backend::UpdateCall (src/backend/optim.h). Each rule is a
 // struct with
 //   Scalars          the per-step constants, computed once on the host (bias corrections, lr),
@@ -237,6 +237,33 @@ struct NAdamRule {
     const float denom = sqrtf(st[1] / s.bias_correction2) + s.eps;
     p = p - s.grad_coef * (d / denom);
     p = p - s.avg_coef * (st[0] / denom);
+  }
+};
+
+// ---------------------------------------------------------------- Rprop: src/optim/methods/rprop.h
+struct RpropScalars {
+  float lr;  // the initial step size, used at the first step
+  float eta_minus, eta_plus, step_size_min, step_size_max, weight_decay;
+  bool first;  // the first applied step: the step sizes start at lr
+};
+// Slot 0: prev (the gradient kept from the last step), 1: step_size. iRprop- as PyTorch 1.13's
+// single-tensor Rprop: the sign of d prev picks the factor, the step size is clipped, and where
+// the sign flipped the gradient counts as zero (no move now, no sign test next time).
+struct RpropRule {
+  using Scalars = RpropScalars;
+  static constexpr bool kReduces = false;
+  NABLA_HD static constexpr bool uses(int k) { return k < 2; }
+  NABLA_HD static void update(const Scalars& s, float& p, float g, float* st, Dots&) {
+    const float d = g + s.weight_decay * p;
+    const float agree = d * st[0];
+    const float factor = agree > 0.0f ? s.eta_plus : (agree < 0.0f ? s.eta_minus : 1.0f);
+    const float previous = s.first ? s.lr : st[1];
+    const float step_size = min_of(max_of(previous * factor, s.step_size_min), s.step_size_max);
+    st[1] = step_size;
+    const float kept = agree < 0.0f ? 0.0f : d;
+    st[0] = kept;
+    const float sign = kept > 0.0f ? 1.0f : (kept < 0.0f ? -1.0f : 0.0f);
+    p = p - sign * step_size;
   }
 };
 

@@ -30,7 +30,7 @@ using UpdateCall = std::variant<
     RuleCall<rules::RMSpropRule<true, true>>, RuleCall<rules::AdamRule<false>>,
     RuleCall<rules::AdamRule<true>>, RuleCall<rules::AdamRule<false, true>>,
     RuleCall<rules::SWATSSGDRule>, RuleCall<rules::AdagradRule>, RuleCall<rules::AdadeltaRule>,
-    RuleCall<rules::AdamaxRule>, RuleCall<rules::NAdamRule>>;
+    RuleCall<rules::AdamaxRule>, RuleCall<rules::NAdamRule>, RuleCall<rules::RpropRule>>;
 
 // Pointers on the device of the arena, each to n floats; slots the rule does not use may be null.
 struct UpdateBuffers {

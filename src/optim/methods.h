@@ -12,6 +12,7 @@
 #include "optim/methods/adaptive_gain.h"
 #include "optim/methods/nadam.h"
 #include "optim/methods/rmsprop.h"
+#include "optim/methods/rprop.h"
 #include "optim/methods/sgd.h"
 #include "optim/methods/swats.h"
 

@@ -402,7 +402,7 @@ std::vector<double> log_ticks(double lo, double hi) {
 const char* color_for(std::string_view name, size_t fallback) {
   // Related optimizers in related hues where that stays distinguishable: momentum blue beside
   // Nesterov orange (the pair the lecture compares), the Adam family in reds and pinks.
-  static constexpr std::array<std::pair<std::string_view, const char*>, 13> kByName = {{
+  static constexpr std::array<std::pair<std::string_view, const char*>, 14> kByName = {{
       {"sgd", "#7f7f7f"},
       {"momentum", "#1f77b4"},
       {"sgd+momentum", "#1f77b4"},
@@ -416,6 +416,7 @@ const char* color_for(std::string_view name, size_t fallback) {
       {"adamax", "#9467bd"},
       {"nadam", "#000000"},
       {"swats", "#b8860b"},
+      {"rprop", "#006400"},
   }};
   for (const auto& [known, colour] : kByName)
     if (known == name) return colour;

@@ -151,6 +151,13 @@ class TomlValue : public Value {
     return false;                          \
   }
 
+// A pair of numbers, "B1,B2" on the command line or [B1, B2] in TOML (betas, etas, step_sizes).
+std::array<double, 2> two_numbers(const Value& v) {
+  const std::vector<double> b = v.numbers();
+  NABLA_CHECK(b.size() == 2, "{} expects two numbers, got {}", v.where(), b.size());
+  return {b[0], b[1]};
+}
+
 template <typename C>
 bool set_optimizer_field(C& c, const std::string& key, const Value& v) {
   NABLA_FIELD(lr, v.number())
@@ -173,15 +180,9 @@ bool set_optimizer_field(C& c, const std::string& key, const Value& v) {
   NABLA_FIELD(momentum_decay, v.number())
   NABLA_FIELD(eps_switch, v.number())
   NABLA_FIELD(skip_nonfinite, v.boolean())
-  if (key == "betas") {
-    if constexpr (requires { c.betas; }) {
-      const std::vector<double> b = v.numbers();
-      NABLA_CHECK(b.size() == 2, "{} expects two numbers, got {}", v.where(), b.size());
-      c.betas = {b[0], b[1]};
-      return true;
-    }
-    return false;
-  }
+  NABLA_FIELD(betas, two_numbers(v))
+  NABLA_FIELD(etas, two_numbers(v))
+  NABLA_FIELD(step_sizes, two_numbers(v))
   return false;
 }
 
@@ -707,10 +708,11 @@ data and model
   --seed N                 data order and initialisation (default: {6})
 optimizer
   --optimizer NAME         sgd, adaptive-gain, rmsprop, adam, adamw, adagrad, adadelta, adamax,
-                           nadam, swats (default: {7})
+                           nadam, swats, rprop (default: {7})
   --lr X  --momentum X  --nesterov  --dampening X  --weight-decay X  --classical
   --betas B1,B2  --eps X  --amsgrad  --alpha X  --centered  --eps-inside-sqrt  --rho X
   --beta X  --min-gain X  --max-gain X  --lr-decay X  --momentum-decay X  --eps-switch X
+  --etas MINUS,PLUS  --step-sizes MIN,MAX   (rprop; its --lr is the initial step size)
 schedule
   --scheduler NAME         none, exponential, exponential-decay, step, multistep, inverse, cyclic,
                            cosine, cosine-warm-restarts, onecycle, plateau, linear-warmup

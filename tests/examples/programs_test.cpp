@@ -157,7 +157,7 @@ TEST_F(Programs, MlpLearnsTheToyData) {
 TEST_F(Programs, MlpRunsWithEveryOptimizer) {
   for (const char* optimizer :
        {"sgd --nesterov", "adaptive-gain", "rmsprop", "adam", "adamw --amsgrad", "adagrad",
-        "adadelta", "adamax", "nadam", "swats"}) {
+        "adadelta", "adamax", "nadam", "swats", "rprop --etas 0.5,1.2 --step-sizes 1e-6,0.1"}) {
     const Output out =
         run("mnist_mlp", std::string("--epochs 1 --batch-size 50 --optimizer ") + optimizer);
     EXPECT_EQ(out.status, 0) << optimizer << "\n" << out.text;
@@ -295,7 +295,7 @@ TEST_F(Programs, CompareOptimizersPrintsATableAndDrawsTheLosses) {
   EXPECT_NE(out.text.find("(150 training images)"), std::string::npos) << out.text;
   const std::string svg = read_text(dir_ / "losses.svg");
   for (const char* name : {"sgd", "sgd+momentum", "nesterov", "adaptive-gain", "rmsprop", "adam",
-                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats"}) {
+                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats", "rprop"}) {
     EXPECT_NE(out.text.find(std::string("\n") + name + " "), std::string::npos) << name;
     EXPECT_NE(svg.find(std::string(">") + name + "<"), std::string::npos) << name;
   }

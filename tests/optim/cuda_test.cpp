@@ -41,7 +41,9 @@ TEST(OptimCuda, EveryOptimizerMatchesTheCpu) {
       optim::AdadeltaConfig{.lr = 1.0},
       optim::AdamaxConfig{.lr = 0.05},
       optim::NAdamConfig{.lr = 0.05},
-      optim::SWATSConfig{.lr = 0.01, .eps_switch = 2e-3}};
+      optim::SWATSConfig{.lr = 0.01, .eps_switch = 2e-3},
+      optim::RpropConfig{.lr = 0.01, .etas = {0.5, 1.5}, .step_sizes = {0.004, 0.02}},
+      optim::RpropConfig{.lr = 0.01, .weight_decay = 0.05}};
   for (const auto& config : configs) {
     SCOPED_TRACE(optim::optimizer_name(config));
     const auto cpu = run_on(Device::cpu(), config, f.initial);

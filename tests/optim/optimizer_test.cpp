@@ -28,7 +28,8 @@ std::vector<optim::OptimizerConfig> every_config() {
           optim::AdadeltaConfig{.lr = 1.0},
           optim::AdamaxConfig{.lr = 0.05},
           optim::NAdamConfig{.lr = 0.05},
-          optim::SWATSConfig{.lr = 0.05, .eps_switch = 2e-3}};
+          optim::SWATSConfig{.lr = 0.05, .eps_switch = 2e-3},
+          optim::RpropConfig{.lr = 0.01, .weight_decay = 0.01}};
 }
 
 bool bitwise_equal(const fx::Values& a, const fx::Values& b) {
@@ -449,6 +450,21 @@ TEST(Config, InvalidValuesNameTheField) {
   expect_error([&] { make(optim::AdaptiveGainConfig{.max_gain = 0.5}); }, "max_gain");
   expect_error([&] { make(optim::AdagradConfig{.lr_decay = -1}); }, "lr_decay");
   expect_error([&] { make(optim::NAdamConfig{.momentum_decay = -1}); }, "momentum_decay");
+  expect_error(
+      [&] {
+        make(optim::RpropConfig{.etas = {1.0, 1.2}});
+      },
+      "RpropConfig: invalid etas[0]");
+  expect_error(
+      [&] {
+        make(optim::RpropConfig{.etas = {0.5, 1.0}});
+      },
+      "RpropConfig: invalid etas[1]");
+  expect_error(
+      [&] {
+        make(optim::RpropConfig{.step_sizes = {0.1, 0.01}});
+      },
+      "RpropConfig: invalid step_sizes[1]");
   expect_error([&] { optim::make_optimizer(std::vector<Tensor>{}, optim::SGDConfig{}); },
                "no parameters");
 }
@@ -466,6 +482,50 @@ TEST(Config, NamesParseBack) {
   EXPECT_EQ(optim::AdamConfig{}.betas[1], 0.999);
   EXPECT_EQ(optim::RMSpropConfig{}.alpha, 0.99);
   EXPECT_EQ(optim::AdamWConfig{}.weight_decay, 1e-2);
+}
+
+// iRprop- step by step on two weights: the step size grows while the sign holds, shrinks where it
+// flips (and that weight stays put), is kept on the step after a flip, and stays in its clamps.
+TEST(Optimizer, RpropStepsAsIRpropMinus) {
+  Tensor w = Tensor::zeros({2}).requires_grad(true);
+  auto opt = optim::make_optimizer(
+      {w}, optim::RpropConfig{.lr = 0.1, .etas = {0.5, 2.0}, .step_sizes = {0.03, 0.3}});
+  auto step = [&](float g0, float g1) {
+    w.grad().copy_(Tensor::from_vector({g0, g1}, {2}));
+    EXPECT_TRUE(opt->step());
+    return std::pair(w.to_vector<float>(),
+                     opt->state_dict().tensors.at("step_size.0").to_vector<float>());
+  };
+  // Step 1: no previous gradient, the step is the initial lr against the sign.
+  auto [w1, s1] = step(1.0f, -3.0f);
+  EXPECT_EQ(w1, (std::vector<float>{-0.1f, 0.1f}));
+  EXPECT_EQ(s1, (std::vector<float>{0.1f, 0.1f}));
+  // Step 2: both keep their sign: doubled.
+  auto [w2, s2] = step(0.5f, -0.01f);
+  EXPECT_EQ(s2, (std::vector<float>{0.2f, 0.2f}));
+  EXPECT_EQ(w2, (std::vector<float>{-0.1f - 0.2f, 0.1f + 0.2f}));
+  // Step 3: weight 0 flips: halved and not moved; weight 1 grows into the upper clamp.
+  auto [w3, s3] = step(-2.0f, -1.0f);
+  EXPECT_EQ(s3, (std::vector<float>{0.1f, 0.3f}));
+  EXPECT_EQ(w3, (std::vector<float>{w2[0], w2[1] + 0.3f}));
+  EXPECT_EQ(opt->state_dict().tensors.at("prev.0").to_vector<float>(),
+            (std::vector<float>{0.0f, -1.0f}));
+  // Step 4: after the flip weight 0's step size is kept and it moves; weight 1 flips.
+  auto [w4, s4] = step(-1.0f, 1.0f);
+  EXPECT_EQ(s4, (std::vector<float>{0.1f, 0.15f}));
+  EXPECT_EQ(w4, (std::vector<float>{w3[0] + 0.1f, w3[1]}));
+  // Step 5: weight 0 flips again; weight 1 (after its flip) keeps 0.15, and its zero gradient
+  // moves nothing.
+  auto [w5, s5] = step(1.0f, 0.0f);
+  EXPECT_EQ(s5, (std::vector<float>{0.05f, 0.15f}));
+  EXPECT_EQ(w5, w4);
+  // Step 6: weight 0 moves by its kept step; step 7: it flips into the lower clamp.
+  auto [w6, s6] = step(1.0f, 0.0f);
+  EXPECT_EQ(s6, (std::vector<float>{0.05f, 0.15f}));
+  EXPECT_EQ(w6, (std::vector<float>{w5[0] - 0.05f, w5[1]}));
+  auto [w7, s7] = step(-1.0f, 0.0f);
+  EXPECT_EQ(s7, (std::vector<float>{0.03f, 0.15f}));
+  EXPECT_EQ(w7, w6);
 }
 
 TEST(Optimizer, MomentumCanBeCycled) {

@@ -3,6 +3,7 @@
 // Same initial parameters and gradient sequence for 120 steps, the lr halved before step 60.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "support/optim_fixtures.h"
@@ -66,6 +67,11 @@ const TorchCase kTorchCases[] = {
     {"nadam", optim::NAdamConfig{.lr = 0.01}},
     {"nadam_weight_decay",
      optim::NAdamConfig{.lr = 0.01, .weight_decay = 0.1, .momentum_decay = 0.01}},
+    {"rprop", optim::RpropConfig{.lr = 0.01}},
+    {"rprop_clamped",
+     optim::RpropConfig{.lr = 0.01, .etas = {0.5, 1.5}, .step_sizes = {0.004, 0.02}}},
+    {"rprop_growing",
+     optim::RpropConfig{.lr = 0.01, .etas = {0.5, 2.0}, .step_sizes = {0.005, 0.05}}},
 };
 
 class TorchParity : public ::testing::TestWithParam<TorchCase> {};
@@ -158,6 +164,26 @@ TEST(FormulaParity, AdaptiveGain) {
                                });
     }
   }
+}
+
+// Rprop's weight decay is ours (PyTorch's Rprop has none): the rule on d = grad + weight_decay w.
+TEST(FormulaParity, RpropWithWeightDecay) {
+  const Fixture f = read_fixture("sgd_plain");
+  const double wd = 0.05, lr0 = 0.01, eta_minus = 0.5, eta_plus = 1.5, lo = 0.004, hi = 0.02;
+  Slots prev = zeros_like(f.initial), size = zeros_like(f.initial, lr0);
+  expect_matches_reference(
+      optim::RpropConfig{
+          .lr = lr0, .etas = {eta_minus, eta_plus}, .step_sizes = {lo, hi}, .weight_decay = wd},
+      lr0, [&](auto& w, const auto& g, int, double) {
+        each(w, g, wd, [&](double& wi, double d, size_t k, size_t i) {
+          const double agree = d * prev[k][i];
+          double& s = size[k][i];
+          s = std::clamp(s * (agree > 0 ? eta_plus : agree < 0 ? eta_minus : 1.0), lo, hi);
+          if (agree < 0) d = 0;
+          wi -= (d > 0 ? s : d < 0 ? -s : 0.0);
+          prev[k][i] = d;
+        });
+      });
 }
 
 TEST(FormulaParity, ClassicalMomentum) {

@@ -78,9 +78,9 @@ TEST(Svg, OptimizerColoursAreFixedByName) {
   EXPECT_STREQ(color_for("my run", 3), color(3));
   std::set<std::string> distinct;
   for (const char* name : {"sgd", "momentum", "nesterov", "adaptive-gain", "rmsprop", "adam",
-                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats"})
+                           "adamw", "adagrad", "adadelta", "adamax", "nadam", "swats", "rprop"})
     distinct.insert(color_for(name, 0));
-  EXPECT_EQ(distinct.size(), 12u);
+  EXPECT_EQ(distinct.size(), 13u);
 }
 
 TEST(Svg, ScaleMapsDataToPixels) {

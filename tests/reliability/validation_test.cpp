@@ -87,6 +87,12 @@ TEST(Validation, OptimizerConfigs) {
       {SWATSConfig{.eps = kNaN}, "SWATSConfig: invalid eps"},
       {SWATSConfig{.eps_switch = 0.0}, "SWATSConfig: invalid eps_switch"},
       {SWATSConfig{.weight_decay = -1}, "SWATSConfig: invalid weight_decay"},
+      {RpropConfig{.lr = kNaN}, "RpropConfig: invalid lr"},
+      {RpropConfig{.etas = {kNaN, 1.2}}, "RpropConfig: invalid etas[0]"},
+      {RpropConfig{.etas = {0.5, kInf}}, "RpropConfig: invalid etas[1]"},
+      {RpropConfig{.step_sizes = {kNaN, 50}}, "RpropConfig: invalid step_sizes[0]"},
+      {RpropConfig{.step_sizes = {1e-6, kNaN}}, "RpropConfig: invalid step_sizes[1]"},
+      {RpropConfig{.weight_decay = kInf}, "RpropConfig: invalid weight_decay"},
   };
   for (const OptimizerCase& c : cases) {
     SCOPED_TRACE(c.message);
@@ -95,7 +101,7 @@ TEST(Validation, OptimizerConfigs) {
   }
   // The defaults of every optimizer are valid.
   for (const char* name : {"sgd", "adaptivegain", "rmsprop", "adam", "adamw", "adagrad", "adadelta",
-                           "adamax", "nadam", "swats"})
+                           "adamax", "nadam", "swats", "rprop"})
     EXPECT_NO_THROW(optim::validate(optim::parse_optimizer(name))) << name;
 }
 

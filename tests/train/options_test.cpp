@@ -1,8 +1,13 @@
-// Schedules named on the command line alone: what PyTorch requires is derived from the run,
-// printed, and never replaces a value given.
+// Options from the command line and TOML files: schedules named on the command line alone (what
+// PyTorch requires is derived from the run, printed, and never replaces a value given), and the
+// optimizers' own fields.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "nabla/nabla.h"
 #include "sched/fake_optimizer.h"
@@ -97,3 +102,48 @@ TEST(ScheduleDefaults, AConfigStructInCodeKeepsPyTorchsRequiredArguments) {
   EXPECT_THROW(sched::make_scheduler(optimizer, sched::OneCycleLRConfig{}), Error);
   EXPECT_THROW(sched::make_scheduler(optimizer, sched::ExponentialLRConfig{}), Error);
 }
+
+namespace {
+
+// A TOML file's [optimizer] section, applied to default options.
+train::RunOptions from_toml(const std::string& text) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("nabla_options_test_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << text;
+  train::RunOptions o;
+  train::apply_config_file(o, path.string());
+  std::filesystem::remove(path);
+  return o;
+}
+
+TEST(OptimizerOptions, RpropFromFlagsAndToml) {
+  const train::RunOptions flags = run({"--optimizer", "rprop", "--lr", "0.02", "--etas", "0.4,1.3",
+                                       "--step-sizes", "1e-5,2", "--weight-decay", "0.01"});
+  const auto& a = std::get<optim::RpropConfig>(flags.optimizer);
+  EXPECT_EQ(a.lr, 0.02);
+  EXPECT_EQ(a.etas, (std::array<double, 2>{0.4, 1.3}));
+  EXPECT_EQ(a.step_sizes, (std::array<double, 2>{1e-5, 2.0}));
+  EXPECT_EQ(a.weight_decay, 0.01);
+  const train::RunOptions toml = from_toml(
+      "[optimizer]\ntype = \"rprop\"\nlr = 0.02\netas = [0.4, 1.3]\nstep_sizes = [1e-5, 2]\n");
+  const auto& b = std::get<optim::RpropConfig>(toml.optimizer);
+  EXPECT_EQ(b.etas, a.etas);
+  EXPECT_EQ(b.step_sizes, a.step_sizes);
+  EXPECT_EQ(b.lr, 0.02);
+  // The defaults are PyTorch's.
+  const auto d = std::get<optim::RpropConfig>(run({"--optimizer", "rprop"}).optimizer);
+  EXPECT_EQ(d.lr, 0.01);
+  EXPECT_EQ(d.etas, (std::array<double, 2>{0.5, 1.2}));
+  EXPECT_EQ(d.step_sizes, (std::array<double, 2>{1e-6, 50.0}));
+  EXPECT_THROW(run({"--optimizer", "rprop", "--etas", "0.5"}), Error);
+  EXPECT_THROW(run({"--optimizer", "adam", "--etas", "0.5,1.2"}), Error);
+}
+
+TEST(OptimizerOptions, HelpListsRprop) {
+  const std::string text = train::usage("program", train::RunOptions{});
+  EXPECT_NE(text.find("swats, rprop"), std::string::npos);
+  EXPECT_NE(text.find("--etas MINUS,PLUS"), std::string::npos);
+  EXPECT_NE(text.find("--step-sizes MIN,MAX"), std::string::npos);
+}
+
+}  // namespace

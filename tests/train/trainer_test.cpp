@@ -68,6 +68,9 @@ std::vector<TrainingSetup> setups() {
        sched::StepLRConfig{.step_size = 1, .gamma = 0.5}},
       {"sgd_cosine_iter", optim::SGDConfig{.lr = 0.05, .momentum = 0.5, .nesterov = true},
        sched::CosineAnnealingLRConfig{.t_max = 7, .unit = sched::StepUnit::Iteration}},
+      // Per-weight step sizes and kept gradients, saved in the checkpoint file.
+      {"rprop", optim::RpropConfig{.lr = 1e-3, .step_sizes = {1e-6, 0.05}},
+       sched::NoSchedulerConfig{}},
   };
 }
 

@@ -124,12 +124,33 @@ struct SWATSConfig {
   bool skip_nonfinite = true;
 };
 
-using OptimizerConfig =
-    std::variant<SGDConfig, AdaptiveGainConfig, RMSpropConfig, AdamConfig, AdamWConfig,
-                 AdagradConfig, AdadeltaConfig, AdamaxConfig, NAdamConfig, SWATSConfig>;
+// Rprop as PyTorch's torch.optim.Rprop has it, which is iRprop- (Igel & Huesken 2000): every
+// weight has its own step size, starting at lr, and moves by it against the sign of its gradient
+// only; the gradient's size is not used. Per step, with d = grad + weight_decay w and d_prev the
+// gradient kept from the last step (0 at first):
+//   d d_prev > 0: step_size *= etas[1]   (the same sign again: faster)
+//   d d_prev < 0: step_size *= etas[0], and d = 0: the weight does not move this step, and the
+//                 next step's sign test finds 0 (so the step size is kept then)
+//   otherwise:    step_size unchanged
+// step_size is clipped to [step_sizes[0], step_sizes[1]], then w -= sign(d) step_size, and d
+// is kept as d_prev. So lr matters only at the first step: like PyTorch's, a learning-rate
+// schedule has no effect on Rprop after it. Rprop is a full-batch method: on mini-batches the
+// sign of a weight's gradient flips with the batch's noise. weight_decay is ours (PyTorch's Rprop
+// has none).
+struct RpropConfig {
+  double lr = 1e-2;
+  std::array<double, 2> etas = {0.5, 1.2};          // (eta_minus, eta_plus)
+  std::array<double, 2> step_sizes = {1e-6, 50.0};  // (the smallest, the largest step size)
+  double weight_decay = 0.0;
+  bool skip_nonfinite = true;
+};
+
+using OptimizerConfig = std::variant<SGDConfig, AdaptiveGainConfig, RMSpropConfig, AdamConfig,
+                                     AdamWConfig, AdagradConfig, AdadeltaConfig, AdamaxConfig,
+                                     NAdamConfig, SWATSConfig, RpropConfig>;
 
 // "SGD", "AdaptiveGain", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "NAdam",
-// "SWATS".
+// "SWATS", "Rprop".
 std::string optimizer_name(const OptimizerConfig& config);
 // The default config of an optimizer named as above, case-insensitively ("sgd", "adamw", ...);
 // throws nabla::Error listing the known names.

@@ -95,7 +95,7 @@ const char* color(size_t i);
 
 // The fixed colour of one of the optimizer names the examples use ("sgd", "momentum" or
 // "sgd+momentum", "nesterov", "adaptive-gain", "rmsprop", "adam", "adamw", "adagrad",
-// "adadelta", "adamax", "nadam", "swats"), so an optimizer looks the same in every figure;
+// "adadelta", "adamax", "nadam", "swats", "rprop"), so an optimizer looks the same in every figure;
 // color(fallback) for any other name.
 const char* color_for(std::string_view name, size_t fallback);
 
