@@ -121,8 +121,8 @@ struct RMSpropRule {
 struct AdamScalars {
   float beta1, beta2, eps, weight_decay;  // weight_decay: L2, added to the gradient (Adam)
   float decay;                            // 1 - lr * weight_decay (AdamW), else 1
-  float step_size;                        // lr / (1 - beta1^t)
-  float bias_correction2_sqrt;            // sqrt(1 - beta2^t)
+  float step_size;                        // lr / (1 - beta1^t); lr without bias correction
+  float bias_correction2_sqrt;            // sqrt(1 - beta2^t); 1 without bias correction
 };
 // Slot 0: exp_avg, 1: exp_avg_sq, 2: max_exp_avg_sq (amsgrad).
 template <bool kAmsgrad, bool kReduces_ = false>

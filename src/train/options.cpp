@@ -174,6 +174,7 @@ bool set_optimizer_field(C& c, const std::string& key, const Value& v) {
   NABLA_FIELD(centered, v.boolean())
   NABLA_FIELD(eps_inside_sqrt, v.boolean())
   NABLA_FIELD(amsgrad, v.boolean())
+  NABLA_FIELD(bias_correction, v.boolean())
   NABLA_FIELD(lr_decay, v.number())
   NABLA_FIELD(initial_accumulator_value, v.number())
   NABLA_FIELD(rho, v.number())
@@ -712,6 +713,7 @@ optimizer
   --lr X  --momentum X  --nesterov  --dampening X  --weight-decay X  --classical
   --betas B1,B2  --eps X  --amsgrad  --alpha X  --centered  --eps-inside-sqrt  --rho X
   --beta X  --min-gain X  --max-gain X  --lr-decay X  --momentum-decay X  --eps-switch X
+  --bias-correction on|off (adam, adamw; default on)
   --etas MINUS,PLUS  --step-sizes MIN,MAX   (rprop; its --lr is the initial step size)
 schedule
   --scheduler NAME         none, exponential, exponential-decay, step, multistep, inverse, cyclic,

@@ -37,6 +37,7 @@ TEST(OptimCuda, EveryOptimizerMatchesTheCpu) {
       optim::RMSpropConfig{.lr = 0.01, .eps_inside_sqrt = true},
       optim::AdamConfig{.lr = 0.05, .amsgrad = true},
       optim::AdamWConfig{.lr = 0.05},
+      optim::AdamConfig{.lr = 0.05, .amsgrad = true, .bias_correction = false},
       optim::AdagradConfig{.lr = 0.1},
       optim::AdadeltaConfig{.lr = 1.0},
       optim::AdamaxConfig{.lr = 0.05},

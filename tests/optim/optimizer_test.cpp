@@ -23,7 +23,7 @@ std::vector<optim::OptimizerConfig> every_config() {
           optim::AdaptiveGainConfig{.lr = 0.01, .max_gain = 10.0},
           optim::RMSpropConfig{.lr = 0.01, .momentum = 0.5, .centered = true},
           optim::AdamConfig{.lr = 0.05, .amsgrad = true},
-          optim::AdamWConfig{.lr = 0.05},
+          optim::AdamWConfig{.lr = 0.05, .bias_correction = false},
           optim::AdagradConfig{.lr = 0.1},
           optim::AdadeltaConfig{.lr = 1.0},
           optim::AdamaxConfig{.lr = 0.05},
@@ -482,6 +482,46 @@ TEST(Config, NamesParseBack) {
   EXPECT_EQ(optim::AdamConfig{}.betas[1], 0.999);
   EXPECT_EQ(optim::RMSpropConfig{}.alpha, 0.99);
   EXPECT_EQ(optim::AdamWConfig{}.weight_decay, 1e-2);
+}
+
+// Adam without bias correction, first step: m1 = (1 - b1) g, v1 = (1 - b2) g^2 and
+// w1 = w0 - lr m1 / (sqrt(v1) + eps); the corrected step is lr g / (|g| + eps), larger.
+TEST(Optimizer, AdamWithoutBiasCorrectionFirstStep) {
+  const std::vector<float> g = {0.5f, -2.0f, 1e-3f, 0.0f};
+  const double lr = 0.1, b1 = 0.8, b2 = 0.99, eps = 1e-3;
+  for (bool amsgrad : {false, true}) {
+    for (bool decoupled : {false, true}) {
+      SCOPED_TRACE(std::string(amsgrad ? "amsgrad " : "") + (decoupled ? "AdamW" : "Adam"));
+      Tensor w = Tensor::ones({4}).requires_grad(true);
+      const optim::OptimizerConfig config =
+          decoupled ? optim::OptimizerConfig(optim::AdamWConfig{.lr = lr,
+                                                                .betas = {b1, b2},
+                                                                .eps = eps,
+                                                                .weight_decay = 0.0,
+                                                                .amsgrad = amsgrad,
+                                                                .bias_correction = false})
+                    : optim::AdamConfig{.lr = lr,
+                                        .betas = {b1, b2},
+                                        .eps = eps,
+                                        .amsgrad = amsgrad,
+                                        .bias_correction = false};
+      auto opt = optim::make_optimizer({w}, config);
+      w.grad().copy_(Tensor::from_vector(g, {4}));
+      ASSERT_TRUE(opt->step());
+      const std::vector<float> got = w.to_vector<float>();
+      for (size_t i = 0; i < g.size(); ++i) {
+        const double m1 = (1 - b1) * g[i], v1 = (1 - b2) * double(g[i]) * g[i];
+        EXPECT_NEAR(got[i], 1.0 - lr * m1 / (std::sqrt(v1) + eps), 1e-6) << i;
+      }
+      EXPECT_EQ(got[3], 1.0f);
+    }
+  }
+  // With the correction (the default) the first step is lr g / (|g| + eps).
+  Tensor w = Tensor::ones({1}).requires_grad(true);
+  auto opt = optim::make_optimizer({w}, optim::AdamConfig{.lr = lr, .betas = {b1, b2}, .eps = eps});
+  w.grad().fill_(0.5f);
+  ASSERT_TRUE(opt->step());
+  EXPECT_NEAR(w.to_vector<float>()[0], 1.0 - lr * 0.5 / (0.5 + eps), 1e-6);
 }
 
 // iRprop- step by step on two weights: the step size grows while the sign holds, shrinks where it

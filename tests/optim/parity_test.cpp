@@ -166,6 +166,41 @@ TEST(FormulaParity, AdaptiveGain) {
   }
 }
 
+// Adam and AdamW without bias correction (PyTorch has no such switch): the moments as they are,
+// w -= lr m / (sqrt(v) + eps), with amsgrad's running maximum of v.
+TEST(FormulaParity, AdamWithoutBiasCorrection) {
+  for (bool decoupled : {false, true}) {
+    for (bool amsgrad : {false, true}) {
+      SCOPED_TRACE(std::string(decoupled ? "AdamW" : "Adam") + (amsgrad ? " amsgrad" : ""));
+      const Fixture f = read_fixture("sgd_plain");
+      Slots m = zeros_like(f.initial), v = zeros_like(f.initial), vmax = zeros_like(f.initial);
+      const double b1 = 0.8, b2 = 0.99, eps = 1e-6, wd = 0.05;
+      const optim::OptimizerConfig config =
+          decoupled ? optim::OptimizerConfig(optim::AdamWConfig{.lr = 0.01,
+                                                                .betas = {b1, b2},
+                                                                .eps = eps,
+                                                                .weight_decay = wd,
+                                                                .amsgrad = amsgrad,
+                                                                .bias_correction = false})
+                    : optim::AdamConfig{.lr = 0.01,
+                                        .betas = {b1, b2},
+                                        .eps = eps,
+                                        .weight_decay = wd,
+                                        .amsgrad = amsgrad,
+                                        .bias_correction = false};
+      expect_matches_reference(config, 0.01, [&](auto& w, const auto& g, int, double lr) {
+        each(w, g, decoupled ? 0.0 : wd, [&](double& wi, double d, size_t k, size_t i) {
+          if (decoupled) wi *= 1 - lr * wd;
+          m[k][i] = b1 * m[k][i] + (1 - b1) * d;
+          v[k][i] = b2 * v[k][i] + (1 - b2) * d * d;
+          vmax[k][i] = std::max(vmax[k][i], v[k][i]);
+          wi -= lr * m[k][i] / (std::sqrt(amsgrad ? vmax[k][i] : v[k][i]) + eps);
+        });
+      });
+    }
+  }
+}
+
 // Rprop's weight decay is ours (PyTorch's Rprop has none): the rule on d = grad + weight_decay w.
 TEST(FormulaParity, RpropWithWeightDecay) {
   const Fixture f = read_fixture("sgd_plain");

@@ -139,11 +139,26 @@ TEST(OptimizerOptions, RpropFromFlagsAndToml) {
   EXPECT_THROW(run({"--optimizer", "adam", "--etas", "0.5,1.2"}), Error);
 }
 
+TEST(OptimizerOptions, AdamBiasCorrectionFromFlagsAndToml) {
+  EXPECT_TRUE(std::get<optim::AdamConfig>(run({"--optimizer", "adam"}).optimizer).bias_correction);
+  EXPECT_FALSE(std::get<optim::AdamConfig>(
+                   run({"--optimizer", "adam", "--bias-correction", "off"}).optimizer)
+                   .bias_correction);
+  EXPECT_FALSE(std::get<optim::AdamWConfig>(
+                   run({"--optimizer", "adamw", "--bias-correction=false"}).optimizer)
+                   .bias_correction);
+  EXPECT_FALSE(std::get<optim::AdamConfig>(
+                   from_toml("[optimizer]\ntype = \"adam\"\nbias_correction = false\n").optimizer)
+                   .bias_correction);
+  EXPECT_THROW(run({"--optimizer", "sgd", "--bias-correction", "off"}), Error);
+}
+
 TEST(OptimizerOptions, HelpListsRprop) {
   const std::string text = train::usage("program", train::RunOptions{});
   EXPECT_NE(text.find("swats, rprop"), std::string::npos);
   EXPECT_NE(text.find("--etas MINUS,PLUS"), std::string::npos);
   EXPECT_NE(text.find("--step-sizes MIN,MAX"), std::string::npos);
+  EXPECT_NE(text.find("--bias-correction on|off"), std::string::npos);
 }
 
 }  // namespace

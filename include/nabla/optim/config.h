@@ -56,21 +56,30 @@ struct RMSpropConfig {
 };
 
 // weight_decay is L2 (added to the gradient); AdamW decouples it.
+// bias_correction (ours; PyTorch always corrects): with it, as PyTorch,
+//   w -= lr m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t);
+// without it, the lecture's uncorrected form w -= lr m / (sqrt(v) + eps), whose first steps are
+// small while m and v still start from zero (the first is lr (1 - beta1) g / (sqrt(1 - beta2) |g|
+// + eps)). With amsgrad, v is the running maximum either way.
 struct AdamConfig {
   double lr = 1e-3;
   Betas betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0.0;
   bool amsgrad = false;
+  bool bias_correction = true;
   bool skip_nonfinite = true;
 };
 
+// Adam with decoupled weight decay, w *= 1 - lr weight_decay before the step; bias_correction as
+// in AdamConfig.
 struct AdamWConfig {
   double lr = 1e-3;
   Betas betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 1e-2;
   bool amsgrad = false;
+  bool bias_correction = true;
   bool skip_nonfinite = true;
 };
 

@@ -1,6 +1,7 @@
 // Adam (AdamConfig, weight decay as L2) and AdamW (AdamWConfig, decoupled weight decay), with
-// AMSGrad as an option. Rule: kernels::optim::AdamRule (kernels/math/update_rules.h), which
-// SWATS's Adam phase uses too (src/optim/methods/swats.h). No group state of their own.
+// AMSGrad and bias correction (on by default, as PyTorch) as options. Rule:
+// kernels::optim::AdamRule (kernels/math/update_rules.h), which SWATS's Adam phase uses too
+// (src/optim/methods/swats.h). No group state of their own.
 #pragma once
 
 #include "optim/method.h"
@@ -8,17 +9,20 @@
 namespace nabla::optim::method {
 
 // The Adam rule's per-step scalars: l2 is added to the gradient, decay multiplies the weights.
+// Without bias correction the moments are used as they are: step_size lr, and v divided by 1.
 inline rules::AdamScalars adam_scalars(const Betas& betas, double eps, double l2, double decay,
-                                       const StepContext& t) {
+                                       const StepContext& t, bool bias_correction = true) {
   const double beta1 = t.momentum.value_or(betas[0]);
   const double step = static_cast<double>(t.step);
+  const double correction1 = bias_correction ? 1.0 - std::pow(beta1, step) : 1.0;
+  const double correction2 = bias_correction ? 1.0 - std::pow(betas[1], step) : 1.0;
   return {.beta1 = float(beta1),
           .beta2 = float(betas[1]),
           .eps = float(eps),
           .weight_decay = float(l2),
           .decay = float(decay),
-          .step_size = float(t.lr / (1.0 - std::pow(beta1, step))),
-          .bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(betas[1], step)))};
+          .step_size = float(t.lr / correction1),
+          .bias_correction2_sqrt = float(std::sqrt(correction2))};
 }
 
 // What Adam and AdamW share: slots exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad); beta1 cycles.
@@ -44,7 +48,8 @@ struct Method<AdamConfig> : AdamLike {
   static constexpr const char* kName = "Adam";
   static void validate(const AdamConfig& c) { check_adam_like("Adam", c); }
   static backend::UpdateCall call(const AdamConfig& c, const StepContext& t, GroupState&) {
-    return adam_call(c.amsgrad, adam_scalars(c.betas, c.eps, t.weight_decay, 1.0, t));
+    return adam_call(c.amsgrad,
+                     adam_scalars(c.betas, c.eps, t.weight_decay, 1.0, t, c.bias_correction));
   }
 };
 
@@ -53,7 +58,8 @@ struct Method<AdamWConfig> : AdamLike {
   static constexpr const char* kName = "AdamW";
   static void validate(const AdamWConfig& c) { check_adam_like("AdamW", c); }
   static backend::UpdateCall call(const AdamWConfig& c, const StepContext& t, GroupState&) {
-    return adam_call(c.amsgrad, adam_scalars(c.betas, c.eps, 0.0, 1.0 - t.lr * t.weight_decay, t));
+    return adam_call(c.amsgrad, adam_scalars(c.betas, c.eps, 0.0, 1.0 - t.lr * t.weight_decay, t,
+                                             c.bias_correction));
   }
 };
 
