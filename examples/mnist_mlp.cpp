@@ -87,6 +87,14 @@ int run(int argc, char** argv) {
         fmt::format("nothing to do: the run already trained {} epochs\n", options.trainer.epochs));
     return 0;
   }
+  if (std::holds_alternative<optim::SWATSConfig>(options.optimizer)) {
+    const optim::SWATSPhase phase = optim::swats_phase(trainer.optimizer());
+    print(phase.switched ? fmt::format("swats: switched to SGD after step {}, SGD lr {:.6g}\n",
+                                       phase.switch_step, phase.sgd_lr)
+                         : fmt::format("swats: still Adam after {} steps (projected SGD lr {:.6g}; "
+                                       "a larger --eps-switch lets it switch)\n",
+                                       trainer.optimizer().step_count(), phase.projected_lr));
+  }
   const train::EvalResult result = trainer.evaluate(test_set);
   train::check_not_diverged(result, data::MNIST::kNumClasses, trainer.optimizer().lr());
   if (save_weights && root) {

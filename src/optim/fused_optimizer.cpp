@@ -149,6 +149,30 @@ class FusedOptimizer final : public Optimizer {
     return s;
   }
 
+  Tensor state_slot(const std::string& slot, const std::string& param) const override {
+    std::string slots;
+    int k = 0;
+    for (; k < rules::kMaxSlots; ++k) {
+      if (names_[k] == slot && !slot.empty()) break;
+      if (!names_[k].empty()) slots += std::string(slots.empty() ? "" : ", ") + names_[k];
+    }
+    NABLA_CHECK(k < rules::kMaxSlots, "{} has no state slot '{}' (its slots: {})", type_name(),
+                slot, slots.empty() ? "none" : slots);
+    std::string params;
+    for (const auto& e : arena_->entries()) {
+      if (e.name == param) return slot_view(k, e).clone();
+      params += std::string(params.empty() ? "" : ", ") + e.name;
+    }
+    NABLA_FAIL("{}: no parameter named '{}' (its parameters: {})", type_name(), param, params);
+  }
+
+  // The method's own state of one group, and the config (for the inspection functions below).
+  const GroupState& group_state(int64_t group) const {
+    check_group(group);
+    return states_[group];
+  }
+  const C& config() const { return config_; }
+
   void load_state_dict(const State& s) override {
     const std::string what = type_name() + "::load_state_dict";
     const std::string& type = s.string("type", what.c_str());
@@ -252,6 +276,14 @@ std::unique_ptr<Optimizer> make_optimizer(const std::vector<Tensor>& params,
   nn::NamedTensors named;
   for (size_t i = 0; i < params.size(); ++i) named.emplace_back(std::to_string(i), params[i]);
   return make_optimizer(std::move(named), config);
+}
+
+SWATSPhase swats_phase(const Optimizer& optimizer, int64_t group) {
+  const auto* swats = dynamic_cast<const FusedOptimizer<SWATSConfig>*>(&optimizer);
+  NABLA_CHECK(swats != nullptr, "swats_phase: the optimizer is {}, not SWATS",
+              optimizer.type_name());
+  return Method<SWATSConfig>::phase(swats->config(), swats->group_state(group),
+                                    swats->step_count());
 }
 
 std::vector<ParamGroup> weight_decay_groups(const nn::NamedTensors& params) {

@@ -26,6 +26,23 @@ void Optimizer::set_lr(double lr) {
   for (int64_t g = 0; g < num_groups(); ++g) set_group_lr(g, lr);
 }
 
+Tensor Optimizer::state_slot(const std::string& slot, const std::string& param) const {
+  const State s = state_dict();
+  auto it = s.tensors.find(slot + "." + param);
+  NABLA_CHECK(it != s.tensors.end(), "{}: no state slot '{}' of a parameter '{}'", type_name(),
+              slot, param);
+  return it->second;
+}
+
+nn::NamedTensors adaptive_gains(const Optimizer& optimizer) {
+  NABLA_CHECK(optimizer.type_name() == "AdaptiveGain",
+              "adaptive_gains: the optimizer is {}, not AdaptiveGain", optimizer.type_name());
+  nn::NamedTensors gains;
+  for (const auto& e : optimizer.arena()->entries())
+    gains.emplace_back(e.name, optimizer.state_slot("gains", e.name));
+  return gains;
+}
+
 void Optimizer::set_group_momentum(int64_t group, double) {
   NABLA_FAIL("{} has no momentum to cycle; use cycle_momentum = false", type_name());
 }

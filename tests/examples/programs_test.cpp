@@ -163,6 +163,15 @@ TEST_F(Programs, MlpRunsWithEveryOptimizer) {
     EXPECT_EQ(out.status, 0) << optimizer << "\n" << out.text;
     EXPECT_GE(accuracy_in(out.text), 0.0) << optimizer;
   }
+  // SWATS says whether and when it switched to SGD.
+  const Output swats =
+      run("mnist_mlp", "--epochs 1 --batch-size 50 --optimizer swats --eps-switch 10");
+  ASSERT_EQ(swats.status, 0) << swats.text;
+  EXPECT_NE(swats.text.find("swats: switched to SGD after step 2, SGD lr "), std::string::npos)
+      << swats.text;
+  EXPECT_NE(run("mnist_mlp", "--epochs 1 --batch-size 50 --optimizer swats")
+                .text.find("swats: still Adam after "),
+            std::string::npos);
 }
 
 TEST_F(Programs, MlpRunsWithEverySchedule) {

@@ -484,6 +484,101 @@ TEST(Config, NamesParseBack) {
   EXPECT_EQ(optim::AdamWConfig{}.weight_decay, 1e-2);
 }
 
+// SWATS on the regression toy (full-batch gradients) switches to SGD: swats_phase reports the
+// step and the learned rate, and the steps after it are SGD with momentum beta1 at that rate.
+TEST(Optimizer, SwatsPhaseReportsTheSwitch) {
+  const Regression data;
+  Tensor w = Tensor::zeros({3, 1}).requires_grad(true);
+  Tensor b = Tensor::zeros({1}).requires_grad(true);
+  const double beta1 = 0.9, beta2 = 0.99;
+  auto opt = optim::make_optimizer(
+      {{"weight", w}, {"bias", b}},
+      optim::SWATSConfig{.lr = 0.01, .betas = {beta1, beta2}, .eps_switch = 1e-4});
+  auto step = [&] {
+    opt->zero_grad();
+    data.loss(w, b).backward();
+    EXPECT_TRUE(opt->step());
+  };
+  optim::SWATSPhase before = optim::swats_phase(*opt);
+  EXPECT_FALSE(before.switched);
+  EXPECT_EQ(before.projected_lr, 0.0);
+  int steps = 0;
+  double projected = 0.0;
+  while (!optim::swats_phase(*opt).switched && steps < 500) {
+    projected = optim::swats_phase(*opt).projected_lr;
+    step();
+    ++steps;
+  }
+  const optim::SWATSPhase phase = optim::swats_phase(*opt);
+  ASSERT_TRUE(phase.switched) << "the test should exercise the switch";
+  EXPECT_GT(steps, 1);
+  EXPECT_EQ(phase.switch_step, steps);
+  EXPECT_EQ(phase.switch_step, opt->step_count());
+  EXPECT_GT(phase.sgd_lr, 0.0);
+  EXPECT_EQ(phase.projected_lr, phase.sgd_lr);
+  EXPECT_NEAR(phase.sgd_lr, projected, 1e-4);  // it had settled
+  // The same as the saved state.
+  const State s = opt->state_dict();
+  EXPECT_EQ(s.scalars.at("group.0.swats_switched_at"), phase.switch_step);
+  EXPECT_EQ(s.scalars.at("group.0.swats_sgd_lr"), phase.sgd_lr);
+  // The next step is SGD: the buffer starts at the gradient d, and w -= (1 - beta1) sgd_lr d.
+  const std::vector<float> w_before = w.to_vector<float>();
+  step();
+  const std::vector<float> buf = opt->state_slot("momentum_buffer", "weight").to_vector<float>();
+  const std::vector<float> w_after = w.to_vector<float>();
+  for (size_t i = 0; i < w_after.size(); ++i)
+    EXPECT_NEAR(w_after[i], w_before[i] - (1 - beta1) * phase.sgd_lr * buf[i], 1e-6) << i;
+  EXPECT_EQ(optim::swats_phase(*opt).switch_step, phase.switch_step);
+  // Resumed, it reports the same.
+  Tensor w2 = Tensor::zeros({3, 1}).requires_grad(true);
+  Tensor b2 = Tensor::zeros({1}).requires_grad(true);
+  auto opt2 = optim::make_optimizer({{"weight", w2}, {"bias", b2}}, optim::SWATSConfig{});
+  opt2->load_state_dict(opt->state_dict());
+  EXPECT_EQ(optim::swats_phase(*opt2).switch_step, phase.switch_step);
+  EXPECT_EQ(optim::swats_phase(*opt2).sgd_lr, phase.sgd_lr);
+  expect_error([&] { optim::swats_phase(*opt, 1); }, "parameter group 1 does not exist");
+  auto adam = optim::make_optimizer({Tensor::ones({1}).requires_grad(true)}, optim::AdamConfig{});
+  expect_error([&] { optim::swats_phase(*adam); }, "the optimizer is Adam, not SWATS");
+}
+
+// The gains read back: same sign adds beta, a flip multiplies by (1 - beta), a zero keeps the
+// gain, all clipped to [min_gain, max_gain].
+TEST(Optimizer, AdaptiveGainsReadBack) {
+  Tensor w = Tensor::zeros({4}).requires_grad(true);
+  Tensor b = Tensor::zeros({1}).requires_grad(true);
+  const double beta = 0.25;
+  auto opt = optim::make_optimizer(
+      {{"w", w}, {"b", b}},
+      optim::AdaptiveGainConfig{.lr = 0.1, .beta = beta, .min_gain = 0.6, .max_gain = 1.4});
+  auto gains_of = [&](const char* name) {
+    for (const auto& [n, t] : optim::adaptive_gains(*opt))
+      if (n == name) return t.to_vector<float>();
+    ADD_FAILURE() << "no gains of " << name;
+    return std::vector<float>{};
+  };
+  EXPECT_EQ(gains_of("w"), (std::vector<float>{1, 1, 1, 1}));
+  auto step = [&](std::vector<float> gw, float gb) {
+    w.grad().copy_(Tensor::from_vector(gw, {4}));
+    b.grad().fill_(gb);
+    ASSERT_TRUE(opt->step());
+  };
+  step({1, 1, 1, 0}, 2);  // no previous gradient: every gain stays 1
+  EXPECT_EQ(gains_of("w"), (std::vector<float>{1, 1, 1, 1}));
+  step({2, -1, 0, 1}, 3);
+  const float up = 1.0f + float(beta), down = 1.0f * (1.0f - float(beta));
+  EXPECT_EQ(gains_of("w"), (std::vector<float>{up, down, 1, 1}));
+  EXPECT_EQ(gains_of("b"), (std::vector<float>{up}));
+  step({2, 1, 0, 1}, 3);  // up again hits max_gain; down flips again under min_gain
+  EXPECT_EQ(gains_of("w"), (std::vector<float>{1.4f, 0.6f, 1, up}));
+  EXPECT_EQ(opt->state_slot("gains", "w").to_vector<float>(), gains_of("w"));
+  expect_error([&] { opt->state_slot("gain", "w"); },
+               "no state slot 'gain' (its slots: gains, prev_grad)");
+  expect_error([&] { opt->state_slot("gains", "x"); },
+               "no parameter named 'x' (its parameters: w, b)");
+  auto sgd = optim::make_optimizer({Tensor::ones({1}).requires_grad(true)}, optim::SGDConfig{});
+  expect_error([&] { optim::adaptive_gains(*sgd); }, "the optimizer is SGD, not AdaptiveGain");
+}
+
 // Adam without bias correction, first step: m1 = (1 - b1) g, v1 = (1 - b2) g^2 and
 // w1 = w0 - lr m1 / (sqrt(v1) + eps); the corrected step is lr g / (|g| + eps), larger.
 TEST(Optimizer, AdamWithoutBiasCorrectionFirstStep) {

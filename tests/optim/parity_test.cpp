@@ -338,6 +338,10 @@ TEST(FormulaParity, SWATSSwitchesToSGDAsTheReference) {
     const nabla::State s = opt->state_dict();
     EXPECT_EQ(s.scalars.at("group.0.swats_switched_at"), ref.switched_at);
     EXPECT_NEAR(s.scalars.at("group.0.swats_sgd_lr"), ref.sgd_lr, 1e-5 * ref.sgd_lr);
+    const optim::SWATSPhase phase = optim::swats_phase(*opt);
+    EXPECT_TRUE(phase.switched);
+    EXPECT_EQ(phase.switch_step, ref.switched_at);
+    EXPECT_NEAR(phase.sgd_lr, ref.sgd_lr, 1e-5 * ref.sgd_lr);
   }
 }
 

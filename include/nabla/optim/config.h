@@ -123,7 +123,10 @@ struct NAdamConfig {
 //   gamma = (p.p) / (-p.d),  lambda = beta2 lambda + (1 - beta2) gamma,
 //   switch when t > 1 and |lambda / (1 - beta2^t) - gamma| < eps_switch; lr_sgd = lambda / (1 -
 //   beta2^t).
-// After the switch: v = beta1 v + d, w -= (1 - beta1) lr_sgd v.
+// After the switch: v = beta1 v + d, w -= (1 - beta1) lr_sgd v. optim::swats_phase
+// (optimizer.h) reports the switch. The test is absolute: gamma is on the scale of an SGD
+// learning rate and, on mini-batches, noisy, so the default eps_switch, 1e-9, is
+// practically never met; on MNIST (batch 64) 1e-4 to 1e-3 lets it switch (docs/lecture.md).
 struct SWATSConfig {
   double lr = 1e-3;
   Betas betas = {0.9, 0.999};

@@ -52,6 +52,12 @@ class Optimizer {
   virtual State state_dict() const = 0;
   virtual void load_state_dict(const State& state) = 0;
 
+  // The state slot `slot` of the parameter named `param`, a copy of the parameter's shape on its
+  // device: `slot` is PyTorch's state key ("momentum_buffer", "exp_avg", "exp_avg_sq",
+  // AdaptiveGain's "gains", Rprop's "step_size", ...), the prefix of the slot's keys in
+  // state_dict(). Throws nabla::Error naming the slots or parameters there are.
+  virtual Tensor state_slot(const std::string& slot, const std::string& param) const;
+
   // The parameter arena the optimizer updates (null for an optimizer without one). Its flat
   // gradient buffer is what clipping works on.
   virtual std::shared_ptr<nn::ParameterArena> arena() const { return nullptr; }
@@ -63,5 +69,27 @@ class Optimizer {
   std::vector<double> group_lrs_;
   int64_t step_count_ = 0;
 };
+
+// ---------------------------------------------------------------- what an optimizer has learned
+
+// What SWATS (SWATSConfig) has decided in one parameter group. It takes Adam steps until the
+// projected SGD learning rate settles (see SWATSConfig), then SGD steps with momentum beta1 at
+// the rate learned then.
+struct SWATSPhase {
+  bool switched = false;      // it takes SGD steps now
+  int64_t switch_step = 0;    // the step whose switching test passed (0: not switched);
+                              // SGD steps from switch_step + 1 on
+  double sgd_lr = 0.0;        // the SGD learning rate learned at the switch (0: not switched)
+  double projected_lr = 0.0;  // the running projection lambda / (1 - beta2^k) after its last Adam
+                              // step k (0 before the first): what sgd_lr would be
+};
+
+// SWATS's phase in parameter group `group`; throws nabla::Error for another optimizer or group.
+SWATSPhase swats_phase(const Optimizer& optimizer, int64_t group = 0);
+
+// AdaptiveGain's (AdaptiveGainConfig) per-weight gains, one tensor per parameter (its name and
+// shape, a copy). Gains start at 1 and change at each step as AdaptiveGainConfig describes;
+// the same as state_slot("gains", name). Throws nabla::Error for another optimizer.
+nn::NamedTensors adaptive_gains(const Optimizer& optimizer);
 
 }  // namespace nabla::optim

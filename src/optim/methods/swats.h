@@ -4,9 +4,11 @@
 // switch, kernels::optim::SWATSSGDRule after it (kernels/math/update_rules.h).
 // Group state: the running projected learning rate, the step it switched at and the SGD
 // learning rate found then; checkpoint keys "group.N.swats_lambda", "group.N.swats_switched_at",
-// "group.N.swats_sgd_lr". The switch test runs after each Adam step (after_step).
+// "group.N.swats_sgd_lr". The switch test runs after each Adam step (after_step); phase() is what
+// optim::swats_phase reports of it.
 #pragma once
 
+#include "nabla/optim/optimizer.h"
 #include "optim/method.h"
 #include "optim/methods/adam.h"
 
@@ -55,6 +57,15 @@ struct Method<SWATSConfig> : MethodDefaults {
           {float(beta1), float(t.weight_decay), float((1.0 - beta1) * g.sgd_lr)});
     return rule_call<Rules, rules::AdamRule<false, true>>(
         adam_scalars(c.betas, c.eps, t.weight_decay, 1.0, t));
+  }
+
+  // What the group has decided, after `step` applied steps (optim::swats_phase).
+  static SWATSPhase phase(const SWATSConfig& c, const GroupState& g, int64_t step) {
+    const int64_t adam_steps = g.switched_at > 0 ? g.switched_at : step;
+    SWATSPhase p{.switched = g.switched_at > 0, .switch_step = g.switched_at, .sgd_lr = g.sgd_lr};
+    if (adam_steps > 0)
+      p.projected_lr = g.lambda / (1.0 - std::pow(c.betas[1], static_cast<double>(adam_steps)));
+    return p;
   }
 
   // Keskar & Socher's switching test after an Adam step p with gradient d (dots = p.p, p.d).
