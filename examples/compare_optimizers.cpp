@@ -28,6 +28,7 @@ const std::vector<std::pair<std::string, optim::OptimizerConfig>> kOptimizers = 
     {"adamax", optim::AdamaxConfig{.lr = 2e-3}},
     {"nadam", optim::NAdamConfig{.lr = 2e-3}},
     {"swats", optim::SWATSConfig{.lr = 1e-3}},
+    // Rprop's lr is the initial step size; the largest is kept small for mini-batches.
     {"rprop", optim::RpropConfig{.lr = 1e-3, .step_sizes = {1e-6, 1e-2}}},
 };
 
