@@ -105,11 +105,16 @@ struct Trainer::Run {
   double best_val_loss = INFINITY;
   int64_t evals_without_improvement = 0;
   std::optional<State> pending_loader;
+  // The lr the epoch's last step used (EpochMetrics.lr); meaningful once the epoch has a step.
+  double epoch_lr = 0.0;
   // fp16's dynamic loss scale, and the updates since it last changed.
   double loss_scale = 1.0;
   int64_t loss_scale_steps = 0;
 
-  void reset_epoch() { loss_sum = 0.0, loss_count = correct = seen = skipped = 0; }
+  void reset_epoch() {
+    loss_sum = epoch_lr = 0.0;
+    loss_count = correct = seen = skipped = 0;
+  }
 
   // PyTorch GradScaler's defaults: halve on an overflow, double after 2000 clean updates.
   void update_loss_scale(bool overflow) {
@@ -136,7 +141,8 @@ struct Trainer::Run {
                  {"best_val_loss", best_val_loss},
                  {"evals_without_improvement", double(evals_without_improvement)},
                  {"loss_scale", loss_scale},
-                 {"loss_scale_steps", double(loss_scale_steps)}};
+                 {"loss_scale_steps", double(loss_scale_steps)},
+                 {"epoch_lr", epoch_lr}};
     const Generator::State rng = default_generator().state();
     s.strings = {{"rng_seed", std::to_string(rng.seed)},
                  {"rng_offset", std::to_string(rng.offset)}};
@@ -176,6 +182,8 @@ struct Trainer::Run {
       NABLA_CHECK(loss_scale > 0, "{}: the saved loss_scale is 0", what);
       loss_scale_steps = count("loss_scale_steps");
     }
+    // Checkpoints written before it have no epoch_lr: the epoch's next step sets it.
+    if (s.scalars.count("epoch_lr")) epoch_lr = s.finite("epoch_lr", what, 0.0);
     default_generator().set_state({u64("rng_seed"), u64("rng_offset")});
   }
 };
@@ -648,6 +656,9 @@ bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index
   // The global batch; distributed, this rank computes on its slice [begin, end) of it.
   const int64_t n = batch.inputs.size(0);
   const auto [begin, end] = parallel_->shard(n);
+  // The rate this step uses: an iteration schedule moves it on once the step is made.
+  const double lr = optimizer_->lr();
+  run_->epoch_lr = lr;
   // The slice's loss sum and correct count, then summed over the ranks. With one rank the
   // mean below is the batch loss exactly (a float times a count < 2^29 is exact in double).
   double sums[2] = {0.0, 0.0};
@@ -672,8 +683,7 @@ bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index
       std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
   fit.progress.update(batch_index, loss_value, fit.examples_this_run / std::max(seconds, 1e-9));
   if (on_step_end)
-    on_step_end(
-        {run_->epoch + 1, batch_index, run_->global_step, loss_value, optimizer_->lr(), skipped});
+    on_step_end({run_->epoch + 1, batch_index, run_->global_step, loss_value, lr, skipped});
   return !skipped;
 }
 
@@ -817,7 +827,7 @@ EpochMetrics Trainer::epoch_metrics(const Fit& fit) {
   EpochMetrics m;
   m.epoch = run_->epoch + 1;
   m.step = run_->global_step;
-  m.lr = optimizer_->lr();  // the rate of the epoch's last step
+  m.lr = run_->seen > 0 ? run_->epoch_lr : optimizer_->lr();  // the rate of the epoch's last step
   m.train_loss = run_->loss_count ? run_->loss_sum / run_->loss_count : NAN;
   m.train_accuracy = run_->seen ? static_cast<double>(run_->correct) / run_->seen : 0.0;
   m.skipped_steps = run_->skipped;

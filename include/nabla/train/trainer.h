@@ -97,6 +97,8 @@ void validate(const TrainerConfig& config);
 struct EpochMetrics {
   int64_t epoch = 0;  // 1-based
   int64_t step = 0;   // global step count at the end of the epoch
+  // The learning rate the epoch's last step used (an epoch schedule's rate for the whole epoch;
+  // for an iteration schedule, the rate of step `step`, not the next one's).
   double lr = 0.0;
   double train_loss = 0.0;
   double train_accuracy = 0.0;
@@ -129,7 +131,7 @@ struct StepInfo {
   int64_t batch = 0;  // within the epoch, 0-based
   int64_t step = 0;   // global, after this step
   double loss = 0.0;
-  double lr = 0.0;
+  double lr = 0.0;  // the learning rate this step used (before the schedule moved it on)
   bool skipped = false;
 };
 
