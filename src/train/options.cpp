@@ -312,6 +312,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.early_stopping_patience = v.integer();
   else if (key == "early_stopping_min_delta")
     t.early_stopping_min_delta = v.number();
+  else if (key == "plateau_metric")
+    t.plateau_metric = v.text();
   else if (key == "distributed")
     t.distributed = v.boolean();
   else if (key == "check_parameters_every")
@@ -724,6 +726,9 @@ schedule
   --gamma X  --k X  --step-size N  --milestones N,N  --t-max N  --eta-min X  --max-lr X
   --base-lr X  --step-size-up N  --mode NAME  --pct-start X  --start-factor X  --total-iters N
   --factor X  --patience N  --threshold X  --cooldown N  --min-lr X  --unit epoch|iteration
+  --plateau-metric NAME    what plateau follows: val_loss (default), val_accuracy, train_loss,
+                           train_accuracy; with --mode min|max (max for accuracies) and
+                           --threshold-mode rel|abs
 training
   --epochs N               total epochs, also when resuming (default: {8})
   --batch-size N           (default: {9})

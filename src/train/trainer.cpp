@@ -87,6 +87,15 @@ void unscale_gradients(optim::Optimizer& optimizer, double scale) {
   optimizer.arena()->flat_grads().mul_(static_cast<float>(1.0 / scale));
 }
 
+// TrainerConfig.plateau_metric with "test_" read as "val_".
+std::string canonical_metric(const std::string& name) {
+  return name.rfind("test_", 0) == 0 ? "val_" + name.substr(5) : name;
+}
+
+bool is_accuracy(const std::string& metric) {
+  return metric == "val_accuracy" || metric == "train_accuracy";
+}
+
 double optimizer_lr(const optim::OptimizerConfig& config) {
   return std::visit([](const auto& c) { return static_cast<double>(c.lr); }, config);
 }
@@ -207,6 +216,11 @@ void validate(const TrainerConfig& config) {
               config.max_consecutive_skips);
   NABLA_CHECK(config.early_stopping_patience >= 0 && config.early_stopping_min_delta >= 0,
               "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
+  const std::string metric = canonical_metric(config.plateau_metric);
+  NABLA_CHECK(metric == "val_loss" || metric == "train_loss" || is_accuracy(metric),
+              "TrainerConfig.plateau_metric '{}' is unknown (expected val_loss, val_accuracy, "
+              "train_loss or train_accuracy)",
+              config.plateau_metric);
   NABLA_CHECK(config.checkpoint_every == 0 || !config.checkpoint_dir.empty(),
               "TrainerConfig.checkpoint_every needs a checkpoint_dir");
   NABLA_CHECK(config.device.is_cpu() || cuda::is_available(),
@@ -294,6 +308,19 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGrou
     json settings = json::parse(config_json());
     settings.erase("device");  // each rank of a host has its own GPU
     parallel_->check_model(*optimizer_->arena(), settings.dump());
+  }
+  if (const auto* plateau = std::get_if<sched::ReduceLROnPlateauConfig>(&scheduler_config_)) {
+    const std::string metric = canonical_metric(config_.plateau_metric);
+    NABLA_CHECK(
+        plateau->unit == sched::StepUnit::Epoch || metric == "val_loss" || metric == "train_loss",
+        "TrainerConfig.plateau_metric '{}' needs the plateau schedule's unit epoch: per "
+        "iteration it follows each step's training loss",
+        config_.plateau_metric);
+    if (is_accuracy(metric) && plateau->mode == sched::PlateauMode::Min && parallel_->is_root())
+      log_message(LogLevel::Warning,
+                  fmt::format("the plateau schedule follows {} in mode min: it cuts the rate "
+                              "while the accuracy rises (mode max waits for it to stop rising)",
+                              config_.plateau_metric));
   }
   loss_ = [](const Tensor& output, const Tensor& target) {
     return nn::functional::cross_entropy(output, target);
@@ -599,6 +626,11 @@ std::unique_ptr<files::FolderLock> Trainer::Fit::prepare(Trainer& trainer,
                                                          const data::Dataset* val_set, bool root) {
   const TrainerConfig& config = trainer.config_;
   trainer.check_same_data(train_set.identity());
+  const std::string metric = canonical_metric(config.plateau_metric);
+  NABLA_CHECK(!trainer.follows_metric() || val_set != nullptr || metric.rfind("val_", 0) != 0 ||
+                  metric == "val_loss",
+              "TrainerConfig.plateau_metric {} needs a validation set: pass one to fit()",
+              config.plateau_metric);
   if (val_set != nullptr) {
     const data::SampleLayout t = train_set.layout(), v = val_set->layout();
     NABLA_CHECK(t.input_shape == v.input_shape && t.input_dtype == v.input_dtype,
@@ -805,9 +837,13 @@ History Trainer::interrupted(Fit& fit) {
 // history, the metrics file, the progress and on_epoch_end.
 bool Trainer::end_epoch(Fit& fit) {
   const EpochMetrics m = epoch_metrics(fit);
-  // The schedule sees the test loss when there is one (ReduceLROnPlateau), else the training's.
-  if (scheduler_->unit() == sched::StepUnit::Epoch)
-    scheduler_->step(m.test_loss.value_or(m.train_loss));
+  // ReduceLROnPlateau steps on the epochs that have its metric; the others on every epoch.
+  if (scheduler_->unit() == sched::StepUnit::Epoch) {
+    if (!follows_metric())
+      scheduler_->step(m.test_loss.value_or(m.train_loss));
+    else if (const std::optional<double> value = plateau_value(fit, m))
+      scheduler_->step(*value);
+  }
   const bool stop = early_stopping(m);
   ++run_->epoch;
   run_->reset_epoch();
@@ -851,6 +887,21 @@ bool Trainer::early_stopping(const EpochMetrics& m) {
     return false;
   }
   return ++run_->evals_without_improvement >= config_.early_stopping_patience;
+}
+
+bool Trainer::follows_metric() const {
+  return std::holds_alternative<sched::ReduceLROnPlateauConfig>(scheduler_config_);
+}
+
+// The value of plateau_metric this epoch; none for a validation metric on an epoch without an
+// evaluation.
+std::optional<double> Trainer::plateau_value(const Fit& fit, const EpochMetrics& m) const {
+  const std::string metric = canonical_metric(config_.plateau_metric);
+  if (metric == "train_loss" || (metric == "val_loss" && fit.val_set == nullptr))
+    return m.train_loss;
+  if (metric == "train_accuracy") return m.train_accuracy;
+  if (!m.test_loss) return std::nullopt;
+  return metric == "val_loss" ? *m.test_loss : *m.test_accuracy;
 }
 
 std::string metrics_json_line(const EpochMetrics& m) {

@@ -81,6 +81,11 @@ struct TrainerConfig {
   // improvement of at least min_delta (0: off).
   int64_t early_stopping_patience = 0;
   double early_stopping_min_delta = 0.0;
+  // The metric a ReduceLROnPlateau schedule stepped per epoch follows: "val_loss" (the training
+  // loss when fit() has no validation set), "val_accuracy", "train_loss" or "train_accuracy"
+  // ("test_" may stand for "val_"). The validation metrics step it at each evaluation, the
+  // training metrics at each epoch end. Choose the schedule's mode to match: max for accuracies.
+  std::string plateau_metric = "val_loss";
   // Finish the current step and checkpoint on SIGINT/SIGTERM (a second SIGINT exits at once).
   bool handle_signals = true;
   // Data-parallel over the MPI job (see docs/distributed.md): batch_size is the global batch,
@@ -195,6 +200,8 @@ class Trainer {
   bool end_epoch(Fit& fit);  // true: early stopping ends the run
   EpochMetrics epoch_metrics(const Fit& fit);
   bool early_stopping(const EpochMetrics& m);
+  bool follows_metric() const;  // a ReduceLROnPlateau schedule
+  std::optional<double> plateau_value(const Fit& fit, const EpochMetrics& m) const;
   void checkpoint(Fit& fit);
   bool stop_requested(const Fit& fit);
   History interrupted(Fit& fit);
