@@ -268,6 +268,8 @@ bool set_scheduler_field(C& c, const std::string& key, const Value& v) {
 bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v) {
   if (key == "epochs")
     t.epochs = v.integer();
+  else if (key == "max_steps")
+    t.max_steps = v.integer();
   else if (key == "batch_size")
     t.batch_size = v.integer();
   else if (key == "seed")
@@ -413,9 +415,14 @@ std::vector<std::string> complete_schedule(RunOptions& o, int64_t train_size) {
   const double lr = std::visit([](const auto& c) { return c.lr; }, o.optimizer);
   std::vector<std::string> derived;
   // The run's length in the schedule's own steps, and how the message names it.
+  // max_steps, when it comes first, shortens the run.
   auto run_steps = [&](sched::StepUnit unit) {
-    return std::max<int64_t>(
-        1, o.trainer.epochs * (unit == sched::StepUnit::Iteration ? per_epoch : 1));
+    const bool iteration = unit == sched::StepUnit::Iteration;
+    int64_t steps = o.trainer.epochs * (iteration ? per_epoch : 1);
+    if (o.trainer.max_steps > 0 && per_epoch > 0)
+      steps = std::min(steps, iteration ? o.trainer.max_steps
+                                        : (o.trainer.max_steps + per_epoch - 1) / per_epoch);
+    return std::max<int64_t>(1, steps);
   };
   auto steps_text = [&](sched::StepUnit unit) {
     return fmt::format("{} {}", run_steps(unit),
@@ -731,6 +738,8 @@ schedule
                            --threshold-mode rel|abs
 training
   --epochs N               total epochs, also when resuming (default: {8})
+  --max-steps N            stop after N optimizer steps in all, whichever comes first
+                           (default: 0, no limit); resumable with a higher limit
   --batch-size N           (default: {9})
   --clip-grad-norm X       0 for none (default: {10})
   --eval-every N           epochs between test evaluations (default: {11})

@@ -201,6 +201,8 @@ struct Trainer::Run {
 
 void validate(const TrainerConfig& config) {
   NABLA_CHECK(config.epochs >= 0, "TrainerConfig.epochs must be >= 0, got {}", config.epochs);
+  NABLA_CHECK(config.max_steps >= 0, "TrainerConfig.max_steps must be >= 0, got {}",
+              config.max_steps);
   NABLA_CHECK(config.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
               config.batch_size);
   NABLA_CHECK(config.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
@@ -557,10 +559,15 @@ struct Trainer::Fit {
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
   dist::FailFast fail_fast(parallel_->host());
   Fit fit(*this, train_set, val_set);  // the checks, the checkpoint folder, the loader
-  while (run_->epoch < config_.epochs) {
+  while (run_->epoch < config_.epochs && !reached_max_steps()) {
     start_epoch(fit);
+    bool partial = false;  // max_steps ends the run inside the epoch
     while (true) {
       const int64_t batch_index = fit.loader.batch_index();
+      if (reached_max_steps() && batch_index < fit.num_batches) {
+        partial = true;
+        break;
+      }
       std::optional<data::Batch> batch = fit.loader.next();
       if (!batch) break;
       if (train_step(fit, *batch, batch_index) && config_.checkpoint_every > 0 &&
@@ -571,6 +578,11 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
         return interrupted(fit);
       }
     }
+    if (partial) {
+      end_partial_epoch(fit);
+      checkpoint(fit);
+      break;
+    }
     const bool early_stop = end_epoch(fit);
     checkpoint(fit);
     if (early_stop) {
@@ -580,6 +592,10 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       break;
     }
     if (stop_requested(fit)) return interrupted(fit);  // checkpointed above
+  }
+  if (reached_max_steps()) {
+    fit.history.reached_max_steps = true;
+    fit.message(fmt::format("stopped at step {} (max_steps)", run_->global_step));
   }
   return std::move(fit.history);
 }
@@ -847,6 +863,21 @@ bool Trainer::end_epoch(Fit& fit) {
   const bool stop = early_stopping(m);
   ++run_->epoch;
   run_->reset_epoch();
+  record_epoch(fit, m);
+  return stop;
+}
+
+// max_steps stopped the run inside an epoch: its metrics so far, with an evaluation of the model
+// the run ends with. The epoch stays in progress (the schedule's epoch step, early stopping and
+// the accumulators wait for its end), so a resumed run finishes it.
+void Trainer::end_partial_epoch(Fit& fit) {
+  EpochMetrics m = epoch_metrics(fit, true);
+  m.partial = true;
+  record_epoch(fit, m);
+}
+
+// An epoch's record: the history, the metrics file, the progress and on_epoch_end.
+void Trainer::record_epoch(Fit& fit, const EpochMetrics& m) {
   fit.history.epochs.push_back(m);
   if (fit.metrics.is_open()) {
     fit.metrics << metrics_json_line(m) << std::endl;
@@ -855,11 +886,14 @@ bool Trainer::end_epoch(Fit& fit) {
   }
   fit.progress.end_epoch(m, config_.epochs);
   if (on_epoch_end) on_epoch_end(m);
-  return stop;
+}
+
+bool Trainer::reached_max_steps() const {
+  return config_.max_steps > 0 && run_->global_step >= config_.max_steps;
 }
 
 // The training's metrics of the epoch, with an evaluation every eval_every epochs.
-EpochMetrics Trainer::epoch_metrics(const Fit& fit) {
+EpochMetrics Trainer::epoch_metrics(const Fit& fit, bool evaluate_now) {
   EpochMetrics m;
   m.epoch = run_->epoch + 1;
   m.step = run_->global_step;
@@ -867,7 +901,7 @@ EpochMetrics Trainer::epoch_metrics(const Fit& fit) {
   m.train_loss = run_->loss_count ? run_->loss_sum / run_->loss_count : NAN;
   m.train_accuracy = run_->seen ? static_cast<double>(run_->correct) / run_->seen : 0.0;
   m.skipped_steps = run_->skipped;
-  if (fit.val_set != nullptr && m.epoch % config_.eval_every == 0) {
+  if (fit.val_set != nullptr && (evaluate_now || m.epoch % config_.eval_every == 0)) {
     const EvalResult r = evaluate(*fit.val_set);
     m.test_loss = r.loss, m.test_accuracy = r.accuracy;
   }
@@ -906,14 +940,15 @@ std::optional<double> Trainer::plateau_value(const Fit& fit, const EpochMetrics&
 
 std::string metrics_json_line(const EpochMetrics& m) {
   auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-  const json j = {{"epoch", m.epoch},
-                  {"step", m.step},
-                  {"lr", m.lr},
-                  {"train_loss", m.train_loss},
-                  {"train_accuracy", m.train_accuracy},
-                  {"test_loss", optional(m.test_loss)},
-                  {"test_accuracy", optional(m.test_accuracy)},
-                  {"seconds", m.seconds}};
+  json j = {{"epoch", m.epoch},
+            {"step", m.step},
+            {"lr", m.lr},
+            {"train_loss", m.train_loss},
+            {"train_accuracy", m.train_accuracy},
+            {"test_loss", optional(m.test_loss)},
+            {"test_accuracy", optional(m.test_accuracy)},
+            {"seconds", m.seconds}};
+  if (m.partial) j["partial"] = true;
   return j.dump();
 }
 

@@ -37,6 +37,15 @@ train::TrainerConfig quiet(train::TrainerConfig c) {
   return c;
 }
 
+std::vector<float> flat_params(nn::Module& m) {
+  std::vector<float> out;
+  for (const Tensor& p : m.parameters()) {
+    const auto v = p.to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 // StepInfo.lr and EpochMetrics.lr are the rates the steps used: with an iteration schedule, the
@@ -153,17 +162,103 @@ TEST(TrainerLoop, PlateauOnAFlatAccuracyAndItsErrors) {
 // The command line and a TOML file reach these settings by the fields' names.
 TEST(TrainerLoop, FlagsReachTheConfig) {
   train::RunOptions o;
-  const char* argv[] = {"prog", "--scheduler",      "plateau",     "--mode",
-                        "max",  "--plateau-metric", "val_accuracy"};
+  const char* argv[] = {"prog",         "--scheduler", "plateau",
+                        "--mode",       "max",         "--plateau-metric",
+                        "val_accuracy", "--max-steps", "7"};
   train::apply_command_line(o, static_cast<int>(std::size(argv)), argv);
   EXPECT_EQ(o.trainer.plateau_metric, "val_accuracy");
+  EXPECT_EQ(o.trainer.max_steps, 7);
   ASSERT_TRUE(std::holds_alternative<sched::ReduceLROnPlateauConfig>(o.scheduler));
   EXPECT_EQ(std::get<sched::ReduceLROnPlateauConfig>(o.scheduler).mode, sched::PlateauMode::Max);
-  EXPECT_NE(train::usage("prog", o).find("--plateau-metric"), std::string::npos);
+  for (const char* flag : {"--plateau-metric", "--max-steps"})
+    EXPECT_NE(train::usage("prog", o).find(flag), std::string::npos) << flag;
+
+  // A schedule's length derived from the run stops at max_steps (7 steps of 10 per epoch).
+  o.scheduler = sched::CosineAnnealingLRConfig{.unit = sched::StepUnit::Iteration};
+  o.trainer.batch_size = 10;
+  train::complete_schedule(o, 100);
+  EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 7);
+  o.scheduler = sched::CosineAnnealingLRConfig{};
+  o.trainer.max_steps = 25;
+  train::complete_schedule(o, 100);
+  EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 3);
 
   nabla::testing::TempDir dir("nabla_loop_toml");
   const fs::path file = dir / "run.toml";
   std::ofstream(file) << "[trainer]\nplateau_metric = \"train_loss\"\n";
   train::apply_config_file(o, file.string());
   EXPECT_EQ(o.trainer.plateau_metric, "train_loss");
+}
+
+// max_steps stops inside an epoch with its metrics so far and a checkpoint; resumed without the
+// limit, the run ends as the uninterrupted one, bit for bit.
+TEST(TrainerLoop, MaxStepsStopsResumablyInsideAnEpoch) {
+  auto data = toy_data(2);  // 6 batches of 16 per epoch
+  nabla::testing::TempDir dir("nabla_max_steps");
+  const optim::AdamConfig adam{.lr = 1e-2};
+  const sched::CosineAnnealingLRConfig cosine{.t_max = 18, .unit = sched::StepUnit::Iteration};
+  train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16, .seed = 5});
+  auto straight_model = mlp();
+  train::Trainer straight(straight_model, adam, cosine, config);
+  const train::History full = straight.fit(*data, data.get());
+  ASSERT_EQ(full.epochs.size(), 3u);
+  EXPECT_FALSE(full.reached_max_steps);
+
+  config.max_steps = 8;  // epoch 2, batch 2
+  config.checkpoint_dir = (dir / "limited").string();
+  config.metrics_path = (dir / "metrics.jsonl").string();
+  train::Trainer limited(mlp(), adam, cosine, config);
+  const train::History part = limited.fit(*data, data.get());
+  EXPECT_TRUE(part.reached_max_steps);
+  EXPECT_EQ(limited.global_step(), 8);
+  ASSERT_EQ(part.epochs.size(), 2u);
+  EXPECT_FALSE(part.epochs[0].partial);
+  EXPECT_EQ(part.epochs[0].train_loss, full.epochs[0].train_loss);
+  const train::EpochMetrics& m = part.epochs[1];
+  EXPECT_TRUE(m.partial);
+  EXPECT_EQ(m.epoch, 2);
+  EXPECT_EQ(m.step, 8);
+  EXPECT_TRUE(m.test_loss.has_value());  // the model the run ends with, evaluated
+  EXPECT_EQ(part.last_checkpoint, (dir / "limited" / train::checkpoint_filename(8)).string());
+  std::ifstream metrics(config.metrics_path);
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(metrics, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_FALSE(lines[0].contains("partial"));
+  EXPECT_EQ(lines[1]["partial"], true);
+  EXPECT_EQ(lines[1]["step"], 8);
+
+  // The same limit again has nothing left to do; without it the run finishes exactly.
+  config.resume = config.checkpoint_dir;
+  EXPECT_TRUE(train::Trainer(mlp(), adam, cosine, config).fit(*data).epochs.empty());
+  config.max_steps = 0;
+  auto model = mlp(9);
+  train::Trainer resumed(model, adam, cosine, config);
+  const train::History rest = resumed.fit(*data, data.get());
+  EXPECT_EQ(flat_params(*model), flat_params(*straight_model));
+  ASSERT_EQ(rest.epochs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(rest.epochs[i].epoch, full.epochs[1 + i].epoch);
+    EXPECT_EQ(rest.epochs[i].lr, full.epochs[1 + i].lr);
+    EXPECT_EQ(rest.epochs[i].train_loss, full.epochs[1 + i].train_loss);
+    EXPECT_EQ(rest.epochs[i].test_loss, full.epochs[1 + i].test_loss);
+    EXPECT_FALSE(rest.epochs[i].partial);
+  }
+}
+
+// A limit at an epoch's end ends that epoch normally; one beyond the epochs changes nothing.
+TEST(TrainerLoop, MaxStepsAtAnEpochEndAndBeyondTheRun) {
+  auto data = toy_data(2);
+  for (const int64_t limit : {12, 100}) {
+    SCOPED_TRACE(limit);
+    train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16});
+    config.max_steps = limit;
+    train::Trainer trainer(mlp(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{}, config);
+    const train::History h = trainer.fit(*data);
+    EXPECT_EQ(h.reached_max_steps, limit == 12);
+    ASSERT_EQ(h.epochs.size(), limit == 12 ? 2u : 3u);
+    EXPECT_FALSE(h.epochs.back().partial);
+    EXPECT_EQ(trainer.global_step(), std::min<int64_t>(limit, 18));
+  }
+  EXPECT_THROW(train::validate({.max_steps = -1}), Error);
 }

@@ -41,6 +41,11 @@ enum class ProgressMode { Auto, Bar, Lines, Off };  // Auto: a bar on a terminal
 
 struct TrainerConfig {
   int64_t epochs = 10;  // the total, also when resuming
+  // Stop once the run has made this many optimizer steps in all (0: no limit), whichever of the
+  // two comes first. Stopping inside an epoch records its metrics so far (EpochMetrics.partial,
+  // with an evaluation) and writes a checkpoint; resuming with a higher limit, or none, finishes
+  // the epoch exactly as an uninterrupted run would.
+  int64_t max_steps = 0;
   int64_t batch_size = 64;
   uint64_t seed = 0;  // data order and the default generator (dropout)
   Device device = Device::cpu();
@@ -112,13 +117,17 @@ struct EpochMetrics {
   double seconds = 0.0;
   double examples_per_second = 0.0;
   int64_t skipped_steps = 0;
+  // TrainerConfig.max_steps ended the run inside this epoch: the metrics of its steps so far.
+  // A run resumed from there reports the whole epoch again at its end.
+  bool partial = false;
 };
 
 struct History {
   std::vector<EpochMetrics> epochs;
-  bool interrupted = false;    // stopped by a signal after writing a checkpoint
-  int signal = 0;              // that signal (SIGINT or SIGTERM)
-  bool early_stopped = false;  // stopped by early stopping
+  bool interrupted = false;        // stopped by a signal after writing a checkpoint
+  int signal = 0;                  // that signal (SIGINT or SIGTERM)
+  bool early_stopped = false;      // stopped by early stopping
+  bool reached_max_steps = false;  // stopped by TrainerConfig.max_steps
   std::string last_checkpoint;
   // The exit status of a program that ends with this run: 128 + the signal when interrupted (as
   // a shell reports a program the signal ended: 130 for SIGINT, 143 for SIGTERM), else 0.
@@ -198,7 +207,10 @@ class Trainer {
                    int64_t batch_index);
   void record_update(double loss_value, int64_t n);
   bool end_epoch(Fit& fit);  // true: early stopping ends the run
-  EpochMetrics epoch_metrics(const Fit& fit);
+  void end_partial_epoch(Fit& fit);
+  void record_epoch(Fit& fit, const EpochMetrics& m);
+  EpochMetrics epoch_metrics(const Fit& fit, bool evaluate_now = false);
+  bool reached_max_steps() const;
   bool early_stopping(const EpochMetrics& m);
   bool follows_metric() const;  // a ReduceLROnPlateau schedule
   std::optional<double> plateau_value(const Fit& fit, const EpochMetrics& m) const;
@@ -227,7 +239,8 @@ class Trainer {
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
-// test_accuracy, seconds (test_* are null when not evaluated).
+// test_accuracy, seconds (test_* are null when not evaluated), and "partial": true for an epoch
+// that max_steps ended early.
 std::string metrics_json_line(const EpochMetrics& m);
 
 }  // namespace nabla::train
