@@ -272,6 +272,8 @@ bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v)
     t.max_steps = v.integer();
   else if (key == "batch_size")
     t.batch_size = v.integer();
+  else if (key == "accumulate_steps")
+    t.accumulate_steps = v.integer();
   else if (key == "seed")
     t.seed = static_cast<uint64_t>(v.integer_at_least(0));
   else if (key == "clip_grad_norm")
@@ -411,7 +413,9 @@ void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr
 
 std::vector<std::string> complete_schedule(RunOptions& o, int64_t train_size) {
   const int64_t b = o.trainer.batch_size;
-  const int64_t per_epoch = o.trainer.drop_last ? train_size / b : (train_size + b - 1) / b;
+  const int64_t batches = o.trainer.drop_last ? train_size / b : (train_size + b - 1) / b;
+  const int64_t accumulate = std::max<int64_t>(1, o.trainer.accumulate_steps);
+  const int64_t per_epoch = (batches + accumulate - 1) / accumulate;  // optimizer steps
   const double lr = std::visit([](const auto& c) { return c.lr; }, o.optimizer);
   std::vector<std::string> derived;
   // The run's length in the schedule's own steps, and how the message names it.
@@ -741,6 +745,7 @@ training
   --max-steps N            stop after N optimizer steps in all, whichever comes first
                            (default: 0, no limit); resumable with a higher limit
   --batch-size N           (default: {9})
+  --accumulate-steps N     one optimizer step per N batches, on their mean gradient (default: 1)
   --clip-grad-norm X       0 for none (default: {10})
   --eval-every N           epochs between test evaluations (default: {11})
   --checkpoint-dir DIR     write checkpoints there (default: none)

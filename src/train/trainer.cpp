@@ -205,6 +205,11 @@ void validate(const TrainerConfig& config) {
               config.max_steps);
   NABLA_CHECK(config.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
               config.batch_size);
+  NABLA_CHECK(config.accumulate_steps > 0, "TrainerConfig.accumulate_steps must be > 0, got {}",
+              config.accumulate_steps);
+  NABLA_CHECK(!config.cuda_graph || config.accumulate_steps == 1,
+              "TrainerConfig.cuda_graph is not supported with accumulate_steps > 1 (the captured "
+              "step clears the gradients)");
   NABLA_CHECK(config.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
               config.eval_every);
   NABLA_CHECK(config.eval_batch_size > 0, "TrainerConfig.eval_batch_size must be > 0, got {}",
@@ -304,6 +309,8 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGrou
               "distributed training needs an optimizer over a parameter arena");
   NABLA_CHECK(!config_.cuda_graph || optimizer_->arena() != nullptr,
               "TrainerConfig.cuda_graph needs an optimizer over a parameter arena");
+  NABLA_CHECK(config_.accumulate_steps == 1 || optimizer_->arena() != nullptr,
+              "TrainerConfig.accumulate_steps needs an optimizer over a parameter arena");
   NABLA_CHECK(config_.precision != Precision::fp16 || optimizer_->arena() != nullptr,
               "TrainerConfig.precision fp16 needs an optimizer over a parameter arena");
   if (parallel_->distributed()) {
@@ -345,6 +352,7 @@ int Trainer::world_size() const {
 std::string Trainer::config_json() const {
   json j = {{"epochs", config_.epochs},
             {"batch_size", config_.batch_size},
+            {"accumulate_steps", config_.accumulate_steps},
             {"seed", std::to_string(config_.seed)},
             {"shuffle", config_.shuffle},
             {"drop_last", config_.drop_last},
@@ -379,6 +387,10 @@ Checkpoint Trainer::snapshot() const {
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
+  NABLA_CHECK(accumulated_.batches == 0,
+              "save_checkpoint: {} batches are accumulated towards the next optimizer step; a "
+              "checkpoint is taken between optimizer steps (in on_step_end, or after fit())",
+              accumulated_.batches);
   train::save_checkpoint(path, snapshot());
 }
 
@@ -559,6 +571,7 @@ struct Trainer::Fit {
 History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_set) {
   dist::FailFast fail_fast(parallel_->host());
   Fit fit(*this, train_set, val_set);  // the checks, the checkpoint folder, the loader
+  accumulated_ = {};
   while (run_->epoch < config_.epochs && !reached_max_steps()) {
     start_epoch(fit);
     bool partial = false;  // max_steps ends the run inside the epoch
@@ -573,7 +586,7 @@ History Trainer::fit(const data::Dataset& train_set, const data::Dataset* val_se
       if (train_step(fit, *batch, batch_index) && config_.checkpoint_every > 0 &&
           run_->global_step % config_.checkpoint_every == 0)
         checkpoint(fit);
-      if (stop_requested(fit)) {
+      if (accumulated_.batches == 0 && stop_requested(fit)) {  // between optimizer steps
         checkpoint(fit);
         return interrupted(fit);
       }
@@ -715,23 +728,52 @@ bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index
   parallel_->sum(sums);
   const double loss_value = sums[0] / n;
   const double loss_scale = run_->loss_scale;
-  const bool skipped = !std::isfinite(loss_value) || !update(fit, loss, end - begin, n, loss_scale);
   run_->seen += n;
   fit.examples_this_run += n;
   run_->correct += static_cast<int64_t>(sums[1]);
+  const auto report_progress = [&] {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
+    fit.progress.update(batch_index, loss_value, fit.examples_this_run / std::max(seconds, 1e-9));
+  };
+  bool skipped = false;
+  double step_loss = loss_value;  // the mean loss over the optimizer step's examples
+  int64_t step_examples = n;
+  if (config_.accumulate_steps == 1) {
+    skipped = !std::isfinite(loss_value) || !update(fit, loss, end - begin, n, loss_scale);
+  } else {
+    // Each batch's backward is of its mean loss times its rows; the step divides the sum by
+    // the examples of all its batches, giving the gradient of their mean loss.
+    Accumulated& acc = accumulated_;
+    const double scale = fit.scaled ? loss_scale : 1.0;
+    if (!std::isfinite(loss_value))
+      acc.nonfinite = true;  // the step is skipped
+    else if (loss.defined())
+      mul(loss, static_cast<float>(scale * static_cast<double>(end - begin))).backward();
+    ++acc.batches;
+    acc.loss_sum += loss_value * n;
+    acc.examples += n;
+    if (acc.batches < config_.accumulate_steps && batch_index + 1 < fit.num_batches) {
+      report_progress();
+      return false;
+    }
+    step_loss = acc.loss_sum / acc.examples;
+    step_examples = acc.examples;
+    skipped = acc.nonfinite ||
+              !apply_update(acc.examples, acc.examples, scale * static_cast<double>(acc.examples));
+    acc = {};
+  }
   // fp16: a finite loss whose gradients overflowed halves the scale. Such skips are the
   // scaler's normal search and count towards divergence only once the scale is below 1.
-  const bool overflow = fit.scaled && skipped && std::isfinite(loss_value);
+  const bool overflow = fit.scaled && skipped && std::isfinite(step_loss);
   if (fit.scaled && (overflow || !skipped)) run_->update_loss_scale(overflow);
   if (skipped)
-    record_skip(fit, loss_value, loss_scale, overflow, batch_index);
+    record_skip(fit, step_loss, loss_scale, overflow, batch_index);
   else
-    record_update(loss_value, n);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
-  fit.progress.update(batch_index, loss_value, fit.examples_this_run / std::max(seconds, 1e-9));
+    record_update(step_loss, step_examples);
+  report_progress();
   if (on_step_end)
-    on_step_end({run_->epoch + 1, batch_index, run_->global_step, loss_value, lr, skipped});
+    on_step_end({run_->epoch + 1, batch_index, run_->global_step, step_loss, lr, skipped});
   return !skipped;
 }
 
@@ -747,7 +789,7 @@ Tensor Trainer::forward(Fit& fit, const Tensor& x_host, const Tensor& y_host, do
     return Tensor();
   }
   const Tensor x = x_host.to(config_.device), y = y_host.to(config_.device);
-  optimizer_->zero_grad();
+  if (accumulated_.batches == 0) optimizer_->zero_grad();  // else accumulating
   if (rows == 0) return Tensor();
   const Tensor out = (*model_)(x);
   Tensor loss = loss_(out, y);
@@ -773,8 +815,14 @@ bool Trainer::replays_captured_step(Fit& fit, const Tensor& x, const Tensor& y) 
 bool Trainer::update(const Fit& fit, const Tensor& loss, int64_t rows, int64_t n,
                      double loss_scale) {
   if (loss.defined()) (fit.scaled ? mul(loss, static_cast<float>(loss_scale)) : loss).backward();
+  return apply_update(rows, n, fit.scaled ? loss_scale : 1.0);
+}
+
+// After the backward: the gradients summed over the ranks (`rows` of `n` are this rank's),
+// divided by `divisor`, clipped, and the optimizer step.
+bool Trainer::apply_update(int64_t rows, int64_t n, double divisor) {
   if (parallel_->distributed()) parallel_->reduce_gradients(*optimizer_->arena(), rows, n);
-  if (fit.scaled) unscale_gradients(*optimizer_, loss_scale);
+  if (divisor != 1.0) unscale_gradients(*optimizer_, divisor);
   if (config_.clip_grad_value > 0) optim::clip_grad_value(*optimizer_, config_.clip_grad_value);
   if (config_.clip_grad_norm > 0) optim::clip_grad_norm(*optimizer_, config_.clip_grad_norm);
   return optimizer_->step();

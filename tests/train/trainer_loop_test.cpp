@@ -162,26 +162,41 @@ TEST(TrainerLoop, PlateauOnAFlatAccuracyAndItsErrors) {
 // The command line and a TOML file reach these settings by the fields' names.
 TEST(TrainerLoop, FlagsReachTheConfig) {
   train::RunOptions o;
-  const char* argv[] = {"prog",         "--scheduler", "plateau",
-                        "--mode",       "max",         "--plateau-metric",
-                        "val_accuracy", "--max-steps", "7"};
+  const char* argv[] = {"prog",
+                        "--scheduler",
+                        "plateau",
+                        "--mode",
+                        "max",
+                        "--plateau-metric",
+                        "val_accuracy",
+                        "--max-steps",
+                        "7",
+                        "--accumulate-steps",
+                        "3"};
   train::apply_command_line(o, static_cast<int>(std::size(argv)), argv);
   EXPECT_EQ(o.trainer.plateau_metric, "val_accuracy");
   EXPECT_EQ(o.trainer.max_steps, 7);
+  EXPECT_EQ(o.trainer.accumulate_steps, 3);
   ASSERT_TRUE(std::holds_alternative<sched::ReduceLROnPlateauConfig>(o.scheduler));
   EXPECT_EQ(std::get<sched::ReduceLROnPlateauConfig>(o.scheduler).mode, sched::PlateauMode::Max);
-  for (const char* flag : {"--plateau-metric", "--max-steps"})
+  for (const char* flag : {"--plateau-metric", "--max-steps", "--accumulate-steps"})
     EXPECT_NE(train::usage("prog", o).find(flag), std::string::npos) << flag;
 
-  // A schedule's length derived from the run stops at max_steps (7 steps of 10 per epoch).
+  // A schedule's length derived from the run stops at max_steps, counting optimizer steps:
+  // 10 batches of 10, in 4 steps of up to 3 batches per epoch.
   o.scheduler = sched::CosineAnnealingLRConfig{.unit = sched::StepUnit::Iteration};
   o.trainer.batch_size = 10;
   train::complete_schedule(o, 100);
   EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 7);
   o.scheduler = sched::CosineAnnealingLRConfig{};
-  o.trainer.max_steps = 25;
+  o.trainer.max_steps = 25;  // 7 epochs of 4 steps
   train::complete_schedule(o, 100);
-  EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 3);
+  EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 7);
+  o.scheduler = sched::CosineAnnealingLRConfig{.unit = sched::StepUnit::Iteration};
+  o.trainer.max_steps = 0;
+  o.trainer.epochs = 2;
+  train::complete_schedule(o, 100);
+  EXPECT_EQ(std::get<sched::CosineAnnealingLRConfig>(o.scheduler).t_max, 8);
 
   nabla::testing::TempDir dir("nabla_loop_toml");
   const fs::path file = dir / "run.toml";
@@ -261,4 +276,79 @@ TEST(TrainerLoop, MaxStepsAtAnEpochEndAndBeyondTheRun) {
     EXPECT_EQ(trainer.global_step(), std::min<int64_t>(limit, 18));
   }
   EXPECT_THROW(train::validate({.max_steps = -1}), Error);
+}
+
+// 4 accumulated batches of 8 step as one batch of 32: the same gradients (those of the mean
+// loss over the 32 examples) up to float rounding, the same number of steps and the same
+// schedule. With 100 examples the last step takes one batch of 4, as the batch of 32 does.
+TEST(TrainerLoop, AccumulatedBatchesStepAsOneLargeBatch) {
+  auto data = toy_data(8, 100);
+  const optim::SGDConfig sgd{.lr = 0.2, .momentum = 0.9, .weight_decay = 1e-3};
+  const sched::StepLRConfig step_lr{
+      .step_size = 3, .gamma = 0.5, .unit = sched::StepUnit::Iteration};
+  auto large_model = mlp(), accumulated_model = mlp();
+  train::Trainer large(large_model, sgd, step_lr, quiet({.epochs = 3, .batch_size = 32}));
+  train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 8});
+  config.accumulate_steps = 4;
+  train::Trainer accumulated(accumulated_model, sgd, step_lr, config);
+  std::vector<train::StepInfo> steps;
+  accumulated.on_step_end = [&](const train::StepInfo& s) { steps.push_back(s); };
+  const train::History a = large.fit(*data), b = accumulated.fit(*data);
+  EXPECT_EQ(accumulated.global_step(), 12);
+  EXPECT_EQ(large.global_step(), 12);
+  ASSERT_EQ(steps.size(), 12u);
+  EXPECT_EQ(steps[0].batch, 3);
+  EXPECT_EQ(steps[3].batch, 12);  // the epoch's short last step: one batch
+  EXPECT_EQ(steps[3].step, 4);
+  const std::vector<float> pa = flat_params(*large_model), pb = flat_params(*accumulated_model);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 2e-5f) << i;
+  ASSERT_EQ(a.epochs.size(), b.epochs.size());
+  for (size_t e = 0; e < a.epochs.size(); ++e) {
+    EXPECT_EQ(a.epochs[e].step, b.epochs[e].step);
+    EXPECT_DOUBLE_EQ(a.epochs[e].lr, b.epochs[e].lr);
+    EXPECT_NEAR(a.epochs[e].train_loss, b.epochs[e].train_loss, 1e-5);
+    EXPECT_EQ(a.epochs[e].train_accuracy, b.epochs[e].train_accuracy);
+  }
+  EXPECT_THROW(train::validate({.accumulate_steps = 0}), Error);
+}
+
+// Checkpoints fall between optimizer steps (checkpoint_every counts them), so a run resumed
+// from one, mid-epoch or at an epoch's end, ends bit for bit as the uninterrupted run.
+TEST(TrainerLoop, AccumulationResumesExactly) {
+  auto data = toy_data(2);  // 12 batches of 8: 4 steps of 3 batches per epoch
+  nabla::testing::TempDir dir("nabla_accumulate");
+  const optim::AdamConfig adam{.lr = 1e-2};
+  const sched::CosineAnnealingLRConfig cosine{.t_max = 12, .unit = sched::StepUnit::Iteration};
+  train::TrainerConfig config = quiet({.epochs = 3,
+                                       .batch_size = 8,
+                                       .seed = 3,
+                                       .checkpoint_dir = (dir / "straight").string(),
+                                       .checkpoint_every = 3,
+                                       .keep_last = 0});
+  config.accumulate_steps = 3;
+  auto straight_model = mlp();
+  train::Trainer straight(straight_model, adam, cosine, config);
+  straight.on_step_end = [&](const train::StepInfo& s) {
+    if (s.step == 5) straight.save_checkpoint((dir / "hook.safetensors").string());
+  };
+  const train::History full = straight.fit(*data, data.get());
+  EXPECT_EQ(straight.global_step(), 12);
+  const std::vector<float> expected = flat_params(*straight_model);
+  for (const std::string& from : {(dir / "straight" / train::checkpoint_filename(3)).string(),
+                                  (dir / "straight" / train::checkpoint_filename(4)).string(),
+                                  (dir / "hook.safetensors").string()}) {
+    SCOPED_TRACE(from);
+    train::TrainerConfig resumed_config = config;
+    resumed_config.checkpoint_dir = (dir / "resumed").string();
+    resumed_config.overwrite = true;
+    resumed_config.resume = from;
+    auto model = mlp(9);
+    train::Trainer resumed(model, adam, cosine, resumed_config);
+    const train::History rest = resumed.fit(*data, data.get());
+    EXPECT_EQ(flat_params(*model), expected);
+    ASSERT_FALSE(rest.epochs.empty());
+    EXPECT_EQ(rest.epochs.back().train_loss, full.epochs.back().train_loss);
+    EXPECT_EQ(rest.epochs.back().lr, full.epochs.back().lr);
+  }
 }

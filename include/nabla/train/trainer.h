@@ -47,6 +47,13 @@ struct TrainerConfig {
   // the epoch exactly as an uninterrupted run would.
   int64_t max_steps = 0;
   int64_t batch_size = 64;
+  // Gradient accumulation: one optimizer step per this many batches (the epoch's last step
+  // takes the batches left). The gradients are those of the mean loss over all the step's
+  // examples, so accumulate_steps = k with batch_size b steps as batch_size k * b does (for a
+  // loss that is a mean over the batch). Steps, schedules, max_steps and checkpoint_every count
+  // optimizer steps; checkpoints are taken only between optimizer steps, where no partial
+  // gradient exists (a stop signal finishes the step first), so a resume is exact.
+  int64_t accumulate_steps = 1;
   uint64_t seed = 0;  // data order and the default generator (dropout)
   Device device = Device::cpu();
   double clip_grad_norm = 0.0;   // 0: off
@@ -144,6 +151,8 @@ struct StepInfo {
   int64_t epoch = 0;  // 1-based
   int64_t batch = 0;  // within the epoch, 0-based
   int64_t step = 0;   // global, after this step
+  // With accumulate_steps, on_step_end runs once per optimizer step: `batch` is its last batch
+  // and `loss` the mean over its examples.
   double loss = 0.0;
   double lr = 0.0;  // the learning rate this step used (before the schedule moved it on)
   bool skipped = false;
@@ -169,6 +178,7 @@ class Trainer {
   History fit(const data::Dataset& train_set, const data::Dataset* val_set = nullptr);
   EvalResult evaluate(const data::Dataset& dataset);
 
+  // Between optimizer steps only (with accumulate_steps, from on_step_end or after fit()).
   void save_checkpoint(const std::string& path) const;
   // Restores model, optimizer, schedule, data position, counters and RNG; reports changed
   // hyperparameters; an other architecture or optimizer type is an error.
@@ -203,6 +213,7 @@ class Trainer {
   Tensor forward(Fit& fit, const Tensor& x, const Tensor& y, double (&sums)[2]);
   bool replays_captured_step(Fit& fit, const Tensor& x, const Tensor& y);
   bool update(const Fit& fit, const Tensor& loss, int64_t rows, int64_t n, double loss_scale);
+  bool apply_update(int64_t rows, int64_t n, double divisor);
   void record_skip(Fit& fit, double loss_value, double loss_scale, bool overflow,
                    int64_t batch_index);
   void record_update(double loss_value, int64_t n);
@@ -226,6 +237,15 @@ class Trainer {
   std::unique_ptr<sched::Scheduler> scheduler_;
   std::unique_ptr<Run> run_;
   LossFn loss_;
+  // TrainerConfig.accumulate_steps: the batches whose gradients are summed since the last
+  // optimizer step, their loss sum and examples, and whether one had a non-finite loss.
+  struct Accumulated {
+    int64_t batches = 0;
+    double loss_sum = 0.0;
+    int64_t examples = 0;
+    bool nonfinite = false;
+  };
+  Accumulated accumulated_;
   std::unique_ptr<dist::DataParallel> parallel_;  // the local one unless distributed
   std::unique_ptr<CapturedStep> captured_;        // TrainerConfig.cuda_graph, once captured
   // The training set's Dataset::identity(), recorded in checkpoints; after a resume, the
