@@ -738,8 +738,8 @@ schedule
   --base-lr X  --step-size-up N  --mode NAME  --pct-start X  --start-factor X  --total-iters N
   --factor X  --patience N  --threshold X  --cooldown N  --min-lr X  --unit epoch|iteration
   --plateau-metric NAME    what plateau follows: val_loss (default), val_accuracy, train_loss,
-                           train_accuracy; with --mode min|max (max for accuracies) and
-                           --threshold-mode rel|abs
+                           train_accuracy or a program's added metric val_NAME; with
+                           --mode min|max (max for accuracies) and --threshold-mode rel|abs
 training
   --epochs N               total epochs, also when resuming (default: {8})
   --max-steps N            stop after N optimizer steps in all, whichever comes first

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -90,6 +91,13 @@ void unscale_gradients(optim::Optimizer& optimizer, double scale) {
 // TrainerConfig.plateau_metric with "test_" read as "val_".
 std::string canonical_metric(const std::string& name) {
   return name.rfind("test_", 0) == 0 ? "val_" + name.substr(5) : name;
+}
+
+// Letters, digits and '_': a name that fits a JSON key and a flag's value as it is.
+bool is_metric_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 bool is_accuracy(const std::string& metric) {
@@ -224,9 +232,10 @@ void validate(const TrainerConfig& config) {
   NABLA_CHECK(config.early_stopping_patience >= 0 && config.early_stopping_min_delta >= 0,
               "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
   const std::string metric = canonical_metric(config.plateau_metric);
-  NABLA_CHECK(metric == "val_loss" || metric == "train_loss" || is_accuracy(metric),
+  NABLA_CHECK(metric == "train_loss" || metric == "train_accuracy" ||
+                  (metric.rfind("val_", 0) == 0 && is_metric_name(metric.substr(4))),
               "TrainerConfig.plateau_metric '{}' is unknown (expected val_loss, val_accuracy, "
-              "train_loss or train_accuracy)",
+              "train_loss, train_accuracy or val_<name> for a metric of Trainer::add_metric)",
               config.plateau_metric);
   NABLA_CHECK(config.checkpoint_every == 0 || !config.checkpoint_dir.empty(),
               "TrainerConfig.checkpoint_every needs a checkpoint_dir");
@@ -497,6 +506,7 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
   EvalResult r;
   double loss_sum = 0.0;
   int64_t correct = 0;
+  std::vector<double> metric_sums(metrics_.size(), 0.0);
   while (auto batch = loader.next()) {
     // Distributed: each rank evaluates its slice of the batch.
     const auto [begin, end] = parallel_->shard(batch->inputs.size(0));
@@ -508,16 +518,32 @@ EvalResult Trainer::evaluate(const data::Dataset& dataset) {
     loss_sum += static_cast<double>(loss_(out, y).item<float>()) * n;
     correct += count_correct(out, y);
     r.examples += n;
+    for (size_t i = 0; i < metrics_.size(); ++i) metric_sums[i] += metrics_[i].second(out, y) * n;
   }
   model_->train(was_training);
-  double totals[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(r.examples)};
+  std::vector<double> totals = {loss_sum, static_cast<double>(correct),
+                                static_cast<double>(r.examples)};
+  totals.insert(totals.end(), metric_sums.begin(), metric_sums.end());
   parallel_->sum(totals);
   r.examples = static_cast<int64_t>(totals[2]);
   if (r.examples > 0) {
     r.loss = totals[0] / r.examples;
     r.accuracy = totals[1] / r.examples;
+    for (size_t i = 0; i < metrics_.size(); ++i)
+      r.metrics[metrics_[i].first] = totals[3 + i] / r.examples;
   }
   return r;
+}
+
+void Trainer::add_metric(const std::string& name, MetricFn fn) {
+  NABLA_CHECK(is_metric_name(name) && name != "loss" && name != "accuracy",
+              "add_metric: '{}' is not a metric name (letters, digits and '_', other than loss "
+              "and accuracy)",
+              name);
+  NABLA_CHECK(fn != nullptr, "add_metric: the function of '{}' is empty", name);
+  for (const auto& [known, unused] : metrics_)
+    NABLA_CHECK(known != name, "add_metric: a metric '{}' exists already", name);
+  metrics_.emplace_back(name, std::move(fn));
 }
 
 // ---------------------------------------------------------------- the loop
@@ -660,6 +686,13 @@ std::unique_ptr<files::FolderLock> Trainer::Fit::prepare(Trainer& trainer,
                   metric == "val_loss",
               "TrainerConfig.plateau_metric {} needs a validation set: pass one to fit()",
               config.plateau_metric);
+  const std::string added = metric.substr(4);
+  NABLA_CHECK(!trainer.follows_metric() || metric.rfind("val_", 0) != 0 || added == "loss" ||
+                  added == "accuracy" ||
+                  std::any_of(trainer.metrics_.begin(), trainer.metrics_.end(),
+                              [&](const auto& m) { return m.first == added; }),
+              "TrainerConfig.plateau_metric {} names no metric: add '{}' with add_metric() first",
+              config.plateau_metric, added);
   if (val_set != nullptr) {
     const data::SampleLayout t = train_set.layout(), v = val_set->layout();
     NABLA_CHECK(t.input_shape == v.input_shape && t.input_dtype == v.input_dtype,
@@ -952,6 +985,7 @@ EpochMetrics Trainer::epoch_metrics(const Fit& fit, bool evaluate_now) {
   if (fit.val_set != nullptr && (evaluate_now || m.epoch % config_.eval_every == 0)) {
     const EvalResult r = evaluate(*fit.val_set);
     m.test_loss = r.loss, m.test_accuracy = r.accuracy;
+    m.test_metrics = r.metrics;
   }
   m.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - fit.epoch_start).count();
@@ -983,7 +1017,9 @@ std::optional<double> Trainer::plateau_value(const Fit& fit, const EpochMetrics&
     return m.train_loss;
   if (metric == "train_accuracy") return m.train_accuracy;
   if (!m.test_loss) return std::nullopt;
-  return metric == "val_loss" ? *m.test_loss : *m.test_accuracy;
+  if (metric == "val_loss") return *m.test_loss;
+  if (metric == "val_accuracy") return *m.test_accuracy;
+  return m.test_metrics.at(metric.substr(4));
 }
 
 std::string metrics_json_line(const EpochMetrics& m) {
@@ -996,6 +1032,7 @@ std::string metrics_json_line(const EpochMetrics& m) {
             {"test_loss", optional(m.test_loss)},
             {"test_accuracy", optional(m.test_accuracy)},
             {"seconds", m.seconds}};
+  for (const auto& [name, value] : m.test_metrics) j["test_" + name] = value;
   if (m.partial) j["partial"] = true;
   return j.dump();
 }

@@ -155,7 +155,7 @@ TEST(TrainerLoop, PlateauOnAFlatAccuracyAndItsErrors) {
   config.plateau_metric = "val_accuracy";
   train::Trainer without_val(mlp(), optim::SGDConfig{.lr = 0.1}, plateau, config);
   EXPECT_THROW(without_val.fit(*data), Error);
-  config.plateau_metric = "val_top1";
+  config.plateau_metric = "accuracy";
   EXPECT_THROW(train::validate(config), Error);
 }
 
@@ -351,4 +351,82 @@ TEST(TrainerLoop, AccumulationResumesExactly) {
     EXPECT_EQ(rest.epochs.back().train_loss, full.epochs.back().train_loss);
     EXPECT_EQ(rest.epochs.back().lr, full.epochs.back().lr);
   }
+}
+
+namespace {
+// The share of examples whose target is among the two highest outputs, computed on the host.
+double top2(const Tensor& output, const Tensor& target) {
+  const std::vector<float> out = output.to(Device::cpu()).to_vector<float>();
+  const std::vector<float> y = target.to(Device::cpu()).to(DType::Float32).to_vector<float>();
+  const int64_t n = output.size(0), c = output.size(1);
+  int64_t hits = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = out.data() + i * c;
+    const float mine = row[static_cast<int64_t>(y[i])];
+    int64_t above = 0;
+    for (int64_t j = 0; j < c; ++j) above += row[j] > mine;
+    hits += above < 2;
+  }
+  return static_cast<double>(hits) / static_cast<double>(n);
+}
+}  // namespace
+
+// A metric added to the trainer is averaged per example over the evaluation's batches (of
+// unequal sizes here), reported per epoch and in the metrics file, and can drive the plateau
+// schedule.
+TEST(TrainerLoop, AddedMetricsAreAveragedPerExampleAndReported) {
+  auto train_set = toy_data(10, 64), val_set = toy_data(11, 70);
+  nabla::testing::TempDir dir("nabla_metrics");
+  train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16, .eval_batch_size = 32});
+  config.metrics_path = (dir / "metrics.jsonl").string();
+  config.plateau_metric = "val_top2";
+  auto model = mlp();
+  train::Trainer trainer(
+      model, optim::SGDConfig{.lr = 0.1},
+      sched::ReduceLROnPlateauConfig{.mode = sched::PlateauMode::Max, .patience = 0}, config);
+  trainer.add_metric("top2", top2);
+  trainer.add_metric("batch_size", [](const Tensor& out, const Tensor&) {
+    return static_cast<double>(out.size(0));  // 32, 32, 6: per example 32 * 64 / 70 + 6 * 6 / 70
+  });
+  const train::History h = trainer.fit(*train_set, val_set.get());
+  ASSERT_EQ(h.epochs.size(), 3u);
+  const train::EpochMetrics& last = h.epochs.back();
+  ASSERT_EQ(last.test_metrics.size(), 2u);
+  EXPECT_NEAR(last.test_metrics.at("batch_size"), (32.0 * 64 + 6.0 * 6) / 70, 1e-12);
+
+  // The same over the whole set at once.
+  const train::EvalResult r = trainer.evaluate(*val_set);
+  EXPECT_EQ(r.metrics.at("top2"), last.test_metrics.at("top2"));
+  NoGradGuard no_grad;
+  model->eval();
+  const Tensor all = (*model)(val_set->inputs());
+  EXPECT_NEAR(r.metrics.at("top2"), top2(all, val_set->targets()), 1e-12);
+  EXPECT_GE(r.metrics.at("top2"), r.accuracy);
+
+  std::ifstream metrics(config.metrics_path);
+  std::string line;
+  std::vector<nlohmann::json> lines;
+  while (std::getline(metrics, line)) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines.back()["test_top2"].get<double>(), last.test_metrics.at("top2"));
+
+  // The plateau followed top-2 accuracy: with patience 0 each epoch without a rise cut the rate.
+  double lr = 0.1, best = -INFINITY;
+  for (const train::EpochMetrics& m : h.epochs) {
+    EXPECT_DOUBLE_EQ(m.lr, lr) << m.epoch;
+    const double v = m.test_metrics.at("top2");
+    if (v > best * (1.0 + 1e-4))
+      best = v;
+    else
+      lr *= 0.1;
+  }
+
+  EXPECT_THROW(trainer.add_metric("top2", top2), Error);
+  EXPECT_THROW(trainer.add_metric("loss", top2), Error);
+  EXPECT_THROW(trainer.add_metric("top 5", top2), Error);
+  config.plateau_metric = "val_top5";
+  config.metrics_path.clear();
+  train::Trainer unknown(mlp(), optim::SGDConfig{.lr = 0.1}, sched::ReduceLROnPlateauConfig{},
+                         config);
+  EXPECT_THROW(unknown.fit(*train_set, val_set.get()), Error);
 }

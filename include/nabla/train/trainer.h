@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,7 +96,8 @@ struct TrainerConfig {
   double early_stopping_min_delta = 0.0;
   // The metric a ReduceLROnPlateau schedule stepped per epoch follows: "val_loss" (the training
   // loss when fit() has no validation set), "val_accuracy", "train_loss" or "train_accuracy"
-  // ("test_" may stand for "val_"). The validation metrics step it at each evaluation, the
+  // ("test_" may stand for "val_"), or "val_<name>" for a metric of Trainer::add_metric. The
+  // validation metrics step it at each evaluation, the
   // training metrics at each epoch end. Choose the schedule's mode to match: max for accuracies.
   std::string plateau_metric = "val_loss";
   // Finish the current step and checkpoint on SIGINT/SIGTERM (a second SIGINT exits at once).
@@ -121,6 +123,7 @@ struct EpochMetrics {
   double train_accuracy = 0.0;
   std::optional<double> test_loss;
   std::optional<double> test_accuracy;
+  std::map<std::string, double> test_metrics;  // Trainer::add_metric's, when evaluated
   double seconds = 0.0;
   double examples_per_second = 0.0;
   int64_t skipped_steps = 0;
@@ -145,6 +148,7 @@ struct EvalResult {
   double loss = 0.0;
   double accuracy = 0.0;
   int64_t examples = 0;
+  std::map<std::string, double> metrics;  // Trainer::add_metric's, by name
 };
 
 struct StepInfo {
@@ -160,6 +164,8 @@ struct StepInfo {
 
 // Loss of a batch: (model output, targets) -> scalar. Default: cross-entropy on class indices.
 using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>;
+// A metric of an evaluation batch: (model output, targets) -> its mean over the batch's examples.
+using MetricFn = std::function<double(const Tensor& output, const Tensor& target)>;
 
 class Trainer {
  public:
@@ -185,6 +191,14 @@ class Trainer {
   void load_checkpoint(const std::string& path);
 
   void set_loss(LossFn loss) { loss_ = std::move(loss); }
+  // Adds a metric that evaluate() computes on each batch (in eval mode, without gradients) and
+  // averages over the examples, each batch weighted by its size: EvalResult.metrics[name],
+  // EpochMetrics.test_metrics[name] and "test_<name>" in the metrics file. plateau_metric
+  // "val_<name>" follows it. Names are letters, digits and '_', not "loss" or "accuracy".
+  //   trainer.add_metric("mae", [](const Tensor& out, const Tensor& y) {
+  //     return (out - y).abs().mean().item<float>();
+  //   });
+  void add_metric(const std::string& name, MetricFn fn);
   std::function<void(const StepInfo&)> on_step_end;
   std::function<void(const EpochMetrics&)> on_epoch_end;
 
@@ -237,6 +251,7 @@ class Trainer {
   std::unique_ptr<sched::Scheduler> scheduler_;
   std::unique_ptr<Run> run_;
   LossFn loss_;
+  std::vector<std::pair<std::string, MetricFn>> metrics_;  // add_metric's, in order
   // TrainerConfig.accumulate_steps: the batches whose gradients are summed since the last
   // optimizer step, their loss sum and examples, and whether one had a non-finite loss.
   struct Accumulated {
@@ -259,8 +274,8 @@ class Trainer {
 };
 
 // Appends one JSON object per line: epoch, step, lr, train_loss, train_accuracy, test_loss,
-// test_accuracy, seconds (test_* are null when not evaluated), and "partial": true for an epoch
-// that max_steps ended early.
+// test_accuracy, seconds (test_* are null when not evaluated), "test_<name>" for each metric of
+// add_metric when evaluated, and "partial": true for an epoch that max_steps ended early.
 std::string metrics_json_line(const EpochMetrics& m);
 
 }  // namespace nabla::train
