@@ -775,14 +775,16 @@ bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index
   if (config_.accumulate_steps == 1) {
     skipped = !std::isfinite(loss_value) || !update(fit, loss, end - begin, n, loss_scale);
   } else {
-    // Each batch's backward is of its mean loss times its rows; the step divides the sum by
-    // the examples of all its batches, giving the gradient of their mean loss.
+    // Each batch's backward is of its mean loss times its share rows / E of a full step's E
+    // examples; the step multiplies the sum by E over the examples it had, giving the gradient
+    // of their mean loss. A full step's factor is 1, and the backward sees a mean's magnitude.
     Accumulated& acc = accumulated_;
     const double scale = fit.scaled ? loss_scale : 1.0;
+    const double full = static_cast<double>(config_.accumulate_steps * config_.batch_size);
     if (!std::isfinite(loss_value))
       acc.nonfinite = true;  // the step is skipped
     else if (loss.defined())
-      mul(loss, static_cast<float>(scale * static_cast<double>(end - begin))).backward();
+      mul(loss, static_cast<float>(scale * static_cast<double>(end - begin) / full)).backward();
     ++acc.batches;
     acc.loss_sum += loss_value * n;
     acc.examples += n;
@@ -792,8 +794,8 @@ bool Trainer::train_step(Fit& fit, const data::Batch& batch, int64_t batch_index
     }
     step_loss = acc.loss_sum / acc.examples;
     step_examples = acc.examples;
-    skipped = acc.nonfinite ||
-              !apply_update(acc.examples, acc.examples, scale * static_cast<double>(acc.examples));
+    skipped = acc.nonfinite || !apply_update(acc.examples, acc.examples,
+                                             scale * static_cast<double>(acc.examples) / full);
     acc = {};
   }
   // fp16: a finite loss whose gradients overflowed halves the scale. Such skips are the

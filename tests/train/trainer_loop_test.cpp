@@ -430,3 +430,24 @@ TEST(TrainerLoop, AddedMetricsAreAveragedPerExampleAndReported) {
                          config);
   EXPECT_THROW(unknown.fit(*train_set, val_set.get()), Error);
 }
+
+// With fp16's loss scaling the accumulated step is still that of the large batch, up to the
+// rounding of fp16 products (which differs between a batch of 8 and one of 32).
+TEST(TrainerLoop, AccumulationWithFp16LossScaling) {
+  auto data = toy_data(8, 96);
+  const optim::SGDConfig sgd{.lr = 0.2, .momentum = 0.9};
+  auto large_model = mlp(), accumulated_model = mlp();
+  train::TrainerConfig config = quiet({.epochs = 2, .batch_size = 32});
+  config.precision = Precision::fp16;
+  config.loss_scale = 1024.0;
+  train::Trainer large(large_model, sgd, sched::NoSchedulerConfig{}, config);
+  config.batch_size = 8;
+  config.accumulate_steps = 4;
+  train::Trainer accumulated(accumulated_model, sgd, sched::NoSchedulerConfig{}, config);
+  const train::History a = large.fit(*data), b = accumulated.fit(*data);
+  EXPECT_EQ(accumulated.global_step(), 6);
+  EXPECT_EQ(b.epochs.back().skipped_steps, 0);
+  const std::vector<float> pa = flat_params(*large_model), pb = flat_params(*accumulated_model);
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 5e-3f) << i;
+  EXPECT_NEAR(a.epochs.back().train_loss, b.epochs.back().train_loss, 5e-3);
+}
