@@ -97,8 +97,8 @@ struct TrainerConfig {
   // The metric a ReduceLROnPlateau schedule stepped per epoch follows: "val_loss" (the training
   // loss when fit() has no validation set), "val_accuracy", "train_loss" or "train_accuracy"
   // ("test_" may stand for "val_"), or "val_<name>" for a metric of Trainer::add_metric. The
-  // validation metrics step it at each evaluation, the
-  // training metrics at each epoch end. Choose the schedule's mode to match: max for accuracies.
+  // validation metrics step it at each evaluation, the training metrics at each epoch end.
+  // Choose the schedule's mode to match: max for accuracies.
   std::string plateau_metric = "val_loss";
   // Finish the current step and checkpoint on SIGINT/SIGTERM (a second SIGINT exits at once).
   bool handle_signals = true;
