@@ -21,6 +21,12 @@ class CosineAnnealingWarmRestarts final : public LRScheduler {
 
   std::string type_name() const override { return "CosineAnnealingWarmRestarts"; }
 
+  // The lrs are a closed form of the base lrs and t_cur.
+  void rescale(double factor) override {
+    for (double& base : base_lrs_) base *= factor;
+    set_lrs(chainable_lrs());
+  }
+
   // PyTorch's step(0): the start of the first cosine.
   void restart() override {
     t_i_ = t_0_;

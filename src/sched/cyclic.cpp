@@ -45,6 +45,14 @@ class CyclicLR final : public LRScheduler {
 
   std::string type_name() const override { return "CyclicLR"; }
   bool cycles_momentum() const override { return cycle_momentum_; }
+  void rescale(double) override {
+    NABLA_FAIL(
+        "CyclicLR sets the lr from its base_lr and max_lr, not from the optimizer's lr: change "
+        "those instead");
+  }
+  // The base lrs follow from the config, so a resume with a changed config takes its values
+  // rather than the saved ones.
+  void load(const State&) override {}
 
  private:
   double scale(double x) const {
@@ -129,6 +137,14 @@ class OneCycleLR final : public LRScheduler {
 
   std::string type_name() const override { return "OneCycleLR"; }
   bool cycles_momentum() const override { return cycle_momentum_; }
+  void rescale(double) override {
+    NABLA_FAIL(
+        "OneCycleLR sets the lr from its max_lr, not from the optimizer's lr: change max_lr "
+        "instead");
+  }
+  // The base lrs follow from the config, so a resume with a changed config takes its values
+  // rather than the saved ones.
+  void load(const State&) override {}
 
  private:
   void advance(std::optional<double> metric) override {

@@ -30,6 +30,9 @@ class LRScheduler : public Scheduler {
   // PyTorch's step(0) at a SequentialLR milestone: step 0 again, in closed form where there is one.
   virtual void restart();
   bool cycles_momentum() const override { return false; }
+  // The closed form at the current step with the new base lrs, where there is one; else the
+  // current lrs times the factor.
+  void rescale(double factor) override;
 
  protected:
   LRScheduler(optim::Optimizer& optimizer, StepUnit unit, std::vector<double> base_lrs)

@@ -58,6 +58,12 @@ void Scheduler::load_state_dict(const State& state) {
   for (size_t g = 0; g < momenta.size(); ++g) optimizer_.set_group_momentum(g, momenta[g]);
 }
 
+void Scheduler::rescale(double factor) {
+  std::vector<double> lrs = last_lrs_;
+  for (double& lr : lrs) lr *= factor;
+  set_lrs(lrs);
+}
+
 namespace detail {
 
 const std::vector<double>& InitialLrs::get_or_set(const optim::Optimizer& optimizer) {
@@ -77,6 +83,14 @@ void LRScheduler::restart() {
   last_step_ = 0;
   auto closed = closed_form_lrs();
   set_lrs(closed ? *closed : chainable_lrs());
+}
+
+void LRScheduler::rescale(double factor) {
+  for (double& base : base_lrs_) base *= factor;
+  if (auto closed = closed_form_lrs()) return set_lrs(*closed);
+  std::vector<double> lrs = current_lrs();
+  for (double& lr : lrs) lr *= factor;
+  set_lrs(lrs);
 }
 
 void LRScheduler::advance(std::optional<double>) {

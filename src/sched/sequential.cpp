@@ -31,16 +31,30 @@ class SequentialLR final : public Scheduler {
 
   std::string type_name() const override { return kName; }
 
+  // Every child takes the new base lrs; the one in charge at the current step sets the lrs.
+  void rescale(double factor) override {
+    const size_t active = current_child();
+    for (size_t i = 0; i < children_.size(); ++i)
+      if (i != active) children_[i]->rescale(factor);
+    children_[active]->rescale(factor);
+    last_lrs_ = children_[active]->lrs();
+  }
+
   bool cycles_momentum() const override {
     return std::any_of(children_.begin(), children_.end(),
                        [](const auto& child) { return child->cycles_momentum(); });
   }
 
  private:
+  // The child whose part of the schedule holds the current step.
+  size_t current_child() const {
+    return std::upper_bound(milestones_.begin(), milestones_.end(), last_step_) -
+           milestones_.begin();
+  }
+
   void advance(std::optional<double>) override {
     ++last_step_;
-    const size_t i =
-        std::upper_bound(milestones_.begin(), milestones_.end(), last_step_) - milestones_.begin();
+    const size_t i = current_child();
     LRScheduler& child = *children_[i];
     if (i > 0 && milestones_[i - 1] == last_step_) {
       child.restart();

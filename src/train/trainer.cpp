@@ -24,6 +24,7 @@
 #include "nabla/optim/factory.h"
 #include "nabla/train/checkpoint.h"
 #include "train/captured_step.h"
+#include "train/config_record.h"
 #include "train/progress.h"
 
 namespace nabla::train {
@@ -371,7 +372,9 @@ std::string Trainer::config_json() const {
             {"lr", optimizer_lr(optimizer_config_)},
             {"scheduler", scheduler_->type_name()},
             {"precision", precision_name(config_.precision)},
-            {"device", config_.device.str()}};
+            {"device", config_.device.str()},
+            {"optimizer_config", detail::optimizer_record(optimizer_config_)},
+            {"scheduler_config", detail::scheduler_record(scheduler_config_)}};
   if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
 }
@@ -403,6 +406,66 @@ void Trainer::save_checkpoint(const std::string& path) const {
   train::save_checkpoint(path, snapshot());
 }
 
+namespace {
+
+// A setting that differs between a checkpoint's recorded config and this run's.
+struct Change {
+  std::string name;  // "optimizer.lr", "scheduler.gamma", "epochs"
+  json before, after;
+};
+
+// The fields of `saved` and `current` (objects) that differ, named with `prefix`.
+void compare_fields(const json& saved, const json& current, const std::string& prefix,
+                    std::vector<Change>& out) {
+  for (const auto& [key, value] : current.items()) {
+    if (key == "type" || !saved.contains(key) || saved[key] == value) continue;
+    const json& before = saved[key];
+    // SequentialLR's schedules, one by one, when there are as many of the same types.
+    bool same_types = before.is_array() && value.is_array() && before.size() == value.size();
+    for (size_t i = 0; same_types && i < value.size(); ++i)
+      same_types = before[i].is_object() && value[i].is_object() &&
+                   before[i].value("type", "") == value[i].value("type", "");
+    if (same_types) {
+      for (size_t i = 0; i < value.size(); ++i)
+        compare_fields(before[i], value[i], fmt::format("{}{}.{}.", prefix, key, i), out);
+      continue;
+    }
+    out.push_back({prefix + key, before, value});
+  }
+  for (const auto& [key, value] : saved.items())
+    if (key != "type" && !current.contains(key)) out.push_back({prefix + key, value, nullptr});
+}
+
+// Settings a run cannot take on resume: they matter only when the run starts (Adagrad's
+// accumulators start at initial_accumulator_value; the first cosine of warm restarts lasts t_0
+// steps, each later one t_mult times the one before).
+constexpr const char* kStartOnly[] = {"optimizer.initial_accumulator_value", "scheduler.t_0"};
+
+bool changed(const std::vector<Change>& changes, const std::string& name) {
+  return std::any_of(changes.begin(), changes.end(),
+                     [&](const Change& c) { return c.name == name; });
+}
+
+std::string names_of(const std::vector<Change>& changes, const std::string& prefix) {
+  std::string out;
+  for (const Change& c : changes)
+    if (c.name.rfind(prefix, 0) == 0) out += (out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
+// The tensor keys of a state, for comparing the optimizer's slots.
+std::set<std::string> tensor_keys(const State& s) {
+  std::set<std::string> keys;
+  for (const auto& [key, t] : s.tensors) keys.insert(key);
+  return keys;
+}
+
+}  // namespace
+
+// The rule for a resume with changed settings (docs/design.md, "Resuming with changed settings"):
+// the checkpoint's values hold unless this run's config names another, and a value named is taken,
+// reported and recorded in the next checkpoint; one that cannot be taken is an error before
+// anything loads.
 void Trainer::load_checkpoint(const std::string& path) {
   Checkpoint c = train::load_checkpoint(path);
   const json saved = json::parse(c.config_json, nullptr, false);
@@ -413,15 +476,77 @@ void Trainer::load_checkpoint(const std::string& path) {
               "'{}' was written by a run with the {} optimizer; this run uses {}. Resume with the "
               "same optimizer, or start a new run",
               path, saved_optimizer, current["optimizer"].get<std::string>());
+  const std::string saved_scheduler = saved.value("scheduler", "");
+  NABLA_CHECK(saved_scheduler.empty() || saved_scheduler == current["scheduler"],
+              "'{}' was written by a run with the {} schedule; this run uses {}. Resume with the "
+              "same schedule, or start a new run",
+              path, saved_scheduler, current["scheduler"].get<std::string>());
+  for (const char* section : {"optimizer", "scheduler", "trainer"})
+    NABLA_CHECK(c.sections.count(section), "'{}' has no {} state", path, section);
+
+  // What changed: the trainer's settings, and the optimizer's and schedule's field by field
+  // (a checkpoint from before they were recorded has the optimizer's lr only).
+  std::vector<Change> changes;
+  const bool recorded = saved.contains("optimizer_config") && saved.contains("scheduler_config");
+  for (const auto& [key, value] : current.items()) {
+    if (key == "optimizer_config" || key == "scheduler_config" || (recorded && key == "lr"))
+      continue;
+    if (saved.contains(key) && saved[key] != value)
+      changes.push_back({key == "lr" ? "optimizer.lr" : key, saved[key], value});
+  }
+  if (recorded) {
+    compare_fields(saved["optimizer_config"], current["optimizer_config"], "optimizer.", changes);
+    compare_fields(saved["scheduler_config"], current["scheduler_config"], "scheduler.", changes);
+  }
+
+  // The changes that cannot be taken, before anything is loaded.
+  for (const char* name : kStartOnly)
+    NABLA_CHECK(!changed(changes, name),
+                "'{}': {} cannot change on resume (it sets the state the run starts from); "
+                "resume with the checkpoint's value, or start a new run",
+                path, name);
+  State optimizer_state = c.sections["optimizer"];
+  const State fresh = optimizer_->state_dict();
+  const std::string optimizer_changes = names_of(changes, "optimizer.");
+  NABLA_CHECK(optimizer_changes.empty() || tensor_keys(optimizer_state) == tensor_keys(fresh),
+              "'{}': {} cannot change on resume: they change which state the {} optimizer keeps "
+              "(the checkpoint's has {} values, this run's would have {}); resume with the "
+              "checkpoint's values, or start a new run",
+              path, optimizer_changes, saved_optimizer, optimizer_state.tensors.size(),
+              fresh.tensors.size());
+  const bool lr_changed = changed(changes, "optimizer.lr");
+  const double saved_lr = saved.value("lr", 0.0);
+  NABLA_CHECK(!lr_changed || saved_lr > 0.0,
+              "'{}': the optimizer's lr cannot change from 0 on resume (a schedule's lrs are "
+              "multiples of it)",
+              path);
+  const bool momentum_changed =
+      changed(changes, "optimizer.momentum") ||
+      (changed(changes, "optimizer.betas") &&
+       saved["optimizer_config"]["betas"][0] != current["optimizer_config"]["betas"][0]);
+  NABLA_CHECK(!momentum_changed || !c.sections["scheduler"].scalars.count("momentum.size"),
+              "'{}': the {} schedule cycles the optimizer's momentum (beta1), so a new one "
+              "cannot take effect; change the schedule's base_momentum and max_momentum instead",
+              path, current["scheduler"].get<std::string>());
+
   try {
     model_->load_state_dict(c.model, true);
   } catch (const Error& e) {
     NABLA_FAIL("'{}' holds another architecture than this model: {}", path, e.what());
   }
-  for (const char* section : {"optimizer", "scheduler", "trainer"})
-    NABLA_CHECK(c.sections.count(section), "'{}' has no {} state", path, section);
-  optimizer_->load_state_dict(c.sections["optimizer"]);
+  // The group values a changed setting gives are this run's, as its optimizer was built.
+  for (const auto& [key, value] : fresh.scalars) {
+    const bool is_weight_decay = key.ends_with(".weight_decay");
+    const bool is_momentum = key.ends_with(".momentum");
+    if (key.rfind("group.", 0) == 0 &&
+        ((is_weight_decay && changed(changes, "optimizer.weight_decay")) ||
+         (is_momentum && momentum_changed)))
+      optimizer_state.scalars[key] = value;
+  }
+  optimizer_->load_state_dict(optimizer_state);
   scheduler_->load_state_dict(c.sections["scheduler"]);
+  // A new base lr rescales the schedule: the decay applied so far is kept.
+  if (lr_changed) scheduler_->rescale(optimizer_lr(optimizer_config_) / saved_lr);
   run_->load(c.sections["trainer"]);
   run_->pending_loader.reset();
   if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];
@@ -436,16 +561,13 @@ void Trainer::load_checkpoint(const std::string& path) {
   run_dir_ = std::filesystem::path(path).parent_path().string();
   if (run_dir_.empty()) run_dir_ = ".";
 
-  std::vector<std::string> changes;
-  for (const auto& [key, value] : current.items())
-    if (saved.contains(key) && saved[key] != value)
-      changes.push_back(fmt::format("{}: {} -> {}", key, saved[key].dump(), value.dump()));
-  if (saved.contains("lr") && saved["lr"] != current["lr"]) optimizer_->set_lr(current["lr"]);
   if (!parallel_->is_root()) return;
   log_message(LogLevel::Info, fmt::format("resumed from {} (epoch {}, step {})", path,
                                           run_->epoch + 1, run_->global_step));
-  for (const std::string& change : changes)
-    log_message(LogLevel::Info, "  changed since the checkpoint: " + change);
+  for (const Change& change : changes)
+    log_message(LogLevel::Info,
+                fmt::format("  changed since the checkpoint: {}: {} -> {}", change.name,
+                            change.before.dump(), change.after.dump()));
 }
 
 // A folder resumes from its newest checkpoint that reads whole, saying which newer ones it

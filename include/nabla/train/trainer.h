@@ -186,8 +186,12 @@ class Trainer {
 
   // Between optimizer steps only (with accumulate_steps, from on_step_end or after fit()).
   void save_checkpoint(const std::string& path) const;
-  // Restores model, optimizer, schedule, data position, counters and RNG; reports changed
-  // hyperparameters; an other architecture or optimizer type is an error.
+  // Restores model, optimizer, schedule, data position, counters and RNG. The checkpoint's
+  // hyperparameters hold unless this trainer's configs differ from the ones it recorded: each
+  // difference is taken, logged as "name: old -> new" and recorded in the next checkpoint, and a
+  // new lr rescales the schedule (the decay so far is kept). What cannot change (the optimizer or
+  // schedule type, the architecture, a setting that changes the optimizer's state) is an error,
+  // thrown before anything is loaded (docs/design.md, "Resuming with changed settings").
   void load_checkpoint(const std::string& path);
 
   void set_loss(LossFn loss) { loss_ = std::move(loss); }
