@@ -25,7 +25,10 @@
 #define TOML_UNREACHABLE __builtin_unreachable()
 #include <toml++/toml.h>
 
+#include <nlohmann/json.hpp>
+
 #include "nabla/threads.h"
+#include "nabla/train/checkpoint.h"
 
 namespace nabla::train {
 namespace {
@@ -137,6 +140,40 @@ class TomlValue : public Value {
     return os.str();
   }
   const toml::node& node_;
+};
+
+// A value a checkpoint recorded (src/train/config_record.h): non-finite numbers and the seed are
+// strings there.
+class JsonValue : public Value {
+ public:
+  JsonValue(std::string where, const nlohmann::json& j) : Value(std::move(where)), j_(j) {}
+  double number() const override {
+    if (j_.is_number()) return j_.get<double>();
+    if (j_.is_string()) {
+      const std::string& s = j_.get_ref<const std::string&>();
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (!s.empty() && end == s.c_str() + s.size()) return v;
+    }
+    NABLA_FAIL("{} expects a number, got {}", where(), j_.dump());
+  }
+  bool boolean() const override {
+    NABLA_CHECK(j_.is_boolean(), "{} expects true or false, got {}", where(), j_.dump());
+    return j_.get<bool>();
+  }
+  std::string text() const override {
+    NABLA_CHECK(j_.is_string(), "{} expects a string, got {}", where(), j_.dump());
+    return j_.get<std::string>();
+  }
+  std::vector<double> numbers() const override {
+    if (!j_.is_array()) return {number()};
+    std::vector<double> out;
+    for (const nlohmann::json& e : j_) out.push_back(JsonValue(where(), e).number());
+    return out;
+  }
+
+ private:
+  const nlohmann::json& j_;
 };
 
 // ---------------------------------------------------------------- fields of the config structs
@@ -558,10 +595,17 @@ void read_config_file(RunOptions& o, const std::string& path) {
                 "[scheduler], [trainer] or [run])",
                 path, section);
     // The type keys come first: they choose the struct the other keys go into.
+    // A type that is the one already chosen keeps its values (a resumed run's, the program's).
     if (section == "optimizer") {
-      if (auto type = (*table)["type"].value<std::string>()) o.optimizer = optimizer_for_cli(*type);
+      if (auto type = (*table)["type"].value<std::string>()) {
+        optim::OptimizerConfig chosen = optimizer_for_cli(*type);
+        if (chosen.index() != o.optimizer.index()) o.optimizer = chosen;
+      }
     } else if (section == "scheduler") {
-      if (auto type = (*table)["type"].value<std::string>()) o.scheduler = scheduler_for_cli(*type);
+      if (auto type = (*table)["type"].value<std::string>()) {
+        sched::SchedulerConfig chosen = scheduler_for_cli(*type);
+        if (chosen.index() != o.scheduler.index()) o.scheduler = chosen;
+      }
     }
     for (const auto& [k, value] : *table) {
       const std::string key(k.str());
@@ -599,11 +643,103 @@ void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
 }
 
 namespace {
+
+struct Flag {
+  std::string key, value;
+  bool has_value;
+};
+
+// The checkpoint (file or folder) that --resume or the config file's trainer.resume names; ""
+// when the run does not resume. --resume alone names the checkpoint folder.
+std::string resume_source(const RunOptions& o, const std::vector<Flag>& flags) {
+  std::string folder = o.trainer.checkpoint_dir;
+  for (const Flag& f : flags)
+    if (f.key == "checkpoint_dir" && f.has_value) folder = f.value;
+  for (const Flag& f : flags)
+    if (f.key == "resume") return f.has_value ? f.value : folder.empty() ? "checkpoints" : folder;
+  return o.trainer.resume;
+}
+
+// A recorded schedule (config_record.h) as a config; its functions (LambdaLR's, a custom
+// scale_fn) are code, not data, and stay unset.
+sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const std::string& where) {
+  const std::string type = record.value("type", "NoScheduler");
+  sched::SchedulerConfig config = type == "NoScheduler"
+                                      ? sched::SchedulerConfig(sched::NoSchedulerConfig{})
+                                      : sched::scheduler_from_name(type);
+  for (const auto& [key, value] : record.items()) {
+    if (key == "type" || value.is_null() || value == "function") continue;
+    if (key == "schedulers") {
+      std::vector<sched::SchedulerConfig> children;
+      for (const nlohmann::json& child : value)
+        children.push_back(recorded_scheduler(child, where));
+      std::get<sched::SequentialLRConfig>(config).schedulers = std::move(children);
+      continue;
+    }
+    const JsonValue v(fmt::format("{} scheduler.{}", where, key), value);
+    // The fields that no flag sets: OneCycleLR's epochs (--epochs is the trainer's) and
+    // CyclicLR's scale_mode (for a scale_fn, which is code).
+    const bool known = std::visit(
+        [&](auto& c) {
+          if constexpr (requires { c.epochs; })
+            if (key == "epochs") return c.epochs = v.integer(), true;
+          if constexpr (requires { c.scale_mode; })
+            if (key == "scale_mode")
+              return c.scale_mode = parse_enum<sched::CyclicScaleMode>(
+                         v, {{"cycle", sched::CyclicScaleMode::Cycle},
+                             {"iterations", sched::CyclicScaleMode::Iterations}}),
+                     true;
+          return set_scheduler_field(c, key, v);
+        },
+        config);
+    NABLA_CHECK(known, "{} unknown schedule field '{}' for {}", where, key, type);
+  }
+  return config;
+}
+
+// The trainer's settings that a checkpoint records and a resumed run keeps unless named.
+constexpr const char* kRecordedTrainerKeys[] = {"epochs",          "batch_size", "seed",
+                                                "shuffle",         "drop_last",  "clip_grad_norm",
+                                                "clip_grad_value", "precision"};
+
+// Replaces the optimizer, the schedule and the recorded trainer settings with the ones the
+// checkpoint `from` names was written with. False when there is no intact checkpoint there
+// (the Trainer then says why it cannot resume).
+bool take_checkpoint_settings(RunOptions& o, const std::string& from) {
+  std::string path;
+  Checkpoint checkpoint;
+  try {
+    path = find_intact_checkpoint(from);
+    if (path.empty()) return false;
+    checkpoint = load_checkpoint(path);
+  } catch (const Error&) {
+    return false;
+  }
+  const nlohmann::json saved = nlohmann::json::parse(checkpoint.config_json, nullptr, false);
+  if (!saved.is_object()) return false;
+  const std::string where = fmt::format("the checkpoint '{}':", path);
+  if (saved.contains("optimizer_config")) {
+    const nlohmann::json& record = saved["optimizer_config"];
+    o.optimizer = optimizer_for_cli(record.value("type", ""));
+    for (const auto& [key, value] : record.items()) {
+      if (key == "type" || value.is_null()) continue;
+      const JsonValue v(fmt::format("{} optimizer.{}", where, key), value);
+      NABLA_CHECK(set_optimizer(o, key, v), "{} unknown optimizer field '{}' for {}", where, key,
+                  optim::optimizer_name(o.optimizer));
+    }
+  } else if (saved.contains("optimizer") && saved.contains("lr")) {  // before configs were recorded
+    o.optimizer = optimizer_for_cli(saved["optimizer"].get<std::string>());
+    set_optimizer(o, "lr", JsonValue(where + " lr", saved["lr"]));
+  }
+  if (saved.contains("scheduler_config"))
+    o.scheduler = recorded_scheduler(saved["scheduler_config"], where);
+  for (const char* key : kRecordedTrainerKeys)
+    if (saved.contains(key))
+      set_trainer_field(o.trainer, key, JsonValue(fmt::format("{} {}", where, key), saved[key]));
+  return true;
+}
+
 void apply_flags(RunOptions& o, int argc, const char* const* argv) {
-  struct Flag {
-    std::string key, value;
-    bool has_value;
-  };
   std::vector<Flag> flags;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -623,12 +759,21 @@ void apply_flags(RunOptions& o, int argc, const char* const* argv) {
   auto value_of = [](const Flag& f) {
     return TextValue("--" + kebab(f.key), f.has_value ? f.value : "true");
   };
-  for (const Flag& f : flags) {
-    if (f.key == "help") o.help = true;
-    if (f.key == "config") {
-      NABLA_CHECK(f.has_value, "--config needs a file name");
-      apply_config_file(o, f.value);
+  auto apply_config_files = [&] {
+    for (const Flag& f : flags) {
+      if (f.key == "help") o.help = true;
+      if (f.key == "config") {
+        NABLA_CHECK(f.has_value, "--config needs a file name");
+        apply_config_file(o, f.value);
+      }
     }
+  };
+  apply_config_files();
+  // Resuming: the settings the checkpoint recorded replace the program's defaults, and the
+  // config files and the flags then apply on top of them, so a resumed run changes only what
+  // they name.
+  if (const std::string from = resume_source(o, flags); !from.empty()) {
+    if (take_checkpoint_settings(o, from)) apply_config_files();
   }
   for (const Flag& f : flags) {
     if (f.key == "optimizer") {
@@ -751,7 +896,9 @@ training
   --checkpoint-dir DIR     write checkpoints there (default: none)
   --checkpoint-every N     also every N steps (default: each epoch end only)
   --keep-last N            checkpoints kept (default: {12})
-  --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir)
+  --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir) with
+                           the settings it recorded; flags and --config change what they name,
+                           and each change is printed as "name: old -> new"
   --overwrite              remove another run's checkpoints from the checkpoint dir (or the
                            resumed run's later ones) instead of refusing to start
   --metrics FILE           append per-epoch metrics as JSON lines

@@ -12,6 +12,13 @@
 // Flags are the fields' names in kebab case (--weight-decay, --step-size); boolean fields are
 // bare flags (--nesterov) or take true/false; lists are comma-separated (--milestones 3,6).
 // An unknown section, key or flag, or a value of the wrong type, is a nabla::Error naming it.
+//
+// With --resume (or trainer.resume in the file), the settings the checkpoint recorded take the
+// place of the program's defaults: its optimizer and schedule with every field, and its epochs,
+// batch_size, seed, shuffle, drop_last, clip_grad_norm, clip_grad_value and precision. The file
+// and the flags then apply on top, so a resumed run changes only what they name:
+//
+//   mnist_mlp --checkpoint-dir runs/mlp --resume --lr 0.01   # the checkpoint's run, lr 0.01
 #pragma once
 
 #include <optional>
