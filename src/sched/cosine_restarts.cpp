@@ -22,8 +22,8 @@ class CosineAnnealingWarmRestarts final : public LRScheduler {
   std::string type_name() const override { return "CosineAnnealingWarmRestarts"; }
 
   // The lrs are a closed form of the base lrs and t_cur.
-  void rescale(double factor) override {
-    for (double& base : base_lrs_) base *= factor;
+  void rescale(double from, double to) override {
+    for (double& base : base_lrs_) base = base / from * to;
     set_lrs(chainable_lrs());
   }
 

@@ -45,7 +45,7 @@ class CyclicLR final : public LRScheduler {
 
   std::string type_name() const override { return "CyclicLR"; }
   bool cycles_momentum() const override { return cycle_momentum_; }
-  void rescale(double) override {
+  void rescale(double, double) override {
     NABLA_FAIL(
         "CyclicLR sets the lr from its base_lr and max_lr, not from the optimizer's lr: change "
         "those instead");
@@ -137,7 +137,7 @@ class OneCycleLR final : public LRScheduler {
 
   std::string type_name() const override { return "OneCycleLR"; }
   bool cycles_momentum() const override { return cycle_momentum_; }
-  void rescale(double) override {
+  void rescale(double, double) override {
     NABLA_FAIL(
         "OneCycleLR sets the lr from its max_lr, not from the optimizer's lr: change max_lr "
         "instead");

@@ -32,7 +32,7 @@ class LRScheduler : public Scheduler {
   bool cycles_momentum() const override { return false; }
   // The closed form at the current step with the new base lrs, where there is one; else the
   // current lrs times the factor.
-  void rescale(double factor) override;
+  void rescale(double from, double to) override;
 
  protected:
   LRScheduler(optim::Optimizer& optimizer, StepUnit unit, std::vector<double> base_lrs)

@@ -58,9 +58,9 @@ void Scheduler::load_state_dict(const State& state) {
   for (size_t g = 0; g < momenta.size(); ++g) optimizer_.set_group_momentum(g, momenta[g]);
 }
 
-void Scheduler::rescale(double factor) {
+void Scheduler::rescale(double from, double to) {
   std::vector<double> lrs = last_lrs_;
-  for (double& lr : lrs) lr *= factor;
+  for (double& lr : lrs) lr = lr / from * to;
   set_lrs(lrs);
 }
 
@@ -85,11 +85,11 @@ void LRScheduler::restart() {
   set_lrs(closed ? *closed : chainable_lrs());
 }
 
-void LRScheduler::rescale(double factor) {
-  for (double& base : base_lrs_) base *= factor;
+void LRScheduler::rescale(double from, double to) {
+  for (double& base : base_lrs_) base = base / from * to;
   if (auto closed = closed_form_lrs()) return set_lrs(*closed);
   std::vector<double> lrs = current_lrs();
-  for (double& lr : lrs) lr *= factor;
+  for (double& lr : lrs) lr = lr / from * to;
   set_lrs(lrs);
 }
 

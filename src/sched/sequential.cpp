@@ -32,11 +32,11 @@ class SequentialLR final : public Scheduler {
   std::string type_name() const override { return kName; }
 
   // Every child takes the new base lrs; the one in charge at the current step sets the lrs.
-  void rescale(double factor) override {
+  void rescale(double from, double to) override {
     const size_t active = current_child();
     for (size_t i = 0; i < children_.size(); ++i)
-      if (i != active) children_[i]->rescale(factor);
-    children_[active]->rescale(factor);
+      if (i != active) children_[i]->rescale(from, to);
+    children_[active]->rescale(from, to);
     last_lrs_ = children_[active]->lrs();
   }
 

@@ -546,7 +546,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   optimizer_->load_state_dict(optimizer_state);
   scheduler_->load_state_dict(c.sections["scheduler"]);
   // A new base lr rescales the schedule: the decay applied so far is kept.
-  if (lr_changed) scheduler_->rescale(optimizer_lr(optimizer_config_) / saved_lr);
+  if (lr_changed) scheduler_->rescale(saved_lr, optimizer_lr(optimizer_config_));
   run_->load(c.sections["trainer"]);
   run_->pending_loader.reset();
   if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];

@@ -219,12 +219,13 @@ class Scheduler {
   State state_dict() const;
   void load_state_dict(const State& state);
 
-  // A resumed run's new base lr: multiplies the schedule's base lrs by `factor` and sets the lrs
-  // it gives at its current step, so the schedule continues as if it had started from the new
-  // base (PyTorch's base_lrs): the decay applied so far is kept. A schedule with no base lrs
-  // (ReduceLROnPlateau, none) multiplies the current lrs. CyclicLR and OneCycleLR take their
+  // A resumed run's new base lr, `to` where the schedule was built on `from`: scales the
+  // schedule's base lrs by to / from and sets the lrs it gives at its current step, so the
+  // schedule continues as if it had started from the new base (PyTorch's base_lrs): the decay
+  // applied so far is kept. A schedule without a closed form (ReduceLROnPlateau, none) scales the
+  // current lrs; an lr equal to `from` becomes `to` exactly. CyclicLR and OneCycleLR take their
   // lrs from their own config, not from the optimizer's: for them this is an error.
-  virtual void rescale(double factor);
+  virtual void rescale(double from, double to);
 
  protected:
   Scheduler(optim::Optimizer& optimizer, StepUnit unit);
