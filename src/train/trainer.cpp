@@ -544,7 +544,12 @@ void Trainer::load_checkpoint(const std::string& path) {
       optimizer_state.scalars[key] = value;
   }
   optimizer_->load_state_dict(optimizer_state);
-  scheduler_->load_state_dict(c.sections["scheduler"]);
+  // A schedule that now cycles the momentum and did not: it starts from its own first values.
+  State scheduler_state = c.sections["scheduler"];
+  if (changed(changes, "scheduler.cycle_momentum"))
+    for (const auto& [key, value] : scheduler_->state_dict().scalars)
+      if (key.rfind("momentum.", 0) == 0) scheduler_state.scalars.emplace(key, value);
+  scheduler_->load_state_dict(scheduler_state);
   // A new base lr rescales the schedule: the decay applied so far is kept.
   if (lr_changed) scheduler_->rescale(saved_lr, optimizer_lr(optimizer_config_));
   run_->load(c.sections["trainer"]);

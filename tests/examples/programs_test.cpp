@@ -278,6 +278,29 @@ TEST_F(Programs, CnnSavesOneNetworksWeights) {
   EXPECT_NE(all.text.find("for one network"), std::string::npos) << all.text;
 }
 
+// A resume keeps the checkpoint's settings, not the program's defaults, and changes what its
+// flags name: here the lr, under the step schedule the first run chose.
+TEST_F(Programs, MlpResumesWithTheCheckpointsSettingsAndANewLr) {
+  const std::string first =
+      "--batch-size 50 --checkpoint-dir ckpt --epochs 2 --scheduler step "
+      "--step-size 1 --gamma 0.5 --optimizer adam --lr 0.01";
+  ASSERT_EQ(run("mnist_mlp", first).status, 0);
+  const Output resumed = run("mnist_mlp", "--checkpoint-dir ckpt --resume --epochs 3 --lr 0.005");
+  ASSERT_EQ(resumed.status, 0) << resumed.text;
+  EXPECT_NE(resumed.text.find("changed since the checkpoint: optimizer.lr: 0.01 -> 0.005"),
+            std::string::npos)
+      << resumed.text;
+  EXPECT_NE(resumed.text.find("changed since the checkpoint: epochs: 2 -> 3"), std::string::npos)
+      << resumed.text;
+  // Nothing else changed: the optimizer, the schedule and the batch size are the checkpoint's.
+  size_t changes = 0;
+  for (size_t at = resumed.text.find("changed since"); at != std::string::npos;
+       at = resumed.text.find("changed since", at + 1))
+    ++changes;
+  EXPECT_EQ(changes, 2u) << resumed.text;
+  EXPECT_NE(resumed.text.find("after 3 epochs"), std::string::npos) << resumed.text;
+}
+
 TEST_F(Programs, CnnTrainsAnEpochAndRunsTheInitExperiment) {
   const Output one = run("mnist_cnn", "--epochs 1 --batch-size 20 --init he-normal");
   ASSERT_EQ(one.status, 0) << one.text;
