@@ -663,17 +663,20 @@ std::string resume_source(const RunOptions& o, const std::vector<Flag>& flags) {
 // A recorded schedule (config_record.h) as a config; its functions (LambdaLR's, a custom
 // scale_fn) are code, not data, and stay unset.
 sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const std::string& where) {
-  const std::string type = record.value("type", "NoScheduler");
+  NABLA_CHECK(record.is_object() && record.contains("type") && record["type"].is_string(),
+              "{} a recorded schedule is {}, expected an object with a type", where, record.dump());
+  const std::string type = record["type"].get<std::string>();
   sched::SchedulerConfig config = type == "NoScheduler"
                                       ? sched::SchedulerConfig(sched::NoSchedulerConfig{})
                                       : sched::scheduler_from_name(type);
   for (const auto& [key, value] : record.items()) {
     if (key == "type" || value.is_null() || value == "function") continue;
     if (key == "schedulers") {
-      std::vector<sched::SchedulerConfig> children;
+      auto* sequential = std::get_if<sched::SequentialLRConfig>(&config);
+      NABLA_CHECK(sequential != nullptr && value.is_array(),
+                  "{} schedulers recorded for a {} schedule", where, type);
       for (const nlohmann::json& child : value)
-        children.push_back(recorded_scheduler(child, where));
-      std::get<sched::SequentialLRConfig>(config).schedulers = std::move(children);
+        sequential->schedulers.push_back(recorded_scheduler(child, where));
       continue;
     }
     const JsonValue v(fmt::format("{} scheduler.{}", where, key), value);
@@ -718,7 +721,7 @@ bool take_checkpoint_settings(RunOptions& o, const std::string& from) {
   const nlohmann::json saved = nlohmann::json::parse(checkpoint.config_json, nullptr, false);
   if (!saved.is_object()) return false;
   const std::string where = fmt::format("the checkpoint '{}':", path);
-  if (saved.contains("optimizer_config")) {
+  if (saved.contains("optimizer_config") && saved["optimizer_config"].is_object()) {
     const nlohmann::json& record = saved["optimizer_config"];
     o.optimizer = optimizer_for_cli(record.value("type", ""));
     for (const auto& [key, value] : record.items()) {
@@ -727,11 +730,12 @@ bool take_checkpoint_settings(RunOptions& o, const std::string& from) {
       NABLA_CHECK(set_optimizer(o, key, v), "{} unknown optimizer field '{}' for {}", where, key,
                   optim::optimizer_name(o.optimizer));
     }
-  } else if (saved.contains("optimizer") && saved.contains("lr")) {  // before configs were recorded
+  } else if (saved.contains("optimizer") && saved["optimizer"].is_string() &&
+             saved.contains("lr")) {  // before configs were recorded
     o.optimizer = optimizer_for_cli(saved["optimizer"].get<std::string>());
     set_optimizer(o, "lr", JsonValue(where + " lr", saved["lr"]));
   }
-  if (saved.contains("scheduler_config"))
+  if (saved.contains("scheduler_config") && saved["scheduler_config"].is_object())
     o.scheduler = recorded_scheduler(saved["scheduler_config"], where);
   for (const char* key : kRecordedTrainerKeys)
     if (saved.contains(key))

@@ -453,6 +453,11 @@ std::string names_of(const std::vector<Change>& changes, const std::string& pref
   return out;
 }
 
+// The first element of a recorded pair (betas), null when it is not one.
+json first(const json& pair) {
+  return pair.is_array() && !pair.empty() ? pair[0] : json();
+}
+
 // The tensor keys of a state, for comparing the optimizer's slots.
 std::set<std::string> tensor_keys(const State& s) {
   std::set<std::string> keys;
@@ -487,7 +492,9 @@ void Trainer::load_checkpoint(const std::string& path) {
   // What changed: the trainer's settings, and the optimizer's and schedule's field by field
   // (a checkpoint from before they were recorded has the optimizer's lr only).
   std::vector<Change> changes;
-  const bool recorded = saved.contains("optimizer_config") && saved.contains("scheduler_config");
+  const bool recorded = saved.contains("optimizer_config") &&
+                        saved["optimizer_config"].is_object() &&
+                        saved.contains("scheduler_config") && saved["scheduler_config"].is_object();
   for (const auto& [key, value] : current.items()) {
     if (key == "optimizer_config" || key == "scheduler_config" || (recorded && key == "lr"))
       continue;
@@ -515,7 +522,8 @@ void Trainer::load_checkpoint(const std::string& path) {
               path, optimizer_changes, saved_optimizer, optimizer_state.tensors.size(),
               fresh.tensors.size());
   const bool lr_changed = changed(changes, "optimizer.lr");
-  const double saved_lr = saved.value("lr", 0.0);
+  const double saved_lr =
+      saved.contains("lr") && saved["lr"].is_number() ? saved["lr"].get<double>() : 0.0;
   NABLA_CHECK(!lr_changed || saved_lr > 0.0,
               "'{}': the optimizer's lr cannot change from 0 on resume (a schedule's lrs are "
               "multiples of it)",
@@ -523,7 +531,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   const bool momentum_changed =
       changed(changes, "optimizer.momentum") ||
       (changed(changes, "optimizer.betas") &&
-       saved["optimizer_config"]["betas"][0] != current["optimizer_config"]["betas"][0]);
+       first(saved["optimizer_config"]["betas"]) != first(current["optimizer_config"]["betas"]));
   NABLA_CHECK(!momentum_changed || !c.sections["scheduler"].scalars.count("momentum.size"),
               "'{}': the {} schedule cycles the optimizer's momentum (beta1), so a new one "
               "cannot take effect; change the schedule's base_momentum and max_momentum instead",

@@ -137,3 +137,46 @@ TEST(ResumeFromTheCommandLine, AnotherOptimizerIsAnError) {
         << e.what();
   }
 }
+
+// Every recorded schedule comes back as it was, SequentialLR's schedules and the fields no flag
+// sets included (OneCycleLR's epochs, CyclicLR's scale_mode): resuming with nothing named reports
+// no change.
+TEST(ResumeFromTheCommandLine, EveryRecordedScheduleComesBack) {
+  using namespace sched;
+  const std::vector<SchedulerConfig> schedules = {
+      SequentialLRConfig{.schedulers = {LinearLRConfig{.start_factor = 0.5, .total_iters = 2},
+                                        CosineAnnealingLRConfig{.t_max = 5, .eta_min = 1e-3}},
+                         .milestones = {2}},
+      OneCycleLRConfig{.max_lr = 0.2, .epochs = 3, .steps_per_epoch = 4, .three_phase = true},
+      CyclicLRConfig{.base_lr = 0.01,
+                     .max_lr = 0.1,
+                     .step_size_up = 3,
+                     .step_size_down = 2,
+                     .mode = CyclicMode::ExpRange,
+                     .gamma = 0.9,
+                     .scale_mode = CyclicScaleMode::Iterations},
+      ReduceLROnPlateauConfig{.mode = PlateauMode::Max, .threshold_mode = ThresholdMode::Abs},
+      CosineAnnealingWarmRestartsConfig{.t_0 = 2, .t_mult = 3, .unit = StepUnit::Iteration},
+  };
+  for (size_t i = 0; i < schedules.size(); ++i) {
+    SCOPED_TRACE(i);
+    const fs::path dir = fresh_dir("schedule_" + std::to_string(i));
+    train::Trainer first(toy_model(), optim::SGDConfig{.lr = 0.1, .momentum = 0.9}, schedules[i],
+                         {.epochs = 1,
+                          .batch_size = 16,
+                          .checkpoint_dir = dir.string(),
+                          .progress = train::ProgressMode::Off,
+                          .handle_signals = false});
+    first.fit(*toy_data());
+    train::RunOptions o = options({"--resume", dir.string().c_str()});
+    EXPECT_EQ(o.scheduler.index(), schedules[i].index());
+    std::vector<std::string> lines;
+    LogSink previous =
+        set_log_sink([&](LogLevel, const std::string& text) { lines.push_back(text); });
+    o.trainer.checkpoint_dir = (dir / "resumed").string();
+    train::Trainer resumed(toy_model(), o.optimizer, o.scheduler, o.trainer);
+    set_log_sink(std::move(previous));
+    for (const std::string& line : lines)
+      EXPECT_EQ(line.find("changed since the checkpoint"), std::string::npos) << line;
+  }
+}
