@@ -721,9 +721,10 @@ bool take_checkpoint_settings(RunOptions& o, const std::string& from) {
   const nlohmann::json saved = nlohmann::json::parse(checkpoint.config_json, nullptr, false);
   if (!saved.is_object()) return false;
   const std::string where = fmt::format("the checkpoint '{}':", path);
-  if (saved.contains("optimizer_config") && saved["optimizer_config"].is_object()) {
+  if (saved.contains("optimizer_config") && saved["optimizer_config"].is_object() &&
+      saved["optimizer_config"].contains("type") && saved["optimizer_config"]["type"].is_string()) {
     const nlohmann::json& record = saved["optimizer_config"];
-    o.optimizer = optimizer_for_cli(record.value("type", ""));
+    o.optimizer = optimizer_for_cli(record["type"].get<std::string>());
     for (const auto& [key, value] : record.items()) {
       if (key == "type" || value.is_null()) continue;
       const JsonValue v(fmt::format("{} optimizer.{}", where, key), value);
