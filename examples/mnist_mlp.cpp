@@ -6,6 +6,7 @@
 //   mnist_mlp --optimizer adam --lr 1e-3 --scheduler cosine --t-max 5
 //   mnist_mlp --checkpoint-dir runs/mlp         # then, after an interruption:
 //   mnist_mlp --checkpoint-dir runs/mlp --resume
+//   mnist_mlp --checkpoint-dir runs/mlp --resume --lr 0.005   # its settings, with a new lr
 //   mnist_mlp --save-weights mlp.safetensors    # the trained weights, for PyTorch or
 //   --init-weights mpirun -np 2 mnist_mlp --distributed      # data-parallel, see
 //   docs/distributed.md
