@@ -441,6 +441,11 @@ void compare_fields(const json& saved, const json& current, const std::string& p
 // steps, each later one t_mult times the one before).
 constexpr const char* kStartOnly[] = {"optimizer.initial_accumulator_value", "scheduler.t_0"};
 
+// Settings that choose which state slots an optimizer keeps (SGD's and RMSprop's momentum
+// buffer for a momentum > 0, RMSprop's grad_avg, Adam's max_exp_avg_sq).
+constexpr const char* kSlotSettings[] = {"optimizer.momentum", "optimizer.centered",
+                                         "optimizer.amsgrad"};
+
 bool changed(const std::vector<Change>& changes, const std::string& name) {
   return std::any_of(changes.begin(), changes.end(),
                      [&](const Change& c) { return c.name == name; });
@@ -514,7 +519,12 @@ void Trainer::load_checkpoint(const std::string& path) {
                 path, name);
   State optimizer_state = c.sections["optimizer"];
   const State fresh = optimizer_->state_dict();
-  const std::string optimizer_changes = names_of(changes, "optimizer.");
+  // Named by the settings that choose the slots where those changed, else by every change.
+  std::string optimizer_changes;
+  for (const char* name : kSlotSettings)
+    if (changed(changes, name))
+      optimizer_changes += (optimizer_changes.empty() ? "" : ", ") + std::string(name);
+  if (optimizer_changes.empty()) optimizer_changes = names_of(changes, "optimizer.");
   NABLA_CHECK(optimizer_changes.empty() || tensor_keys(optimizer_state) == tensor_keys(fresh),
               "'{}': {} cannot change on resume: they change which state the {} optimizer keeps "
               "(the checkpoint's has {} values, this run's would have {}); resume with the "
@@ -532,7 +542,11 @@ void Trainer::load_checkpoint(const std::string& path) {
       changed(changes, "optimizer.momentum") ||
       (changed(changes, "optimizer.betas") &&
        first(saved["optimizer_config"]["betas"]) != first(current["optimizer_config"]["betas"]));
-  NABLA_CHECK(!momentum_changed || !c.sections["scheduler"].scalars.count("momentum.size"),
+  const auto& scheduler_scalars = c.sections["scheduler"].scalars;
+  const bool cycled =
+      std::any_of(scheduler_scalars.begin(), scheduler_scalars.end(),
+                  [](const auto& kv) { return kv.first.ends_with("momentum.size"); });
+  NABLA_CHECK(!momentum_changed || !cycled,
               "'{}': the {} schedule cycles the optimizer's momentum (beta1), so a new one "
               "cannot take effect; change the schedule's base_momentum and max_momentum instead",
               path, current["scheduler"].get<std::string>());
