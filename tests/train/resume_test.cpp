@@ -317,8 +317,6 @@ std::vector<Row> optimizer_rows() {
                     with(sgd, [](auto& c) { c.nesterov = true; })),
       optimizer_row("classical", "false", "true", sgd,
                     with(sgd, [](auto& c) { c.classical = true; })),
-      optimizer_row("skip_nonfinite", "true", "false", sgd,
-                    with(sgd, [](auto& c) { c.skip_nonfinite = false; }), "", 0.0, false),
       // AdaptiveGain
       optimizer_row("beta", "0.05", "0.2", gain, with(gain, [](auto& c) { c.beta = 0.2; })),
       optimizer_row("weight_decay", "0.0", "0.01", gain,
@@ -422,6 +420,15 @@ std::vector<Row> optimizer_rows() {
                     .changed_optimizer = changed,
                     .group_key = "group.0.lr",
                     .group_value = lr * 0.3});
+    // skip_nonfinite: without a non-finite gradient the run is the same.
+    OptimizerConfig checked = base;
+    std::visit([](auto& c) { c.skip_nonfinite = false; }, checked);
+    rows.push_back({.name = "optimizer.skip_nonfinite",
+                    .before = "true",
+                    .after = "false",
+                    .optimizer = base,
+                    .changed_optimizer = checked,
+                    .changes_the_run = false});
   }
   return rows;
 }
@@ -609,7 +616,24 @@ TEST(ResumeRule, EveryOptimizerSettingNamedIsTaken) {
 }
 
 TEST(ResumeRule, EveryScheduleSettingNamedIsTaken) {
-  const std::vector<Row> rows = schedule_rows();
+  std::vector<Row> rows = schedule_rows();
+  // Every schedule's unit, the other way round.
+  for (const sched::SchedulerConfig& base : every_schedule()) {
+    if (std::holds_alternative<sched::NoSchedulerConfig>(base)) continue;
+    sched::SchedulerConfig changed = base;
+    const bool epoch = std::visit(
+        [](auto& c) {
+          if constexpr (requires { c.unit; }) {
+            const bool was = c.unit == sched::StepUnit::Epoch;
+            c.unit = was ? sched::StepUnit::Iteration : sched::StepUnit::Epoch;
+            return was;
+          }
+          return false;
+        },
+        changed);
+    rows.push_back(schedule_row("unit", epoch ? "\"epoch\"" : "\"iteration\"",
+                                epoch ? "\"iteration\"" : "\"epoch\"", base, changed));
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = rows[i];
     SCOPED_TRACE(fmt::format("{}: {} -> {}", row.name, row.before, row.after));
@@ -706,6 +730,8 @@ TEST(ResumeRule, ChangesThatCannotBeTakenAreErrorsThatLoseNothing) {
        NoSchedulerConfig{}, NoSchedulerConfig{}, "optimizer.centered cannot change on resume"},
       {"adam amsgrad", optim::AdamConfig{}, optim::AdamConfig{.amsgrad = true}, NoSchedulerConfig{},
        NoSchedulerConfig{}, "optimizer.amsgrad cannot change on resume"},
+      {"adamw amsgrad off", optim::AdamWConfig{.amsgrad = true}, optim::AdamWConfig{},
+       NoSchedulerConfig{}, NoSchedulerConfig{}, "optimizer.amsgrad cannot change on resume"},
       {"adagrad initial_accumulator_value", optim::AdagradConfig{},
        optim::AdagradConfig{.initial_accumulator_value = 0.5}, NoSchedulerConfig{},
        NoSchedulerConfig{}, "optimizer.initial_accumulator_value cannot change on resume"},
