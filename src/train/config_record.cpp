@@ -39,6 +39,12 @@ template <typename R, typename... A>
 json record(const std::function<R(A...)>& f) {
   return f ? json("function") : json(nullptr);
 }
+template <typename R, typename... A>
+json record(const std::vector<std::function<R(A...)>>& v) {
+  json out = json::array();
+  for (const auto& f : v) out.push_back(record(f));
+  return out;
+}
 json record(sched::StepUnit v) {
   return v == sched::StepUnit::Epoch ? "epoch" : "iteration";
 }
@@ -91,11 +97,14 @@ void optimizer_fields(const C& c, json& j) {
   NABLA_RECORD(eps_inside_sqrt)
   NABLA_RECORD(betas)
   NABLA_RECORD(amsgrad)
+  NABLA_RECORD(bias_correction)
   NABLA_RECORD(lr_decay)
   NABLA_RECORD(initial_accumulator_value)
   NABLA_RECORD(rho)
   NABLA_RECORD(momentum_decay)
   NABLA_RECORD(eps_switch)
+  NABLA_RECORD(etas)
+  NABLA_RECORD(step_sizes)
   NABLA_RECORD(skip_nonfinite)
 }
 
@@ -116,6 +125,7 @@ void scheduler_fields(const C& c, json& j) {
   NABLA_RECORD(base_momentum)
   NABLA_RECORD(max_momentum)
   NABLA_RECORD(lr_lambda)
+  NABLA_RECORD(lr_lambdas)
   NABLA_RECORD(t_max)
   NABLA_RECORD(eta_min)
   NABLA_RECORD(t_0)

@@ -670,7 +670,13 @@ sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const st
                                       ? sched::SchedulerConfig(sched::NoSchedulerConfig{})
                                       : sched::scheduler_from_name(type);
   for (const auto& [key, value] : record.items()) {
-    if (key == "type" || value.is_null() || value == "function") continue;
+    const bool functions =
+        value == "function" ||
+        (value.is_array() &&
+         std::all_of(value.begin(), value.end(),
+                     [](const auto& e) { return e == "function" || e.is_null(); }) &&
+         (key == "lr_lambdas"));
+    if (key == "type" || value.is_null() || functions) continue;
     if (key == "schedulers") {
       auto* sequential = std::get_if<sched::SequentialLRConfig>(&config);
       NABLA_CHECK(sequential != nullptr && value.is_array(),

@@ -534,6 +534,11 @@ void Trainer::load_checkpoint(const std::string& path) {
   const bool lr_changed = changed(changes, "optimizer.lr");
   const double saved_lr =
       saved.contains("lr") && saved["lr"].is_number() ? saved["lr"].get<double>() : 0.0;
+  // Rprop's lr is the step sizes' first value only (src/optim/methods/rprop.h).
+  NABLA_CHECK(!lr_changed || saved_optimizer != "Rprop",
+              "'{}': optimizer.lr cannot change on resume: Rprop's lr only sets its step sizes at "
+              "the first step; change step_sizes instead, or start a new run",
+              path);
   NABLA_CHECK(!lr_changed || saved_lr > 0.0,
               "'{}': the optimizer's lr cannot change from 0 on resume (a schedule's lrs are "
               "multiples of it)",

@@ -145,7 +145,8 @@ std::vector<optim::OptimizerConfig> every_optimizer() {
           optim::AdadeltaConfig{.lr = 1.0, .rho = 0.8},
           optim::AdamaxConfig{.lr = 1e-2, .eps = 1e-6},
           optim::NAdamConfig{.lr = 1e-2, .momentum_decay = 8e-3},
-          optim::SWATSConfig{.lr = 1e-2, .eps_switch = 1e-3}};
+          optim::SWATSConfig{.lr = 1e-2, .eps_switch = 1e-3},
+          optim::RpropConfig{.lr = 1e-3, .etas = {0.4, 1.1}, .weight_decay = 1e-3}};
 }
 
 // One schedule of each type (epoch steps unless said).
@@ -301,6 +302,7 @@ std::vector<Row> optimizer_rows() {
   const AdamaxConfig adamax{.lr = 1e-2};
   const NAdamConfig nadam{.lr = 1e-2};
   const SWATSConfig swats{.lr = 1e-2, .eps_switch = 1e-3};
+  const RpropConfig rprop{.lr = 1e-2};
   auto with = [](auto c, auto set) {
     set(c);
     return c;
@@ -404,6 +406,27 @@ std::vector<Row> optimizer_rows() {
       optimizer_row("weight_decay", "0.0", "0.01", swats,
                     with(swats, [](auto& c) { c.weight_decay = 0.01; }), "group.0.weight_decay",
                     0.01),
+      // Rprop (a new lr is refused: it sets the step sizes at the first step only)
+      optimizer_row("etas", "[0.5,1.2]", "[0.3,1.5]", rprop,
+                    with(rprop,
+                         [](auto& c) {
+                           c.etas = {0.3, 1.5};
+                         })),
+      optimizer_row("step_sizes", "[1e-06,50.0]", "[1e-06,0.001]", rprop,
+                    with(rprop,
+                         [](auto& c) {
+                           c.step_sizes = {1e-6, 1e-3};
+                         })),
+      optimizer_row("weight_decay", "0.0", "0.1", rprop,
+                    with(rprop, [](auto& c) { c.weight_decay = 0.1; }), "group.0.weight_decay",
+                    0.1),
+      optimizer_row("skip_nonfinite", "true", "false", rprop,
+                    with(rprop, [](auto& c) { c.skip_nonfinite = false; }), "", 0.0, false),
+      // Adam's and AdamW's bias correction
+      optimizer_row("bias_correction", "true", "false", adam,
+                    with(adam, [](auto& c) { c.bias_correction = false; })),
+      optimizer_row("bias_correction", "true", "false", adamw,
+                    with(adamw, [](auto& c) { c.bias_correction = false; })),
       optimizer_row("eps_switch", "0.001", "1e-12", swats,
                     with(swats, [](auto& c) { c.eps_switch = 1e-12; }), "", 0.0, false),
   };
@@ -730,6 +753,8 @@ TEST(ResumeRule, ChangesThatCannotBeTakenAreErrorsThatLoseNothing) {
        NoSchedulerConfig{}, NoSchedulerConfig{}, "optimizer.centered cannot change on resume"},
       {"adam amsgrad", optim::AdamConfig{}, optim::AdamConfig{.amsgrad = true}, NoSchedulerConfig{},
        NoSchedulerConfig{}, "optimizer.amsgrad cannot change on resume"},
+      {"rprop lr", optim::RpropConfig{}, optim::RpropConfig{.lr = 0.02}, NoSchedulerConfig{},
+       NoSchedulerConfig{}, "optimizer.lr cannot change on resume: Rprop's lr"},
       {"adamw amsgrad off", optim::AdamWConfig{.amsgrad = true}, optim::AdamWConfig{},
        NoSchedulerConfig{}, NoSchedulerConfig{}, "optimizer.amsgrad cannot change on resume"},
       {"adagrad initial_accumulator_value", optim::AdagradConfig{},
