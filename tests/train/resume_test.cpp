@@ -789,3 +789,43 @@ TEST(ResumeRule, ChangesThatCannotBeTakenAreErrorsThatLoseNothing) {
     EXPECT_NO_THROW(resume(checkpoint, dir / "again", c.optimizer, c.scheduler));
   }
 }
+
+// With parameter groups: a new weight_decay is taken by the groups that take the config's (the
+// others keep their own), and a new lr rescales every group's schedule.
+TEST(ResumeRule, ParameterGroupsTakeTheNewValuesTheirConfigGives) {
+  const fs::path dir = fresh_dir("groups");
+  const auto data = toy_data();
+  auto groups = [](nn::Module& model) {
+    return optim::weight_decay_groups(model.named_parameters());  // biases: weight decay 0
+  };
+  const optim::AdamWConfig adamw{.lr = 0.01, .weight_decay = 0.05};
+  const sched::StepLRConfig step{.step_size = 1, .gamma = 0.5};
+  auto first_model = toy_model();
+  train::Trainer first(first_model, groups(*first_model), adamw, step,
+                       quiet({.epochs = kEpochs,
+                              .batch_size = 16,
+                              .seed = 5,
+                              .checkpoint_dir = (dir / "first").string(),
+                              .keep_last = 0}));
+  first.fit(*data);
+  const std::string checkpoint = (dir / "first" / train::checkpoint_filename(6)).string();
+
+  auto model = toy_model(99);
+  train::Trainer resumed(
+      model, groups(*model), optim::AdamWConfig{.lr = 0.02, .weight_decay = 0.1}, step,
+      quiet({.epochs = kEpochs, .batch_size = 16, .seed = 5, .resume = checkpoint}));
+  const State s = resumed.optimizer().state_dict();
+  EXPECT_EQ(s.scalar("group.0.weight_decay", "test"), 0.1);
+  EXPECT_EQ(s.scalar("group.1.weight_decay", "test"), 0.0);
+  // After epoch 1 of StepLR(1, 0.5): half the new base, in both groups.
+  EXPECT_DOUBLE_EQ(resumed.optimizer().group_lr(0), 0.01);
+  EXPECT_DOUBLE_EQ(resumed.optimizer().group_lr(1), 0.01);
+
+  // Nothing named: bit for bit.
+  auto again = toy_model(99);
+  train::Trainer same(
+      again, groups(*again), adamw, step,
+      quiet({.epochs = kEpochs, .batch_size = 16, .seed = 5, .resume = checkpoint}));
+  same.fit(*data);
+  EXPECT_EQ(flat_params(*again), flat_params(*first_model));
+}
