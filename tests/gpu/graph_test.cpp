@@ -8,20 +8,15 @@
 #include "nabla/nabla.h"
 #include "support/gradcheck.h"
 #include "support/parity.h"
+#include "support/toy_training.h"
 
 using namespace nabla;
 using nabla::testing::expect_error;
+using nabla::testing::flat_params;
+using nabla::testing::quiet;
+using nabla::testing::toy_classes;
 
 namespace {
-
-// 100 points in 8 dimensions, labelled by the argmax of a fixed linear map: with batches of 16,
-// six full batches and a partial one per epoch.
-std::shared_ptr<data::TensorDataset> toy_data(uint64_t seed, int64_t n = 100) {
-  Generator gen(seed), wgen(1000);
-  const Tensor x = Tensor::randn({n, 8}, &gen);
-  return std::make_shared<data::TensorDataset>(x,
-                                               argmax(matmul(x, Tensor::randn({8, 4}, &wgen)), 1));
-}
 
 std::shared_ptr<nn::Sequential> mlp() {
   Generator gen(3);
@@ -40,20 +35,11 @@ train::TrainerConfig config(bool graph, bool data_on_device = false) {
           .handle_signals = false};
 }
 
-std::vector<float> flat_params(nn::Module& m) {
-  std::vector<float> out;
-  for (const Tensor& p : m.parameters()) {
-    const auto v = p.to(Device::cpu()).to_vector<float>();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST(GpuGraph, CapturedStepGivesTheEagerBits) {
   NABLA_REQUIRE_CUDA();
-  const auto train_set = toy_data(1), val_set = toy_data(2, 40);
+  const auto train_set = toy_classes(1, 100), val_set = toy_classes(2, 40);
   const optim::OptimizerConfig sgd = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
   const sched::SchedulerConfig step = sched::StepLRConfig{.step_size = 1, .gamma = 0.5};
   auto eager_model = mlp(), graph_model = mlp();
@@ -74,7 +60,7 @@ TEST(GpuGraph, CapturedStepGivesTheEagerBits) {
 // With the training set on the device the replays read their batches there: the same bits.
 TEST(GpuGraph, CapturedStepWithResidentDataGivesTheEagerBits) {
   NABLA_REQUIRE_CUDA();
-  const auto train_set = toy_data(1);
+  const auto train_set = toy_classes(1, 100);
   const optim::OptimizerConfig sgd = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
   auto eager_model = mlp(), graph_model = mlp();
   train::Trainer(eager_model, sgd, sched::NoSchedulerConfig{}, config(false)).fit(*train_set);
@@ -83,7 +69,7 @@ TEST(GpuGraph, CapturedStepWithResidentDataGivesTheEagerBits) {
   // A target out of range still fails clearly, though it was never on the host during the step.
   std::vector<int64_t> labels(100, 1);
   labels[37] = 9;
-  const data::TensorDataset bad(toy_data(1)->inputs(), Tensor::from_vector(labels, {100}));
+  const data::TensorDataset bad(toy_classes(1, 100)->inputs(), Tensor::from_vector(labels, {100}));
   expect_error(
       [&] { train::Trainer(mlp(), sgd, sched::NoSchedulerConfig{}, config(true, true)).fit(bad); },
       "out of range for 4 classes");
@@ -91,7 +77,7 @@ TEST(GpuGraph, CapturedStepWithResidentDataGivesTheEagerBits) {
 
 TEST(GpuGraph, AdamAcrossFitCallsGivesTheEagerBits) {
   NABLA_REQUIRE_CUDA();
-  const auto train_set = toy_data(4);
+  const auto train_set = toy_classes(4, 100);
   const optim::OptimizerConfig adam = optim::AdamConfig{.lr = 0.01};
   auto eager_model = mlp(), graph_model = mlp();
   train::Trainer eager(eager_model, adam, sched::NoSchedulerConfig{}, config(false));
@@ -104,7 +90,7 @@ TEST(GpuGraph, AdamAcrossFitCallsGivesTheEagerBits) {
 
 TEST(GpuGraph, StepsThatCannotBeCapturedAreClearErrors) {
   NABLA_REQUIRE_CUDA();
-  const auto train_set = toy_data(5);
+  const auto train_set = toy_classes(5, 100);
   auto with_dropout = std::make_shared<nn::Sequential>(nn::Linear(8, 16), nn::ReLU(),
                                                        nn::Dropout(0.2), nn::Linear(16, 4));
   expect_error(

@@ -7,30 +7,20 @@
 #include <filesystem>
 
 #include "nabla/nabla.h"
+#include "support/toy_training.h"
 
 using namespace nabla;
+using nabla::testing::flat_params;
+using nabla::testing::quiet;
+using nabla::testing::toy_classes;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::shared_ptr<data::TensorDataset> toy_data(int64_t n = 96) {
-  Generator gen(7);
-  const Tensor x = Tensor::randn({n, 8}, &gen);
-  Generator wgen(1000);
-  const Tensor w = Tensor::randn({8, 4}, &wgen);
-  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
-}
 
 std::shared_ptr<nn::Sequential> toy_model() {
   Generator gen(3);
   return std::make_shared<nn::Sequential>(nn::Linear(8, 16, true, &gen), nn::ReLU(),
                                           nn::Linear(16, 4, true, &gen));
-}
-
-train::TrainerConfig quiet(train::TrainerConfig c) {
-  c.progress = train::ProgressMode::Off;
-  c.handle_signals = false;
-  return c;
 }
 
 // The model's parameters by name, as values.
@@ -51,7 +41,7 @@ nn::NamedTensors named(nn::Module& model, std::initializer_list<const char*> nam
 }  // namespace
 
 TEST(ParamGroups, EachGroupTrainsAtItsOwnRate) {
-  auto data = toy_data();
+  auto data = toy_classes(7);
   auto model = toy_model();
   const auto before = values(*model);
   // The first layer frozen by a zero rate, the second at the config's.
@@ -75,7 +65,7 @@ TEST(ParamGroups, EachGroupTrainsAtItsOwnRate) {
 TEST(ParamGroups, WeightDecayOnlyWhereTheGroupsPutIt) {
   // With zero gradients (an lr-0 group cannot show decay, so: a loss that ignores the model's
   // output), SGD's update is -lr * weight_decay * p: only the decayed group shrinks.
-  auto data = toy_data();
+  auto data = toy_classes(7);
   auto model = toy_model();
   const auto before = values(*model);
   train::Trainer trainer(model, optim::weight_decay_groups(model->named_parameters()),
@@ -92,7 +82,7 @@ TEST(ParamGroups, WeightDecayOnlyWhereTheGroupsPutIt) {
 }
 
 TEST(ParamGroups, OneLambdaPerGroupAndAnExactResume) {
-  auto data = toy_data();
+  auto data = toy_classes(7);
   const fs::path dir =
       fs::temp_directory_path() / ("nabla_param_groups_" + std::to_string(::getpid()));
   fs::remove_all(dir);

@@ -13,8 +13,12 @@
 
 #include "nabla/nabla.h"
 #include "support/gradcheck.h"
+#include "support/toy_training.h"
 
 using namespace nabla;
+using nabla::testing::flat_params;
+using nabla::testing::quiet;
+using nabla::testing::toy_classes;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -28,34 +32,10 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-// 96 points, 6 batches of 16 per epoch.
-std::shared_ptr<data::TensorDataset> toy_data() {
-  Generator gen(2);
-  const Tensor x = Tensor::randn({96, 8}, &gen);
-  Generator wgen(1000);
-  const Tensor w = Tensor::randn({8, 4}, &wgen);
-  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
-}
-
 std::shared_ptr<nn::Sequential> toy_model(uint64_t seed = 3) {
   Generator gen(seed);
   return std::make_shared<nn::Sequential>(nn::Linear(8, 16, true, &gen), nn::ReLU(),
                                           nn::Linear(16, 4, true, &gen));
-}
-
-train::TrainerConfig quiet(train::TrainerConfig c) {
-  c.progress = train::ProgressMode::Off;
-  c.handle_signals = false;
-  return c;
-}
-
-std::vector<float> flat_params(nn::Module& m) {
-  std::vector<float> out;
-  for (const Tensor& p : m.parameters()) {
-    const auto v = p.to_vector<float>();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
 }
 
 json recorded_config(const std::string& checkpoint) {
@@ -101,7 +81,7 @@ std::string first_epoch(const fs::path& dir, const optim::OptimizerConfig& optim
                                 .seed = 5,
                                 .checkpoint_dir = (dir / "first").string(),
                                 .keep_last = 0}));
-  trainer.fit(*toy_data());
+  trainer.fit(*toy_classes(2));
   return (dir / "first" / train::checkpoint_filename(6)).string();
 }
 
@@ -127,7 +107,7 @@ Resumed resume(const std::string& checkpoint, const fs::path& dir,
   Resumed r;
   r.lr_after_load = trainer.optimizer().lr();
   r.optimizer_after_load = trainer.optimizer().state_dict();
-  trainer.fit(*toy_data());
+  trainer.fit(*toy_classes(2));
   r.params = flat_params(*model);
   r.lr_at_end = trainer.optimizer().lr();
   r.next_config = recorded_config((dir / train::checkpoint_filename(12)).string());
@@ -223,7 +203,7 @@ TEST(ResumeRule, NothingNamedKeepsEveryValueBitForBit) {
     setups.push_back({o, sched::StepLRConfig{.step_size = 1, .gamma = 0.5}});
   for (const auto& s : every_schedule())
     setups.push_back({optim::SGDConfig{.lr = 0.1, .momentum = 0.9}, s});
-  const auto data = toy_data();
+  const auto data = toy_classes(2);
   for (size_t i = 0; i < setups.size(); ++i) {
     const Setup& s = setups[i];
     SCOPED_TRACE(fmt::format("{} with {}", optim::optimizer_name(s.optimizer), i));
@@ -695,7 +675,7 @@ TEST(ResumeRule, NewLrRescalesTheSchedule) {
     fresh.on_epoch_end = [&](const train::EpochMetrics&) {
       expected.push_back(fresh.optimizer().lr());
     };
-    fresh.fit(*toy_data());
+    fresh.fit(*toy_classes(2));
 
     LogCapture log;
     auto model = toy_model();
@@ -707,7 +687,7 @@ TEST(ResumeRule, NewLrRescalesTheSchedule) {
     resumed.on_epoch_end = [&](const train::EpochMetrics&) {
       got.push_back(resumed.optimizer().lr());
     };
-    resumed.fit(*toy_data());
+    resumed.fit(*toy_classes(2));
     ASSERT_EQ(got.size(), expected.size());
     // Plateau's cuts depend on the losses, which the new lr changes; its first value is the
     // checkpoint's lr, with its cut, times 3.
@@ -794,7 +774,7 @@ TEST(ResumeRule, ChangesThatCannotBeTakenAreErrorsThatLoseNothing) {
 // others keep their own), and a new lr rescales every group's schedule.
 TEST(ResumeRule, ParameterGroupsTakeTheNewValuesTheirConfigGives) {
   const fs::path dir = fresh_dir("groups");
-  const auto data = toy_data();
+  const auto data = toy_classes(2);
   auto groups = [](nn::Module& model) {
     return optim::weight_decay_groups(model.named_parameters());  // biases: weight decay 0
   };

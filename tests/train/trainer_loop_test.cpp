@@ -9,20 +9,15 @@
 
 #include "nabla/nabla.h"
 #include "support/idx_writer.h"
+#include "support/toy_training.h"
 
 using namespace nabla;
+using nabla::testing::flat_params;
+using nabla::testing::quiet;
+using nabla::testing::toy_classes;
 namespace fs = std::filesystem;
 
 namespace {
-
-// n points in 8 dimensions, labelled by the argmax of a fixed linear map: learnable.
-std::shared_ptr<data::TensorDataset> toy_data(uint64_t seed, int64_t n = 96) {
-  Generator gen(seed);
-  const Tensor x = Tensor::randn({n, 8}, &gen);
-  Generator wgen(1000);
-  const Tensor w = Tensor::randn({8, 4}, &wgen);
-  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
-}
 
 // Without dropout or batch norm: a batch's gradient is a pure function of the weights.
 std::shared_ptr<nn::Sequential> mlp(uint64_t seed = 3) {
@@ -31,28 +26,13 @@ std::shared_ptr<nn::Sequential> mlp(uint64_t seed = 3) {
                                           nn::Linear(16, 4, true, &gen));
 }
 
-train::TrainerConfig quiet(train::TrainerConfig c) {
-  c.progress = train::ProgressMode::Off;
-  c.handle_signals = false;
-  return c;
-}
-
-std::vector<float> flat_params(nn::Module& m) {
-  std::vector<float> out;
-  for (const Tensor& p : m.parameters()) {
-    const auto v = p.to_vector<float>();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
-
 }  // namespace
 
 // StepInfo.lr and EpochMetrics.lr are the rates the steps used: with an iteration schedule, the
 // step that ends at global step s used lr0 * gamma^(s - 1); with an epoch schedule, every step
 // of epoch e used lr0 * gamma^(e - 1).
 TEST(TrainerLoop, ReportedLrIsTheLrTheStepUsed) {
-  auto data = toy_data(1);  // 6 batches of 16
+  auto data = toy_classes(1);  // 6 batches of 16
   const double lr0 = 0.1, gamma = 0.5;
   for (const sched::StepUnit unit : {sched::StepUnit::Iteration, sched::StepUnit::Epoch}) {
     const bool per_step = unit == sched::StepUnit::Iteration;
@@ -97,7 +77,7 @@ struct MaxPlateau {
 // without an improvement of the accuracy and stays while it improves; a resumed run continues
 // the schedule's count.
 TEST(TrainerLoop, PlateauFollowsTheValidationAccuracyInModeMax) {
-  auto train_set = toy_data(5, 128), val_set = toy_data(6, 64);
+  auto train_set = toy_classes(5, 128), val_set = toy_classes(6, 64);
   const sched::ReduceLROnPlateauConfig plateau{
       .mode = sched::PlateauMode::Max, .factor = 0.5, .patience = 1};
   const optim::SGDConfig sgd{.lr = 0.05};
@@ -141,7 +121,7 @@ TEST(TrainerLoop, PlateauFollowsTheValidationAccuracyInModeMax) {
 // A constant accuracy is never an improvement: with patience 2 the rate halves once three
 // evaluations in a row bring none; a metric the run does not have is an error.
 TEST(TrainerLoop, PlateauOnAFlatAccuracyAndItsErrors) {
-  auto data = toy_data(7, 64);
+  auto data = toy_classes(7, 64);
   train::TrainerConfig config = quiet({.epochs = 7, .batch_size = 16});
   config.plateau_metric = "train_accuracy";
   const sched::ReduceLROnPlateauConfig plateau{
@@ -208,7 +188,7 @@ TEST(TrainerLoop, FlagsReachTheConfig) {
 // max_steps stops inside an epoch with its metrics so far and a checkpoint; resumed without the
 // limit, the run ends as the uninterrupted one, bit for bit.
 TEST(TrainerLoop, MaxStepsStopsResumablyInsideAnEpoch) {
-  auto data = toy_data(2);  // 6 batches of 16 per epoch
+  auto data = toy_classes(2);  // 6 batches of 16 per epoch
   nabla::testing::TempDir dir("nabla_max_steps");
   const optim::AdamConfig adam{.lr = 1e-2};
   const sched::CosineAnnealingLRConfig cosine{.t_max = 18, .unit = sched::StepUnit::Iteration};
@@ -263,7 +243,7 @@ TEST(TrainerLoop, MaxStepsStopsResumablyInsideAnEpoch) {
 
 // A limit at an epoch's end ends that epoch normally; one beyond the epochs changes nothing.
 TEST(TrainerLoop, MaxStepsAtAnEpochEndAndBeyondTheRun) {
-  auto data = toy_data(2);
+  auto data = toy_classes(2);
   for (const int64_t limit : {12, 100}) {
     SCOPED_TRACE(limit);
     train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16});
@@ -282,7 +262,7 @@ TEST(TrainerLoop, MaxStepsAtAnEpochEndAndBeyondTheRun) {
 // loss over the 32 examples) up to float rounding, the same number of steps and the same
 // schedule. With 100 examples the last step takes one batch of 4, as the batch of 32 does.
 TEST(TrainerLoop, AccumulatedBatchesStepAsOneLargeBatch) {
-  auto data = toy_data(8, 100);
+  auto data = toy_classes(8, 100);
   const optim::SGDConfig sgd{.lr = 0.2, .momentum = 0.9, .weight_decay = 1e-3};
   const sched::StepLRConfig step_lr{
       .step_size = 3, .gamma = 0.5, .unit = sched::StepUnit::Iteration};
@@ -316,7 +296,7 @@ TEST(TrainerLoop, AccumulatedBatchesStepAsOneLargeBatch) {
 // Checkpoints fall between optimizer steps (checkpoint_every counts them), so a run resumed
 // from one, mid-epoch or at an epoch's end, ends bit for bit as the uninterrupted run.
 TEST(TrainerLoop, AccumulationResumesExactly) {
-  auto data = toy_data(2);  // 12 batches of 8: 4 steps of 3 batches per epoch
+  auto data = toy_classes(2);  // 12 batches of 8: 4 steps of 3 batches per epoch
   nabla::testing::TempDir dir("nabla_accumulate");
   const optim::AdamConfig adam{.lr = 1e-2};
   const sched::CosineAnnealingLRConfig cosine{.t_max = 12, .unit = sched::StepUnit::Iteration};
@@ -375,7 +355,7 @@ double top2(const Tensor& output, const Tensor& target) {
 // unequal sizes here), reported per epoch and in the metrics file, and can drive the plateau
 // schedule.
 TEST(TrainerLoop, AddedMetricsAreAveragedPerExampleAndReported) {
-  auto train_set = toy_data(10, 64), val_set = toy_data(11, 70);
+  auto train_set = toy_classes(10, 64), val_set = toy_classes(11, 70);
   nabla::testing::TempDir dir("nabla_metrics");
   train::TrainerConfig config = quiet({.epochs = 3, .batch_size = 16, .eval_batch_size = 32});
   config.metrics_path = (dir / "metrics.jsonl").string();
@@ -434,7 +414,7 @@ TEST(TrainerLoop, AddedMetricsAreAveragedPerExampleAndReported) {
 // With fp16's loss scaling the accumulated step is still that of the large batch, up to the
 // rounding of fp16 products (which differs between a batch of 8 and one of 32).
 TEST(TrainerLoop, AccumulationWithFp16LossScaling) {
-  auto data = toy_data(8, 96);
+  auto data = toy_classes(8, 96);
   const optim::SGDConfig sgd{.lr = 0.2, .momentum = 0.9};
   auto large_model = mlp(), accumulated_model = mlp();
   train::TrainerConfig config = quiet({.epochs = 2, .batch_size = 32});

@@ -11,8 +11,12 @@
 #include "nabla/nabla.h"
 #include "support/gradcheck.h"
 #include "support/toy_mnist.h"
+#include "support/toy_training.h"
 
 using namespace nabla;
+using nabla::testing::flat_params;
+using nabla::testing::quiet;
+using nabla::testing::toy_classes;
 namespace fs = std::filesystem;
 
 namespace {
@@ -25,34 +29,10 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-// 96 points in 8 dimensions, labelled by the argmax of a fixed linear map: learnable.
-std::shared_ptr<data::TensorDataset> toy_data(uint64_t seed, int64_t n = 96) {
-  Generator gen(seed);
-  const Tensor x = Tensor::randn({n, 8}, &gen);
-  Generator wgen(1000);
-  const Tensor w = Tensor::randn({8, 4}, &wgen);
-  return std::make_shared<data::TensorDataset>(x, argmax(matmul(x, w), 1));
-}
-
 std::shared_ptr<nn::Sequential> toy_model(uint64_t seed = 3) {
   Generator gen(seed);
   return std::make_shared<nn::Sequential>(nn::Linear(8, 16, true, &gen), nn::ReLU(),
                                           nn::Dropout(0.1), nn::Linear(16, 4, true, &gen));
-}
-
-train::TrainerConfig quiet(train::TrainerConfig c) {
-  c.progress = train::ProgressMode::Off;
-  c.handle_signals = false;
-  return c;
-}
-
-std::vector<float> flat_params(nn::Module& m) {
-  std::vector<float> out;
-  for (const Tensor& p : m.parameters()) {
-    const auto v = p.to_vector<float>();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
 }
 
 struct TrainingSetup {
@@ -77,7 +57,7 @@ std::vector<TrainingSetup> setups() {
 }  // namespace
 
 TEST(Trainer, LearnsAToyProblem) {
-  auto data = toy_data(1, 256);
+  auto data = toy_classes(1, 256);
   train::Trainer trainer(toy_model(), optim::AdamConfig{.lr = 1e-2}, sched::NoSchedulerConfig{},
                          quiet({.epochs = 15, .batch_size = 32, .seed = 1}));
   const train::History h = trainer.fit(*data, data.get());
@@ -90,7 +70,7 @@ TEST(Trainer, LearnsAToyProblem) {
 // Training N steps straight, and training k steps, stopping, and resuming for N - k, give
 // bit-identical parameters and metrics (k mid-epoch and at an epoch boundary).
 TEST(Trainer, ResumesExactly) {
-  auto data = toy_data(2);  // 6 batches of 16 per epoch
+  auto data = toy_classes(2);  // 6 batches of 16 per epoch
   for (const TrainingSetup& s : setups()) {
     SCOPED_TRACE(s.name);
     const fs::path dir = fresh_dir("resume_" + s.name);
@@ -132,7 +112,7 @@ TEST(Trainer, ResumesExactly) {
 }
 
 TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
-  auto data = toy_data(3);
+  auto data = toy_classes(3);
   const fs::path dir = fresh_dir("latest");
   auto config = quiet({.epochs = 2,
                        .batch_size = 16,
@@ -155,7 +135,7 @@ TEST(Trainer, FolderResumeUsesLatestAndPrunes) {
 }
 
 TEST(Trainer, CheckpointWritesRemoveTheTemporariesOfKilledWriters) {
-  auto data = toy_data(1);
+  auto data = toy_classes(1);
   const fs::path dir = fresh_dir("abandoned");
   fs::create_directories(dir);
   // A writer that no longer exists (no process has this id) and one that still runs.
@@ -189,7 +169,7 @@ TEST(Trainer, ValidateChecksTheConfigAlone) {
 }
 
 TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
-  auto data = toy_data(4);
+  auto data = toy_classes(4);
   const fs::path dir = fresh_dir("crash");
   auto config = quiet({.epochs = 1,
                        .batch_size = 16,
@@ -209,7 +189,7 @@ TEST(Trainer, CrashWhileCheckpointingKeepsThePreviousOne) {
 }
 
 TEST(Trainer, LoadingErrorsAreClear) {
-  auto data = toy_data(5);
+  auto data = toy_classes(5);
   const fs::path dir = fresh_dir("errors");
   const fs::path good = dir / "good.safetensors";
   train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1, .momentum = 0.9},
@@ -301,7 +281,7 @@ TEST(Trainer, WeightsRoundTrip) {
 }
 
 TEST(Trainer, SkipsNonFiniteUpdatesAndStopsWhenTheyPersist) {
-  auto data = toy_data(6);
+  auto data = toy_classes(6);
   train::Trainer trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
                          quiet({.epochs = 1, .batch_size = 16, .max_consecutive_skips = 2}));
   int calls = 0;
@@ -348,7 +328,7 @@ std::string toy_identity(const std::string& name, double mean) {
 // enough to evaluate it; a resume on other data, or the same data normalised otherwise, fails.
 TEST(Trainer, CheckpointsRecordTheDataAndTheModelAndResumeChecksTheData) {
   const fs::path dir = fresh_dir("identity");
-  const IdentifiedData data(*toy_data(2), toy_identity("toy", 0.25));
+  const IdentifiedData data(*toy_classes(2), toy_identity("toy", 0.25));
   auto model = toy_model();
   train::TrainerConfig config = quiet({.epochs = 1, .batch_size = 32});
   config.checkpoint_dir = dir.string();
@@ -367,7 +347,7 @@ TEST(Trainer, CheckpointsRecordTheDataAndTheModelAndResumeChecksTheData) {
        {std::pair{toy_identity("other", 0.25), "this run's training set is other"},
         std::pair{toy_identity("toy", 0.5), "normalised with mean 0.5000"}}) {
     SCOPED_TRACE(other);
-    const IdentifiedData changed(*toy_data(2), other);
+    const IdentifiedData changed(*toy_classes(2), other);
     train::Trainer resumed(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
                            config);
     nabla::testing::expect_error([&] { resumed.fit(changed); }, expected);
@@ -446,7 +426,7 @@ TEST(Trainer, ForeignWeightsNeedImportWeights) {
 
 // TrainerConfig.data_on_device changes where batches are gathered, not which: the same run.
 TEST(Trainer, DataOnDeviceIsTheSameRun) {
-  auto data = toy_data(4, 200);
+  auto data = toy_classes(4, 200);
   auto run = [&](bool on_device) {
     auto model = toy_model();
     train::Trainer t(
@@ -463,7 +443,7 @@ TEST(Trainer, DataOnDeviceIsTheSameRun) {
 // bf16 learns as float32 does, on other numbers; a bf16 run resumes bit for bit, mid-epoch too,
 // and its checkpoint (float32 master weights) continues in float32.
 TEST(Trainer, Bf16LearnsResumesExactlyAndContinuesInFp32) {
-  auto data = toy_data(1, 256);
+  auto data = toy_classes(1, 256);
   auto fit_with = [&](Precision p, std::shared_ptr<nn::Sequential> model) {
     train::Trainer t(model, optim::AdamConfig{.lr = 1e-2}, sched::NoSchedulerConfig{},
                      quiet({.epochs = 15, .batch_size = 32, .seed = 1, .precision = p}));
@@ -476,7 +456,7 @@ TEST(Trainer, Bf16LearnsResumesExactlyAndContinuesInFp32) {
   EXPECT_NEAR(*bf16.test_accuracy, *fp32.test_accuracy, 0.05);
   EXPECT_NE(flat_params(*bf16_model), flat_params(*fp32_model));
 
-  auto small = toy_data(2);  // 6 batches of 16 per epoch
+  auto small = toy_classes(2);  // 6 batches of 16 per epoch
   const fs::path dir = fresh_dir("bf16_resume");
   train::TrainerConfig config = quiet({.epochs = 2,
                                        .batch_size = 16,
@@ -508,7 +488,7 @@ TEST(Trainer, Bf16LearnsResumesExactlyAndContinuesInFp32) {
 // (not counted as divergence) while the scale halves until the gradients fit; the scale is part
 // of the checkpoint, so a resume in the middle of that search is exact.
 TEST(Trainer, Fp16LossScalingSkipsOverflowsAndResumesExactly) {
-  auto data = toy_data(3, 256);  // 16 batches of 16 per epoch
+  auto data = toy_classes(3, 256);  // 16 batches of 16 per epoch
   const fs::path dir = fresh_dir("fp16_scale");
   train::TrainerConfig config = quiet({.epochs = 3,
                                        .batch_size = 16,
@@ -552,7 +532,7 @@ TEST(Trainer, Fp16LossScalingSkipsOverflowsAndResumesExactly) {
 
 // The trainer's messages go to the log sink: a program can collect them, or silence them.
 TEST(Trainer, MessagesGoToTheLogSink) {
-  auto data = toy_data(6);
+  auto data = toy_classes(6);
   std::vector<std::pair<LogLevel, std::string>> lines;
   LogSink previous = set_log_sink(
       [&](LogLevel level, const std::string& text) { lines.emplace_back(level, text); });
