@@ -202,6 +202,9 @@ void check_checkpoint_folder(const std::string& dir) {
 
 void claim_checkpoint_folder(const std::string& dir, const std::string& run_dir, int64_t step,
                              bool overwrite) {
+  // A run may write no checkpoint at all (resumed with nothing left to do), so the litter of
+  // writers killed before it goes now, not at its first write.
+  remove_abandoned_writes(dir);
   std::error_code ec;
   const bool same_run = !run_dir.empty() && fs::equivalent(dir, run_dir, ec);
   std::vector<fs::path> foreign;  // checkpoints this run would overwrite or prune

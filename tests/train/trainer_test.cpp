@@ -148,6 +148,19 @@ TEST(Trainer, CheckpointWritesRemoveTheTemporariesOfKilledWriters) {
       .fit(*data);
   EXPECT_FALSE(fs::exists(dead));
   EXPECT_TRUE(fs::exists(alive));
+  // A run that resumes with nothing left to do writes no checkpoint, and still clears them.
+  const fs::path torn_pointer = dir / ".latest.tmp.999999999.7";
+  std::ofstream(torn_pointer) << "step-0000";
+  const train::History nothing =
+      train::Trainer(toy_model(), optim::SGDConfig{.lr = 0.1}, sched::NoSchedulerConfig{},
+                     quiet({.epochs = 1,
+                            .batch_size = 16,
+                            .checkpoint_dir = dir.string(),
+                            .resume = dir.string()}))
+          .fit(*data);
+  EXPECT_TRUE(nothing.epochs.empty());
+  EXPECT_FALSE(fs::exists(torn_pointer));
+  EXPECT_TRUE(fs::exists(alive));
 }
 
 TEST(Trainer, CudaGraphNeedsACudaDevice) {

@@ -55,7 +55,8 @@ void check_checkpoint_folder(const std::string& dir);
 // A run at `step` that writes its checkpoints into `dir` must not overwrite or prune another
 // run's: where `dir` is not `run_dir` (the folder the run resumed from or already wrote into; ""
 // for a fresh run) every step file there is another run's, and where it is, those after `step`
-// are (a branch). Throws naming them, or with `overwrite` removes them.
+// are (a branch). Throws naming them, or with `overwrite` removes them. Either way, first removes
+// the temporary files of writers that were killed.
 void claim_checkpoint_folder(const std::string& dir, const std::string& run_dir, int64_t step,
                              bool overwrite);
 // A checkpoint file as given, or the newest step file of a folder (the one its `latest` pointer
