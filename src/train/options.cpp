@@ -669,7 +669,10 @@ sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const st
   sched::SchedulerConfig config = type == "NoScheduler"
                                       ? sched::SchedulerConfig(sched::NoSchedulerConfig{})
                                       : sched::scheduler_from_name(type);
-  for (const auto& [key, value] : record.items()) {
+  for (const auto& entry : record.items()) {
+    // Named, not a structured binding: the lambda below captures the key.
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     const bool functions =
         value == "function" ||
         (value.is_array() &&
