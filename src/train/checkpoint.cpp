@@ -288,24 +288,27 @@ void save_weights(const nn::Module& model, const std::string& path) {
                         {"nabla.model", model.str()}});
 }
 
-void load_weights(nn::Module& model, const std::string& path) {
-  io::SafetensorsContents contents = io::load_safetensors(path);
+namespace {
+
+// The model's state in a file nabla wrote (weights or a whole checkpoint), checked whole.
+nn::StateDict nabla_weights(const io::SafetensorsContents& contents, const std::string& path) {
   check_format(contents.metadata, path);
   const bool checkpoint = contents.metadata.at("nabla.format") == "checkpoint";
   nn::StateDict state;
-  for (auto& [name, t] : contents.tensors) {
+  for (const auto& [name, t] : contents.tensors) {
     if (!checkpoint)
       state[name] = t;
     else if (name.rfind(kModelPrefix, 0) == 0)
       state[name.substr(6)] = t;
   }
-  model.load_state_dict(state, true);
+  return state;
 }
 
-void import_weights(nn::Module& model, const std::string& path, const WeightNames& names) {
-  io::SafetensorsContents contents = io::load_safetensors(path);
+// The model's state in a file another program wrote, under the names `names` maps them to.
+nn::StateDict imported_weights(const io::SafetensorsContents& contents, const std::string& path,
+                               const WeightNames& names) {
   nn::StateDict state;
-  for (auto& [name, t] : contents.tensors) {
+  for (const auto& [name, t] : contents.tensors) {
     std::string key = name;
     if (!names.strip_prefix.empty() && key.rfind(names.strip_prefix, 0) == 0)
       key = key.substr(names.strip_prefix.size());
@@ -315,14 +318,25 @@ void import_weights(nn::Module& model, const std::string& path, const WeightName
                 "rename)",
                 path, key);
   }
-  model.load_state_dict(state, true);
+  return state;
+}
+
+}  // namespace
+
+void load_weights(nn::Module& model, const std::string& path) {
+  model.load_state_dict(nabla_weights(io::load_safetensors(path), path), true);
+}
+
+void import_weights(nn::Module& model, const std::string& path, const WeightNames& names) {
+  model.load_state_dict(imported_weights(io::load_safetensors(path), path, names), true);
 }
 
 void init_weights_from(nn::Module& model, const std::string& path) {
-  if (io::load_safetensors(path).metadata.contains("nabla.format"))
-    load_weights(model, path);
-  else
-    import_weights(model, path);
+  const io::SafetensorsContents contents = io::load_safetensors(path);  // read once
+  model.load_state_dict(contents.metadata.contains("nabla.format")
+                            ? nabla_weights(contents, path)
+                            : imported_weights(contents, path, {}),
+                        true);
 }
 
 }  // namespace nabla::train
