@@ -10,6 +10,8 @@
 #include <nabla/nabla.h>
 #include <nabla/plot/svg.h>
 
+#include "mlp.h"
+
 using namespace nabla;
 
 namespace {
@@ -31,17 +33,6 @@ const std::vector<std::pair<std::string, optim::OptimizerConfig>> kOptimizers = 
     // Rprop's lr is the initial step size; the largest is kept small for mini-batches.
     {"rprop", optim::RpropConfig{.lr = 1e-3, .step_sizes = {1e-6, 1e-2}}},
 };
-
-std::shared_ptr<nn::Sequential> make_mlp(int64_t inputs, const std::vector<int64_t>& hidden) {
-  auto model = std::make_shared<nn::Sequential>(nn::Flatten());
-  for (int64_t width : hidden) {
-    model->push_back(nn::Linear(inputs, width));
-    model->push_back(nn::ReLU());
-    inputs = width;
-  }
-  model->push_back(nn::Linear(inputs, 10));
-  return model;
-}
 
 // Means of consecutive blocks of `losses` (per-step losses are noisy), about 20 points per epoch,
 // at x = the epochs done at the block's end.
@@ -86,48 +77,50 @@ plot::Grid loss_panels(const std::string& title, const std::vector<plot::Series>
 }
 
 int run(int argc, char** argv) {
-  const std::string plot_path = train::take_flag(argc, argv, "plot").value_or("optimizers.svg");
-  const std::optional<int64_t> train_size = train::take_integer_flag(argc, argv, "train-size");
   train::RunOptions options;
-  options.model.hidden = {128};
   options.trainer.epochs = 2;
   options.trainer.batch_size = 64;
   options.trainer.progress = train::ProgressMode::Off;
-  const train::RunOptions defaults = options;
-  train::apply_command_line(options, argc, argv);
-  if (options.help) {
-    fmt::print(
-        "{}",
-        train::usage(
-            "compare_optimizers", defaults,
-            R"(Trains the same MLP with each optimizer (its learning rate is fixed in the program; the
-optimizer flags do not apply) and writes the loss curves to --plot FILE (default: optimizers.svg).
---train-size N trains on a random N of the training images (default: all).
-)"));
-    return 0;
-  }
+  example::MlpOptions mlp{.hidden = {128}};
+  std::string plot_path = "optimizers.svg";
+  int64_t train_size = 0;
+  train::CommandLine cli("compare_optimizers",
+                         "Trains the same MLP, from the same initial weights and data order, with "
+                         "each optimizer at a\nlearning rate fixed in the program, and writes the "
+                         "loss curves to an SVG file.");
+  cli.add_data_options(options);
+  example::add_hidden_option(cli, mlp);
+  cli.add_trainer_options(options.trainer,
+                          {"epochs", "batch_size", "accumulate_steps", "seed", "clip_grad_norm",
+                           "clip_grad_value", "eval_batch_size", "progress", "shuffle", "drop_last",
+                           "prefetch", "data_on_device", "precision"});
+  cli.add({.name = "plot", .help = "where to write the loss curves", .value_name = "FILE"},
+          plot_path);
+  cli.add({.name = "train-size",
+           .help = "train on a random N of the training images (0: all)",
+           .bounds = at_least(0)},
+          train_size);
+  if (!cli.parse(argc, argv)) return 0;
   if (options.trainer.epochs <= 0)
     throw UsageError(
-        fmt::format("--epochs must be > 0 to compare the optimizers' training "
-                    "(got {})",
+        fmt::format("--epochs must be > 0 to compare the optimizers' training (got {})",
                     options.trainer.epochs));
   train::apply_run_settings(options);
 
   const auto [source, all_train, test_set] = data::load_mnist(options.data_dir, options.normalize);
-  const int64_t n = std::min(train_size.value_or(all_train.size()), all_train.size());
-  NABLA_CHECK(n > 0, "--train-size must be positive (got {})", n);
+  const int64_t n = train_size == 0 ? all_train.size() : std::min(train_size, all_train.size());
   const data::Subset train_set =
       data::random_split(all_train, {n, all_train.size() - n}, options.trainer.seed)[0];
   const int64_t b = options.trainer.batch_size, steps_per_epoch = (n + b - 1) / b;
   fmt::print("data: {} ({} training images); MLP {}; {} epochs of batch {}\n\n", source.name, n,
-             fmt::join(options.model.hidden, "-"), options.trainer.epochs, b);
+             fmt::join(mlp.hidden, "-"), options.trainer.epochs, b);
   fmt::print("{:<14} {:>8} {:>16} {:>13} {:>8}\n", "optimizer", "lr", "final train loss",
              "test accuracy", "seconds");
 
   std::vector<plot::Series> curves;
   for (const auto& [name, config] : kOptimizers) {
     manual_seed(options.trainer.seed);  // the same initial weights for every optimizer
-    auto model = make_mlp(train_set.layout().input_shape.numel(), options.model.hidden);
+    auto model = example::make_mlp(train_set.layout().input_shape.numel(), mlp);
     train::Trainer trainer(model, config, sched::NoSchedulerConfig{}, options.trainer);
     std::vector<double> losses;
     trainer.on_step_end = [&](const train::StepInfo& step) { losses.push_back(step.loss); };

@@ -74,19 +74,18 @@ plot::LineChart panel(const std::string& title, const std::string& unit, int ste
 }
 
 int run(int argc, char** argv) {
-  const std::string out = train::take_flag(argc, argv, "out").value_or(".");
-  const int64_t steps = train::take_integer_flag(argc, argv, "steps").value_or(100);
-  if (argc > 1) {
-    const bool help = std::string(argv[1]) == "--help";
-    fmt::print(help ? stdout : stderr,
-               "{}usage: lr_schedules [--out DIR] [--steps N]\n\n"
-               "Steps each of the lecture's learning-rate schedules N times (default 100) on an\n"
-               "SGD optimizer with lr {:g}, prints the rates every N/10 steps and draws them into\n"
-               "DIR/schedules.svg (default: the current folder).\n",
-               help ? "" : fmt::format("error: unknown argument '{}'\n", argv[1]), kLr0);
-    return help ? 0 : 1;
-  }
-  NABLA_CHECK(steps > 0 && steps <= 1000000, "--steps must be in [1, 1000000] (got {})", steps);
+  std::string out = ".";
+  int64_t steps = 100;
+  train::CommandLine cli(
+      "lr_schedules",
+      fmt::format("Steps each of the lecture's learning-rate schedules on an SGD optimizer with lr "
+                  "{:g}, prints the\nrates every tenth of the steps and draws them into "
+                  "DIR/schedules.svg.",
+                  kLr0));
+  cli.add({.name = "out", .help = "the folder to write schedules.svg into", .value_name = "DIR"},
+          out);
+  cli.add({.name = "steps", .help = "steps of each schedule", .bounds = closed(1, 1000000)}, steps);
+  if (!cli.parse(argc, argv)) return 0;
 
   const std::vector<Schedule> schedules = lecture_schedules();
   plot::Grid grid{.title = fmt::format("Learning-rate schedules (SGD, lr0 = {:g})", kLr0),

@@ -12,6 +12,8 @@
 
 #include <nabla/nabla.h>
 
+#include "mlp.h"
+
 using namespace nabla;
 
 namespace {
@@ -42,14 +44,9 @@ struct Result {
   int exit_status = 0;  // of an interrupted run (train::History::exit_status)
 };
 
-// --init-weights and --save-weights: safetensors files (nabla's or, to start from, PyTorch's).
-struct WeightFiles {
-  std::optional<std::string> init, save;
-};
-
 Result train_one(const train::RunOptions& options, const Scheme& scheme,
                  const data::Dataset& train_set, const data::Dataset& test_set,
-                 const WeightFiles& files) {
+                 const example::WeightFiles& files) {
   manual_seed(options.trainer.seed);  // the same data order and draws for every scheme
   auto model = make_cnn(scheme.init);
   if (files.init) train::init_weights_from(*model, *files.init);
@@ -68,27 +65,27 @@ Result train_one(const train::RunOptions& options, const Scheme& scheme,
 }
 
 int run(int argc, char** argv) {
-  const WeightFiles files{train::take_flag(argc, argv, "init-weights"),
-                          train::take_flag(argc, argv, "save-weights")};
   train::RunOptions options;
   options.trainer.epochs = 10;
   options.trainer.batch_size = 128;
   options.optimizer = optim::SGDConfig{.lr = 0.05};
-  const train::RunOptions defaults = options;
-  train::apply_command_line(options, argc, argv);
-  if (options.help) {
-    fmt::print("{}", train::usage("mnist_cnn", defaults, R"(Trains a small CNN on MNIST-format data:
+  std::string init = "default";
+  example::WeightFiles files;
+  train::CommandLine cli("mnist_cnn", R"(Trains a small CNN on MNIST-format data:
   Conv(1->4, 3x3, pad 1), ReLU, MaxPool 2, Conv(4->8, 3x3, pad 1), ReLU, MaxPool 2, Linear(392->10)
 --init all runs the lecture's weight-initialisation experiment: one run per scheme, each from
 the same seed and data order, then a table of test accuracies beside the lecture's (which come
 from 10 epochs on real MNIST, the default here). On 2 CPU cores an epoch takes about a second,
-the whole table about two minutes. --hidden and --dropout do not apply.
-  --init-weights FILE      start from these weights (a safetensors file of nabla's or another
-                           program's, such as PyTorch's save_file) instead of --init
-  --save-weights FILE      write the trained weights (safetensors, PyTorch's names) at the end
-)"));
-    return 0;
-  }
+the whole table about two minutes.)");
+  cli.add_training_options(options);
+  cli.add({.name = "init",
+           .help = "default, uniform, normal, xavier-uniform, xavier-normal, he-uniform, "
+                   "he-normal, or all: one run with each",
+           .section = "model",
+           .value_name = "NAME"},
+          init);
+  example::add_weight_options(cli, files);
+  if (!cli.parse(argc, argv)) return 0;
   train::apply_run_settings(options);
 
   const auto [source, train_set, test_set] = data::load_mnist(options.data_dir, options.normalize);
@@ -97,15 +94,15 @@ the whole table about two minutes. --hidden and --dropout do not apply.
   fmt::print("{}\n", nn::summary(*make_cnn("default"), Shape({1, 1, 28, 28})));
   train::complete_schedule(options, train_set.size());
 
-  const bool all = options.model.init == "all";
+  const bool all = init == "all";
   if (all && (files.init || files.save))
     throw UsageError(
         "--init all trains one network per scheme: --init-weights and "
         "--save-weights are for one network");
   std::vector<Scheme> schemes;
   for (const Scheme& scheme : kSchemes)
-    if (all || options.model.init == scheme.init) schemes.push_back(scheme);
-  if (schemes.empty()) schemes.push_back({options.model.init});
+    if (all || init == scheme.init) schemes.push_back(scheme);
+  if (schemes.empty()) schemes.push_back({init});
   std::vector<Result> results;
   for (const Scheme& scheme : schemes) {
     fmt::print("== init: {}\n", scheme.init);

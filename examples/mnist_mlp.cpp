@@ -8,7 +8,7 @@
 //   mnist_mlp --checkpoint-dir runs/mlp --resume
 //   mnist_mlp --checkpoint-dir runs/mlp --resume --lr 0.005   # its settings, with a new lr
 //   mnist_mlp --save-weights mlp.safetensors    # the trained weights, for PyTorch or
-//   --init-weights mpirun -np 2 mnist_mlp --distributed      # data-parallel, see
+//   --init-weights mpirun -np 2 mnist_mlp --distributed        # data-parallel, see
 //   docs/distributed.md
 #include <fmt/format.h>
 
@@ -18,46 +18,28 @@
 #include <nabla/dist/communicator.h>
 #include <nabla/nabla.h>
 
+#include "mlp.h"
+
 using namespace nabla;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> make_mlp(int64_t inputs, const train::ModelOptions& m) {
-  auto model = std::make_shared<nn::Sequential>();
-  model->push_back(nn::Flatten());
-  int64_t width = inputs;
-  for (int64_t hidden : m.hidden) {
-    model->push_back(nn::Linear(width, hidden));
-    model->push_back(nn::ReLU());
-    if (m.dropout > 0) model->push_back(nn::Dropout(m.dropout));
-    width = hidden;
-  }
-  model->push_back(nn::Linear(width, 10));
-  nn::init::apply(*model, nn::init::from_name(m.init));
-  return model;
-}
-
 constexpr const char* kAbout =
-    R"(Trains a multilayer perceptron on MNIST-format data: real MNIST when scripts/get-mnist.sh
-has fetched it, else Fashion-MNIST from Debian's dataset-fashion-mnist.
-  --init-weights FILE      start from these weights (a safetensors file of nabla's or another
-                           program's, such as PyTorch's save_file) instead of --init
-  --save-weights FILE      write the trained weights (safetensors, PyTorch's names) at the end
-)";
+    "Trains a multilayer perceptron on MNIST-format data: real MNIST when scripts/get-mnist.sh\n"
+    "has fetched it, else Fashion-MNIST from Debian's dataset-fashion-mnist.";
 
 int run(int argc, char** argv) {
-  const std::optional<std::string> init_weights = train::take_flag(argc, argv, "init-weights");
-  const std::optional<std::string> save_weights = train::take_flag(argc, argv, "save-weights");
   train::RunOptions options;
   options.trainer.epochs = 5;
   options.trainer.batch_size = 64;
   options.optimizer = optim::SGDConfig{.lr = 0.01, .momentum = 0.9};
-  const train::RunOptions defaults = options;
-  train::apply_command_line(options, argc, argv);
-  if (options.help) {
-    fmt::print("{}", train::usage("mnist_mlp", defaults, kAbout));
-    return 0;
-  }
+  example::MlpOptions mlp;
+  example::WeightFiles weights;
+  train::CommandLine cli("mnist_mlp", kAbout);
+  cli.add_training_options(options);
+  example::add_mlp_options(cli, mlp);
+  example::add_weight_options(cli, weights);
+  if (!cli.parse(argc, argv)) return 0;
   train::apply_run_settings(options);
   // Distributed, rank 0 alone prints.
   const bool root = !options.trainer.distributed || dist::mpi_world()->is_root();
@@ -72,8 +54,8 @@ int run(int argc, char** argv) {
 
   manual_seed(options.trainer.seed);
   const Shape image = train_set.layout().input_shape;
-  auto model = make_mlp(image.numel(), options.model);
-  if (init_weights) train::init_weights_from(*model, *init_weights);
+  auto model = example::make_mlp(image.numel(), mlp);
+  if (weights.init) train::init_weights_from(*model, *weights.init);
   print(fmt::format("{}\n", nn::summary(*model, Shape({1, image[0], image[1], image[2]}))));
   train::complete_schedule(options, train_set.size());
 
@@ -98,9 +80,9 @@ int run(int argc, char** argv) {
   }
   const train::EvalResult result = trainer.evaluate(test_set);
   train::check_not_diverged(result, data::MNIST::kNumClasses, trainer.optimizer().lr());
-  if (save_weights && root) {
-    train::save_weights(*model, *save_weights);
-    print(fmt::format("weights: {}\n", *save_weights));
+  if (weights.save && root) {
+    train::save_weights(*model, *weights.save);
+    print(fmt::format("weights: {}\n", *weights.save));
   }
   double seconds = 0;
   for (const auto& e : history.epochs) seconds += e.seconds;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include <nabla/plot/svg.h>
 
@@ -17,25 +16,6 @@
 using namespace nabla;
 
 namespace {
-
-constexpr const char* kHelp = R"(usage: mnist_speedrun [flags]
-Trains a small CNN on MNIST until its test accuracy first reaches the target, and prints the
-seconds of training that took (steps and test checks; not the loading or the model's building).
-
-  --rung N|last|all   which rung of the ladder to run (default last; all: each in turn)
-  --seed S            the seed of the weights and the data order (default 0)
-  --seeds K           run seeds S .. S+K-1 and print the median time and how many reached it
-  --target A          the test accuracy to reach, as a fraction (default 0.99)
-  --plot FILE         with --rung all: an SVG of test accuracy against time for each rung
-  --data DIR          the MNIST folder (default: the fetched real MNIST)
-  --threads N         CPU threads (default: all cores)
-  --device D          cpu, cuda, cuda:N or auto (default auto)
-  -h, --help          this text
-
-It exits 1 when a run ends without reaching the target.
-
-The ladder:
-)";
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -70,25 +50,38 @@ void draw(const std::vector<speedrun::Result>& results, double target, const std
 int run(int argc, char** argv) {
   const auto& ladder = speedrun::ladder();
   const int rungs = static_cast<int>(ladder.size());
-  for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
-      fmt::print("{}", kHelp);
-      for (int r = 0; r < rungs; ++r) fmt::print("  {}  {}\n", r, ladder[r].change);
-      return 0;
-    }
-  const std::string rung_text = train::take_flag(argc, argv, "rung").value_or("last");
-  const auto seed = train::take_integer_flag(argc, argv, "seed").value_or(0);
-  const int64_t seeds = train::take_integer_flag(argc, argv, "seeds").value_or(1);
-  const double target = train::take_number_flag(argc, argv, "target").value_or(0.99);
-  const std::string plot_path = train::take_flag(argc, argv, "plot").value_or("");
+  std::string about =
+      "Trains a small CNN on MNIST until its test accuracy first reaches the target, and prints "
+      "the\nseconds of training that took (steps and test checks; not the loading or the model's "
+      "building).\nIt exits 1 when a run ends without reaching the target.\n\nThe ladder:\n";
+  for (int r = 0; r < rungs; ++r) about += fmt::format("  {}  {}\n", r, ladder[r].change);
   train::RunOptions options;
-  options.data_dir = train::take_flag(argc, argv, "data").value_or("");
-  options.threads = static_cast<int>(train::take_integer_flag(argc, argv, "threads").value_or(0));
-  options.device = train::take_flag(argc, argv, "device").value_or("auto");
-  NABLA_CHECK(argc == 1, "mnist_speedrun: unknown argument '{}' (see --help)", argv[1]);
-  NABLA_CHECK(seed >= 0 && seeds >= 1, "--seed must be >= 0 and --seeds >= 1 (got {} and {})", seed,
-              seeds);
-  NABLA_CHECK(target > 0 && target <= 1, "--target: a fraction in (0, 1] (got {})", target);
+  std::string rung_text = "last", plot_path;
+  int64_t seed = 0, seeds = 1;
+  double target = 0.99;
+  train::CommandLine cli("mnist_speedrun", about);
+  cli.add_data_options(options);
+  cli.add({.name = "rung",
+           .help = "which rung of the ladder to run (all: each in turn)",
+           .value_name = "N|last|all"},
+          rung_text);
+  cli.add(
+      {.name = "seed", .help = "the seed of the weights and the data order", .bounds = at_least(0)},
+      seed);
+  cli.add({.name = "seeds",
+           .help = "run seeds S .. S+K-1 and print the median time and how many reached the target",
+           .value_name = "K",
+           .bounds = at_least(1)},
+          seeds);
+  cli.add({.name = "target",
+           .help = "the test accuracy to reach, as a fraction",
+           .bounds = Bounds{.min = 0, .max = 1, .min_open = true}},
+          target);
+  cli.add({.name = "plot",
+           .help = "with --rung all: an SVG of test accuracy against time for each rung",
+           .value_name = "FILE"},
+          plot_path);
+  if (!cli.parse(argc, argv)) return 0;
   const bool all = rung_text == "all";
   int rung = rungs - 1;
   if (!all && rung_text != "last") {
@@ -102,7 +95,7 @@ int run(int argc, char** argv) {
   train::apply_run_settings(options);
   const Device device = options.trainer.device;
 
-  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir);
+  const auto [source, train_set, test_set] = data::load_mnist(options.data_dir, options.normalize);
   fmt::print("data: {}; {} threads on {}\n", source.describe(), get_num_threads(), device.str());
   const auto report = [&](int r, uint64_t s, const speedrun::Result& result) {
     fmt::print("rung {} seed {}: {:.2f}% after {:.2f} s ({:g} epochs, weights {:016x}){}\n", r, s,

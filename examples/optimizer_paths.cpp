@@ -152,35 +152,36 @@ plot::Series descend(const Problem& p, const std::string& name,
 }
 
 int run(int argc, char** argv) {
-  const std::string out = train::take_flag(argc, argv, "out").value_or(".");
-  const int64_t steps = train::take_integer_flag(argc, argv, "steps").value_or(500);
-  NABLA_CHECK(steps >= 1 && steps <= 1000000, "--steps must be from 1 to 1000000, got {}", steps);
-  const std::optional<std::string> only = train::take_flag(argc, argv, "only");
-  const std::optional<std::string> functions = train::take_flag(argc, argv, "functions");
-  const std::string layout = train::take_flag(argc, argv, "layout").value_or("grid");
-  const std::string loss = train::take_flag(argc, argv, "loss").value_or("off");
-  const std::optional<double> lr = train::take_number_flag(argc, argv, "lr");
-  if (argc > 1) {
-    const bool help = std::string(argv[1]) == "--help";
-    fmt::print(
-        help ? stdout : stderr,
-        "{}usage: optimizer_paths [--out DIR] [--steps N] [--only NAME,NAME...]\n"
-        "                       [--functions NAME,NAME...] [--layout grid|overlay] [--loss on]\n"
-        "                       [--lr LR]\n\n"
-        "Runs every optimizer for N steps (default 500) on the Rosenbrock, Beale, ravine\n"
-        "(ill-conditioned quadratic) and saddle functions and writes DIR/paths-<function>.svg\n"
-        "(default: the current folder). --only sgd,momentum draws just those optimizers,\n"
-        "--functions ravine just those functions. --layout grid (the default) draws one panel\n"
-        "per optimizer, overlay all paths in one picture. --loss on also writes\n"
-        "DIR/loss-<function>.svg: f - f* against the step. --lr sets the step size of sgd,\n"
-        "momentum, nesterov and adaptive-gain (default: one chosen for each function).\n",
-        help ? "" : fmt::format("error: unknown argument '{}'\n", argv[1]));
-    return help ? 0 : 1;
-  }
+  std::string out = ".", layout = "grid";
+  int64_t steps = 500;
+  std::optional<std::string> only, functions;
+  bool loss = false;
+  double lr = 0;
+  train::CommandLine cli("optimizer_paths",
+                         "Runs every optimizer on the Rosenbrock, Beale, ravine (ill-conditioned "
+                         "quadratic) and saddle\nfunctions and writes DIR/paths-<function>.svg.");
+  cli.add({.name = "out", .help = "the folder to write the pictures into", .value_name = "DIR"},
+          out);
+  cli.add({.name = "steps", .help = "steps of each optimizer", .bounds = closed(1, 1000000)},
+          steps);
+  cli.add({.name = "only", .help = "draw just these optimizers", .value_name = "NAME,NAME..."},
+          only);
+  cli.add({.name = "functions", .help = "just these functions", .value_name = "NAME,NAME..."},
+          functions);
+  cli.add({.name = "layout",
+           .help = "grid: one panel per optimizer; overlay: every path in one picture",
+           .value_name = "grid|overlay"},
+          layout);
+  cli.add({.name = "loss", .help = "also write DIR/loss-<function>.svg: f - f* against the step"},
+          loss);
+  cli.add({.name = "lr",
+           .help = "the step size of sgd, momentum, nesterov and adaptive-gain (0: one chosen "
+                   "for each function)",
+           .bounds = at_least(0)},
+          lr);
+  if (!cli.parse(argc, argv)) return 0;
   NABLA_CHECK(layout == "grid" || layout == "overlay",
               "--layout: expected grid or overlay, got '{}'", layout);
-  NABLA_CHECK(loss == "on" || loss == "off", "--loss: expected on or off, got '{}'", loss);
-  NABLA_CHECK(!lr || *lr > 0, "--lr must be positive (got {})", lr.value_or(0));
   auto check_names = [](const std::string& flag, const std::string& list,
                         const std::vector<std::string>& known) {
     for (const std::string& name : split(list))
@@ -200,7 +201,7 @@ int run(int argc, char** argv) {
 
   for (Problem p : kProblems) {
     if (functions && !listed(*functions, p.name)) continue;
-    if (lr) p.lr_sgd = *lr;
+    if (lr > 0) p.lr_sgd = lr;
     fmt::print("{} (sgd-like lr {:g}, adaptive lr {:g})\n", p.name, p.lr_sgd, p.lr_adaptive);
     std::vector<plot::Series> paths;
     for (const auto& [name, config] : optimizers(p)) {
@@ -225,7 +226,7 @@ int run(int argc, char** argv) {
                                                             .width = 760}));
     }
     fmt::print("  -> {}\n", file);
-    if (loss == "on") {
+    if (loss) {
       const std::string loss_file = fmt::format("{}/loss-{}.svg", out, p.name);
       plot::write_file(loss_file, plot::to_svg(loss_chart(p, title, paths)));
       fmt::print("  -> {}\n", loss_file);

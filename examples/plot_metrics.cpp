@@ -5,6 +5,7 @@
 //   plot_metrics runs/sgd.jsonl runs/adam.jsonl curves.svg   # curves.svg, curves-accuracy.svg
 #include <fmt/format.h>
 
+#include <nabla/nabla.h>
 #include <nabla/plot/svg.h>
 
 #include <filesystem>
@@ -60,27 +61,25 @@ void write_chart(const std::vector<std::string>& inputs, const std::string& metr
   fmt::print("{}\n", out);
 }
 
+int run(int argc, char** argv) {
+  std::vector<std::string> files;
+  train::CommandLine cli("plot_metrics",
+                         "Draws train and test loss per epoch into OUT.svg and the accuracies into "
+                         "OUT-accuracy.svg,\none pair of lines per metrics file: one colour per "
+                         "file, training solid, test dashed.");
+  cli.add_positional("METRICS.jsonl... OUT.svg", "metrics files (--metrics), then the picture",
+                     files, 2);
+  if (!cli.parse(argc, argv)) return 0;
+  const std::vector<std::string> inputs(files.begin(), files.end() - 1);
+  const std::filesystem::path out = files.back();
+  write_chart(inputs, "loss", out.string());
+  write_chart(inputs, "accuracy",
+              (out.parent_path() / (out.stem().string() + "-accuracy.svg")).string());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() < 2 || args[0] == "--help") {
-    fmt::print(args.empty() || args[0] != "--help" ? stderr : stdout,
-               "usage: plot_metrics METRICS.jsonl [MORE.jsonl ...] OUT.svg\n"
-               "Draws train and test loss per epoch into OUT.svg and the accuracies into\n"
-               "OUT-accuracy.svg, one pair of lines per metrics file: one colour per file,\n"
-               "training solid, test dashed.\n");
-    return args.size() == 1 && args[0] == "--help" ? 0 : 1;
-  }
-  try {
-    const std::vector<std::string> inputs(args.begin(), args.end() - 1);
-    const std::filesystem::path out = args.back();
-    write_chart(inputs, "loss", out.string());
-    write_chart(inputs, "accuracy",
-                (out.parent_path() / (out.stem().string() + "-accuracy.svg")).string());
-    return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return nabla::run_program(argc, argv, run);
 }

@@ -34,30 +34,35 @@ double max_difference(const nn::Module& a, const nn::Module& b) {
 }
 
 int run(int argc, char** argv) {
-  const int64_t stop_at = train::take_integer_flag(argc, argv, "stop-at").value_or(70);
-  const std::string dir = train::take_flag(argc, argv, "dir").value_or("runs/resume-demo");
   train::RunOptions options;
   options.trainer.epochs = 2;
   options.trainer.batch_size = 50;
   options.trainer.progress = train::ProgressMode::Off;
   options.optimizer = optim::AdamConfig{.lr = 1e-3};
-  const train::RunOptions defaults = options;
-  train::apply_command_line(options, argc, argv);
-  if (options.help) {
-    fmt::print(
-        "{}",
-        train::usage(
-            "resume", defaults,
-            R"(Trains an MLP on the first 5000 training images three ways: without a break, interrupted
-after --stop-at N steps (default 70), and resumed from the checkpoint written in --dir DIR
-(default runs/resume-demo; an earlier run's checkpoints there are removed first, nothing else);
-then checks that the weights are identical.
-)"));
-    return 0;
-  }
-  if (options.threads > 0) set_num_threads(options.threads);  // equal in all three runs
-  auto mnist = std::make_shared<data::MNIST>(data::load_mnist(options.data_dir).train);
-  std::vector<int64_t> first(std::min<int64_t>(5000, mnist->size()));
+  int64_t stop_at = 70;
+  std::string dir = "runs/resume-demo";
+  train::CommandLine cli("resume",
+                         "Trains an MLP on the first 5000 training images three ways: without a "
+                         "break, interrupted\nafter --stop-at steps, and resumed from the "
+                         "checkpoint written in --dir (an earlier run's\ncheckpoints there are "
+                         "removed first, nothing else); then checks that the weights are "
+                         "identical.");
+  cli.add_data_options(options);
+  cli.add_optimizer_options(options.optimizer);
+  cli.add_scheduler_options(options.scheduler);
+  cli.add_trainer_options(options.trainer,
+                          {"epochs", "batch_size", "accumulate_steps", "seed", "clip_grad_norm",
+                           "clip_grad_value", "progress", "shuffle", "drop_last", "precision"});
+  cli.add({.name = "stop-at", .help = "the step after which to interrupt", .bounds = at_least(1)},
+          stop_at);
+  cli.add({.name = "dir", .help = "the checkpoint folder", .value_name = "DIR"}, dir);
+  if (!cli.parse(argc, argv)) return 0;
+  train::apply_run_settings(options);  // the same threads and device in all three runs
+  const int64_t train_size = 5000;
+  train::complete_schedule(options, train_size);
+  auto mnist =
+      std::make_shared<data::MNIST>(data::load_mnist(options.data_dir, options.normalize).train);
+  std::vector<int64_t> first(std::min<int64_t>(train_size, mnist->size()));
   for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<int64_t>(i);
   const data::Subset train_set(mnist, first);
 

@@ -163,7 +163,11 @@ inline void run_config(const uint8_t* data, std::size_t size) {
   const InputFile file(".toml", data, size);
   try {
     train::RunOptions options;
-    train::apply_config_file(options, file.path().string());
+    std::vector<int64_t> hidden;
+    train::CommandLine cli("fuzz", "");
+    cli.add_training_options(options);
+    cli.add({.name = "hidden", .section = "model"}, hidden);
+    cli.apply_config_file(file.path().string());
   } catch (const Error&) {
   }
 }

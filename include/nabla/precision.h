@@ -17,11 +17,17 @@
 
 #include <string_view>
 
+#include "nabla/fields.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
 
 enum class Precision { fp32, bf16, fp16 };
+constexpr auto enum_names(Precision) {
+  using E = EnumName<Precision>;
+  return std::array{E{"fp32", Precision::fp32}, E{"bf16", Precision::bf16},
+                    E{"fp16", Precision::fp16}};
+}
 
 std::string_view precision_name(Precision p);  // "fp32", "bf16", "fp16"
 Precision parse_precision(std::string_view name);

@@ -9,21 +9,14 @@ thread_local Precision t_autocast = Precision::fp32;
 }  // namespace
 
 std::string_view precision_name(Precision p) {
-  switch (p) {
-    case Precision::bf16:
-      return "bf16";
-    case Precision::fp16:
-      return "fp16";
-    case Precision::fp32:
-      break;
-  }
-  return "fp32";
+  return enum_name(p);
 }
 
 Precision parse_precision(std::string_view name) {
-  for (Precision p : {Precision::fp32, Precision::bf16, Precision::fp16})
-    if (name == precision_name(p)) return p;
-  NABLA_FAIL("unknown precision '{}' (expected fp32, bf16 or fp16)", name);
+  const std::optional<Precision> p = enum_value<Precision>(name);
+  NABLA_CHECK(p.has_value(), "unknown precision '{}' (expected {})", name,
+              enum_choices<Precision>());
+  return *p;
 }
 
 Precision autocast_precision() {

@@ -46,7 +46,13 @@ OptimizerConfig parse_optimizer(const std::string& name) {
 }
 
 void validate(const OptimizerConfig& config) {
-  std::visit([](const auto& c) { method::Method<std::decay_t<decltype(c)>>::validate(c); }, config);
+  std::visit(
+      [](const auto& c) {
+        using M = method::Method<std::decay_t<decltype(c)>>;
+        check_fields(c, (std::string(M::kName) + "Config").c_str());
+        M::validate(c);
+      },
+      config);
 }
 
 }  // namespace nabla::optim

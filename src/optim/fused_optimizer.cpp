@@ -46,7 +46,7 @@ class FusedOptimizer final : public Optimizer {
   };
 
   FusedOptimizer(std::vector<ParamGroup> groups, const C& config) : Optimizer({}), config_(config) {
-    M::validate(config_);
+    optim::validate(config_);
     const std::optional<double> config_momentum = M::momentum(config_);
     nn::NamedTensors all;
     std::vector<size_t> group_sizes;

@@ -9,7 +9,8 @@
 //   Rules                       RuleList<...> of the per-element rules (kernels/math/
 //                               update_rules.h) its calls use; each is also an alternative of
 //                               backend::UpdateCall (src/backend/optim.h)
-//   validate(c)                 throws nabla::Error naming the first invalid field of the config
+//   validate(c)                 the checks across fields (each field's range is in its table,
+//                               nabla/optim/config.h, and checked first)    default nothing
 //   slots(c)                    its state slots, as PyTorch's state keys ("" for a slot unused)
 //   slot_init(c, k)             the value slot k starts at                         default 0
 //   momentum(c)                 the hyperparameter cyclic schedules vary     default nullopt
@@ -84,6 +85,8 @@ backend::UpdateCall rule_call(const typename Rule::Scalars& scalars) {
 struct MethodDefaults {
   using GroupState = NoGroupState;
   template <typename C>
+  static void validate(const C&) {}
+  template <typename C>
   static double slot_init(const C&, int /*slot*/) {
     return 0.0;
   }
@@ -108,33 +111,5 @@ struct Method;
 // ignores them where the optimizer does not use them.
 inline constexpr std::array<std::string_view, 4> kLegacyGroupKeys = {
     "mu_product", "swats_lambda", "swats_switched_at", "swats_sgd_lr"};
-
-// ---- field checks for validate(); `opt` is the optimizer's name for the message
-
-inline void check_lr(const char* opt, double lr) {
-  NABLA_CHECK(std::isfinite(lr) && lr >= 0.0, "{}Config: invalid lr {} (must be >= 0)", opt, lr);
-}
-inline void check_nonnegative(const char* opt, const char* field, double v) {
-  NABLA_CHECK(std::isfinite(v) && v >= 0.0, "{}Config: invalid {} {} (must be >= 0)", opt, field,
-              v);
-}
-inline void check_positive(const char* opt, const char* field, double v) {
-  NABLA_CHECK(std::isfinite(v) && v > 0.0, "{}Config: invalid {} {} (must be > 0)", opt, field, v);
-}
-inline void check_unit(const char* opt, const char* field, double v) {
-  NABLA_CHECK(v >= 0.0 && v < 1.0, "{}Config: invalid {} {} (must be in [0, 1))", opt, field, v);
-}
-inline void check_betas(const char* opt, const Betas& betas) {
-  check_unit(opt, "betas[0]", betas[0]);
-  check_unit(opt, "betas[1]", betas[1]);
-}
-// lr, betas, eps and weight_decay, as every Adam-like config has them.
-template <typename C>
-void check_adam_like(const char* opt, const C& c) {
-  check_lr(opt, c.lr);
-  check_betas(opt, c.betas);
-  check_positive(opt, "eps", c.eps);
-  check_nonnegative(opt, "weight_decay", c.weight_decay);
-}
 
 }  // namespace nabla::optim::method

@@ -77,13 +77,6 @@ class CosineAnnealingWarmRestarts final : public LRScheduler {
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const CosineAnnealingWarmRestartsConfig& c,
                     InitialLrs& initial) {
-  NABLA_CHECK(c.t_0 > 0, "CosineAnnealingWarmRestarts: t_0 must be a positive integer (got {})",
-              c.t_0);
-  NABLA_CHECK(c.t_mult >= 1, "CosineAnnealingWarmRestarts: t_mult must be an integer >= 1 (got {})",
-              c.t_mult);
-  check_finite(c.eta_min, "CosineAnnealingWarmRestarts", "eta_min");
-  NABLA_CHECK(c.eta_min >= 0.0, "CosineAnnealingWarmRestarts: eta_min must be >= 0 (got {})",
-              c.eta_min);
   auto s =
       std::make_unique<CosineAnnealingWarmRestarts>(optimizer, c, initial.get_or_set(optimizer));
   s->initial_step();

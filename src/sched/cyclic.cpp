@@ -16,11 +16,6 @@ void check_momentum(const optim::Optimizer& optimizer, const char* schedule) {
               schedule, optimizer.type_name());
 }
 
-void check_non_negative(const std::vector<double>& values, const char* schedule,
-                        const char* field) {
-  for (double v : values) NABLA_CHECK(v >= 0.0, "{}: {} must be >= 0 (got {})", schedule, field, v);
-}
-
 class CyclicLR final : public LRScheduler {
  public:
   CyclicLR(optim::Optimizer& optimizer, const CyclicLRConfig& c, std::vector<double> base_lrs,
@@ -194,14 +189,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const CyclicLRConfig& c, Initia
   const int64_t n = optimizer.num_groups();
   auto base_lrs = per_group(c.base_lr, n, name, "base_lr");
   auto max_lrs = per_group(c.max_lr, n, name, "max_lr");
-  check_non_negative(base_lrs, name, "base_lr");
-  check_non_negative(max_lrs, name, "max_lr");
-  NABLA_CHECK(c.step_size_up > 0, "CyclicLR: step_size_up must be a positive integer (got {})",
-              c.step_size_up);
-  NABLA_CHECK(!c.step_size_down || *c.step_size_down >= 0,
-              "CyclicLR: step_size_down must be >= 0 (got {})", c.step_size_down.value_or(0));
-  check_finite(c.gamma, name, "gamma");
-  NABLA_CHECK(c.gamma > 0.0, "CyclicLR: gamma must be > 0 (got {})", c.gamma);
   std::vector<double> base_momenta, max_momenta;
   if (c.cycle_momentum) {
     check_momentum(optimizer, name);
@@ -222,27 +209,14 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const OneCycleLRConfig& c, Init
   const char* name = "OneCycleLR";
   int64_t total_steps = 0;
   if (c.total_steps) {
-    NABLA_CHECK(*c.total_steps > 0, "OneCycleLR: total_steps must be a positive integer (got {})",
-                *c.total_steps);
     total_steps = *c.total_steps;
   } else {
     NABLA_CHECK(c.epochs && c.steps_per_epoch,
                 "OneCycleLR: set total_steps, or epochs and steps_per_epoch");
-    NABLA_CHECK(*c.epochs > 0, "OneCycleLR: epochs must be a positive integer (got {})", *c.epochs);
-    NABLA_CHECK(*c.steps_per_epoch > 0,
-                "OneCycleLR: steps_per_epoch must be a positive integer (got {})",
-                *c.steps_per_epoch);
     total_steps = *c.epochs * *c.steps_per_epoch;
   }
-  NABLA_CHECK(c.pct_start >= 0.0 && c.pct_start <= 1.0,
-              "OneCycleLR: pct_start must be in [0, 1] (got {})", c.pct_start);
-  NABLA_CHECK(std::isfinite(c.div_factor) && c.div_factor > 0.0,
-              "OneCycleLR: div_factor must be > 0 (got {})", c.div_factor);
-  NABLA_CHECK(std::isfinite(c.final_div_factor) && c.final_div_factor > 0.0,
-              "OneCycleLR: final_div_factor must be > 0 (got {})", c.final_div_factor);
   const int64_t n = optimizer.num_groups();
   const auto max_lrs = per_group(c.max_lr, n, name, "max_lr");
-  check_non_negative(max_lrs, name, "max_lr");
   std::vector<double> base_momenta(n, 0.0), max_momenta(n, 0.0);
   if (c.cycle_momentum) {
     check_momentum(optimizer, name);

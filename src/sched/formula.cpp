@@ -81,20 +81,6 @@ LRSchedulerPtr build_closed(const char* name, optim::Optimizer& optimizer, StepU
   return build_closed(name, optimizer, unit, initial, std::vector{std::move(closed)});
 }
 
-void check_positive(int64_t value, const char* schedule, const char* field) {
-  NABLA_CHECK(value > 0, "{}: {} must be a positive integer (got {})", schedule, field, value);
-}
-
-void check_gamma(double gamma, const char* schedule) {
-  check_required(gamma, schedule, "gamma");
-  NABLA_CHECK(gamma > 0.0, "{}: gamma must be > 0 (got {})", schedule, gamma);
-}
-
-void check_rate(double k, const char* schedule) {
-  check_required(k, schedule, "k");
-  NABLA_CHECK(k >= 0.0, "{}: the decay rate k must be >= 0 (got {})", schedule, k);
-}
-
 }  // namespace
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const NoSchedulerConfig&, InitialLrs& initial) {
@@ -104,7 +90,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const NoSchedulerConfig&, Initi
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialLRConfig& c,
                     InitialLrs& initial) {
-  check_gamma(c.gamma, "ExponentialLR");
   const double gamma = c.gamma;
   return build(
       "ExponentialLR", optimizer, c.unit, initial,
@@ -114,7 +99,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialLRConfig& c,
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialDecayConfig& c,
                     InitialLrs& initial) {
-  check_rate(c.k, "ExponentialDecay");
   const double k = c.k;
   return build_closed("ExponentialDecay", optimizer, c.unit, initial, [k](double base, int64_t t) {
     return base * std::exp(-k * static_cast<double>(t));
@@ -122,8 +106,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const ExponentialDecayConfig& c
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const StepLRConfig& c, InitialLrs& initial) {
-  check_positive(c.step_size, "StepLR", "step_size");
-  check_gamma(c.gamma, "StepLR");
   const int64_t size = c.step_size;
   const double gamma = c.gamma;
   return build(
@@ -137,9 +119,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const StepLRConfig& c, InitialL
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const MultiStepLRConfig& c, InitialLrs& initial) {
-  for (int64_t m : c.milestones)
-    NABLA_CHECK(m >= 0, "MultiStepLR: milestones must be >= 0 (got {})", m);
-  check_gamma(c.gamma, "MultiStepLR");
   std::vector<int64_t> milestones = c.milestones;
   std::sort(milestones.begin(), milestones.end());
   const double gamma = c.gamma;
@@ -157,7 +136,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const MultiStepLRConfig& c, Ini
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const InverseDecayConfig& c, InitialLrs& initial) {
-  check_rate(c.k, "InverseDecay");
   const double k = c.k;
   return build_closed("InverseDecay", optimizer, c.unit, initial, [k](double base, int64_t t) {
     return base / (1.0 + k * static_cast<double>(t));
@@ -184,12 +162,7 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const LambdaLRConfig& c, Initia
 }
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const LinearLRConfig& c, InitialLrs& initial) {
-  // start_factor = 0 would divide by zero in the chainable form.
-  NABLA_CHECK(c.start_factor > 0.0 && c.start_factor <= 1.0,
-              "LinearLR: start_factor must be in (0, 1] (got {})", c.start_factor);
-  NABLA_CHECK(c.end_factor >= 0.0 && c.end_factor <= 1.0,
-              "LinearLR: end_factor must be in [0, 1] (got {})", c.end_factor);
-  check_positive(c.total_iters, "LinearLR", "total_iters");
+  // Its start_factor is above 0: 0 would divide by zero in the chainable form.
   const double start = c.start_factor, end = c.end_factor;
   const int64_t total = c.total_iters;
   return build(
@@ -208,9 +181,6 @@ LRSchedulerPtr make(optim::Optimizer& optimizer, const LinearLRConfig& c, Initia
 
 LRSchedulerPtr make(optim::Optimizer& optimizer, const CosineAnnealingLRConfig& c,
                     InitialLrs& initial) {
-  check_positive(c.t_max, "CosineAnnealingLR", "t_max");
-  check_finite(c.eta_min, "CosineAnnealingLR", "eta_min");
-  NABLA_CHECK(c.eta_min >= 0.0, "CosineAnnealingLR: eta_min must be >= 0 (got {})", c.eta_min);
   const double t_max = static_cast<double>(c.t_max), eta_min = c.eta_min;
   const int64_t period = 2 * c.t_max;
   return build(

@@ -72,10 +72,8 @@ LRSchedulerPtr make(optim::Optimizer&, const OneCycleLRConfig&, InitialLrs&);
 std::unique_ptr<Scheduler> make(optim::Optimizer&, const ReduceLROnPlateauConfig&, InitialLrs&);
 std::unique_ptr<Scheduler> make(optim::Optimizer&, const SequentialLRConfig&, InitialLrs&);
 
-// Validation helpers: each throws a nabla::Error "<schedule>: <field> ...".
-void check_required(double value, const char* schedule, const char* field);
-void check_finite(double value, const char* schedule, const char* field);
-// A PerGroup value resolved to one value per optimizer group.
+// A PerGroup value resolved to one value per optimizer group; a nabla::Error "<schedule>:
+// <field> ..." when it is empty or has another count. (Each field's range is in its table.)
 std::vector<double> per_group(const PerGroup& value, int64_t num_groups, const char* schedule,
                               const char* field);
 

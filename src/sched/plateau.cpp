@@ -85,17 +85,7 @@ class ReduceLROnPlateau final : public Scheduler {
 std::unique_ptr<Scheduler> make(optim::Optimizer& optimizer, const ReduceLROnPlateauConfig& c,
                                 InitialLrs&) {
   const char* name = "ReduceLROnPlateau";
-  NABLA_CHECK(c.factor >= 0.0 && c.factor < 1.0,
-              "ReduceLROnPlateau: factor must be in [0, 1) (got {})", c.factor);
-  NABLA_CHECK(c.patience >= 0, "ReduceLROnPlateau: patience must be >= 0 (got {})", c.patience);
-  check_finite(c.threshold, name, "threshold");
-  NABLA_CHECK(c.threshold >= 0.0, "ReduceLROnPlateau: threshold must be >= 0 (got {})",
-              c.threshold);
-  NABLA_CHECK(c.cooldown >= 0, "ReduceLROnPlateau: cooldown must be >= 0 (got {})", c.cooldown);
-  NABLA_CHECK(c.eps >= 0.0, "ReduceLROnPlateau: eps must be >= 0 (got {})", c.eps);
   auto min_lrs = per_group(c.min_lr, optimizer.num_groups(), name, "min_lr");
-  for (double m : min_lrs)
-    NABLA_CHECK(m >= 0.0, "ReduceLROnPlateau: min_lr must be >= 0 (got {})", m);
   return std::make_unique<ReduceLROnPlateau>(optimizer, c, std::move(min_lrs));
 }
 

@@ -112,15 +112,6 @@ void LRScheduler::load(const State& state) {
   base_lrs_ = load_vector(state, "base_lr", base_lrs_.size(), type_name().c_str());
 }
 
-void check_required(double value, const char* schedule, const char* field) {
-  NABLA_CHECK(!std::isnan(value), "{}: {} is required", schedule, field);
-  check_finite(value, schedule, field);
-}
-
-void check_finite(double value, const char* schedule, const char* field) {
-  NABLA_CHECK(std::isfinite(value), "{}: {} must be finite (got {})", schedule, field, value);
-}
-
 std::vector<double> per_group(const PerGroup& value, int64_t num_groups, const char* schedule,
                               const char* field) {
   const auto& v = value.values;
@@ -128,7 +119,8 @@ std::vector<double> per_group(const PerGroup& value, int64_t num_groups, const c
   NABLA_CHECK(v.size() == 1 || static_cast<int64_t>(v.size()) == num_groups,
               "{}: {} has {} values but the optimizer has {} parameter groups", schedule, field,
               v.size(), num_groups);
-  for (double x : v) check_finite(x, schedule, field);
+  for (double x : v)
+    NABLA_CHECK(std::isfinite(x), "{}: {} must be finite (got {})", schedule, field, x);
   return v.size() == 1 ? std::vector<double>(num_groups, v[0]) : v;
 }
 
@@ -173,41 +165,66 @@ std::unique_ptr<Scheduler> make_scheduler(optim::Optimizer& optimizer,
   detail::InitialLrs initial;
   return std::visit(
       [&](const auto& c) -> std::unique_ptr<Scheduler> {
+        check_fields(c, scheduler_type(config).c_str());
         return detail::make(optimizer, c, initial);
       },
       config);
 }
 
+namespace {
+
+// Each schedule's short name and PyTorch's, in the order of the SchedulerConfig variant.
+struct ScheduleName {
+  const char* name;
+  const char* torch_name;
+};
+constexpr ScheduleName kScheduleNames[] = {
+    {"none", "NoScheduler"},
+    {"exponential", "ExponentialLR"},
+    {"exponential_decay", "ExponentialDecay"},
+    {"step", "StepLR"},
+    {"multistep", "MultiStepLR"},
+    {"inverse_decay", "InverseDecay"},
+    {"cyclic", "CyclicLR"},
+    {"lambda", "LambdaLR"},
+    {"cosine", "CosineAnnealingLR"},
+    {"cosine_warm_restarts", "CosineAnnealingWarmRestarts"},
+    {"linear", "LinearLR"},
+    {"onecycle", "OneCycleLR"},
+    {"plateau", "ReduceLROnPlateau"},
+    {"sequential", "SequentialLR"},
+};
+static_assert(std::size(kScheduleNames) == std::variant_size_v<SchedulerConfig>,
+              "a schedule without a name in kScheduleNames");
+
+template <size_t... I>
+SchedulerConfig default_config(size_t index, std::index_sequence<I...>) {
+  SchedulerConfig out;
+  ((index == I ? (out = std::variant_alternative_t<I, SchedulerConfig>{}, 0) : 0), ...);
+  return out;
+}
+
+}  // namespace
+
+std::string scheduler_type(const SchedulerConfig& config) {
+  return kScheduleNames[config.index()].torch_name;
+}
+
+std::string scheduler_short_name(const SchedulerConfig& config) {
+  return kScheduleNames[config.index()].name;
+}
+
 SchedulerConfig scheduler_from_name(std::string_view name) {
-  struct Entry {
-    const char* name;
-    const char* torch_name;
-    SchedulerConfig config;
-  };
-  static const Entry entries[] = {
-      {"none", "none", NoSchedulerConfig{}},
-      {"exponential", "ExponentialLR", ExponentialLRConfig{}},
-      {"exponential_decay", "ExponentialDecay", ExponentialDecayConfig{}},
-      {"step", "StepLR", StepLRConfig{}},
-      {"multistep", "MultiStepLR", MultiStepLRConfig{}},
-      {"inverse_decay", "InverseDecay", InverseDecayConfig{}},
-      {"cyclic", "CyclicLR", CyclicLRConfig{}},
-      {"lambda", "LambdaLR", LambdaLRConfig{}},
-      {"cosine", "CosineAnnealingLR", CosineAnnealingLRConfig{}},
-      {"cosine_warm_restarts", "CosineAnnealingWarmRestarts", CosineAnnealingWarmRestartsConfig{}},
-      {"linear", "LinearLR", LinearLRConfig{}},
-      {"onecycle", "OneCycleLR", OneCycleLRConfig{}},
-      {"plateau", "ReduceLROnPlateau", ReduceLROnPlateauConfig{}},
-      {"sequential", "SequentialLR", SequentialLRConfig{}},
-  };
   auto lower = [](std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
   };
   std::string names;
-  for (const Entry& e : entries) {
-    if (lower(name) == e.name || lower(name) == lower(e.torch_name)) return e.config;
+  for (size_t i = 0; i < std::size(kScheduleNames); ++i) {
+    const ScheduleName& e = kScheduleNames[i];
+    if (lower(name) == e.name || lower(name) == lower(e.torch_name))
+      return default_config(i, std::make_index_sequence<std::variant_size_v<SchedulerConfig>>{});
     names += names.empty() ? e.name : fmt::format(", {}", e.name);
   }
   NABLA_FAIL("scheduler: unknown schedule '{}' (known: {})", name, names);

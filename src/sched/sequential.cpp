@@ -119,6 +119,7 @@ std::unique_ptr<Scheduler> make(optim::Optimizer& optimizer, const SequentialLRC
                 "{}: schedulers[{}] is a {}, which cannot be chained", kName, i,
                 std::is_same_v<T, SequentialLRConfig> ? "SequentialLR" : "ReduceLROnPlateau");
           } else {
+            check_fields(child, scheduler_type(c.schedulers[i]).c_str());
             return make(optimizer, child, initial);
           }
         },

@@ -1,16 +1,15 @@
-// The optimizer's and the schedule's configs as JSON objects, as a checkpoint records them
-// (under "optimizer_config" and "scheduler_config" of its config entry): "type" (the name
-// optimizer_name() and Scheduler::type_name() give) and every field by its name in the config
-// struct, as the options layer spells it. A resumed run compares the recorded objects with its
-// own, field by field (docs/design.md, "Resuming with changed settings"). Private to
-// src/train/.
+// The configs as a checkpoint records them (under its config entry): "optimizer_config" and
+// "scheduler_config" hold "type" (optimizer_name(), sched::scheduler_type()) and every field of
+// the config's table by name; the trainer's kept settings stand at the top level. A resumed run
+// compares the recorded objects with its own, field by field (docs/design.md, "Resuming with
+// changed settings"). Private to src/train/.
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <string>
 
 #include "nabla/optim/config.h"
 #include "nabla/sched/scheduler.h"
+#include "nabla/train/trainer.h"
 
 namespace nabla::train::detail {
 
@@ -19,8 +18,7 @@ namespace nabla::train::detail {
 // scale_fn) is code, not data: it is written as "function" when set, else null.
 nlohmann::json optimizer_record(const optim::OptimizerConfig& config);
 nlohmann::json scheduler_record(const sched::SchedulerConfig& config);
-
-// The schedule's type name as Scheduler::type_name() gives it ("StepLR", "NoScheduler").
-std::string scheduler_type(const sched::SchedulerConfig& config);
+// The TrainerConfig fields a resumed run keeps (kept_field in its table).
+nlohmann::json kept_trainer_record(const TrainerConfig& config);
 
 }  // namespace nabla::train::detail

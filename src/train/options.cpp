@@ -1,3 +1,5 @@
+// The command-line and TOML layer (nabla/train/options.h): options declared once, from the
+// configs' field tables or by the program, and one parser, help and TOML reader over them.
 #include "nabla/train/options.h"
 
 #include "core/files.h"
@@ -10,6 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 
 // toml++ 3.3 reaches __builtin_unreachable() in its Unicode whitespace and bare-key tables for
@@ -29,80 +34,15 @@
 
 #include "nabla/threads.h"
 #include "nabla/train/checkpoint.h"
+#include "train/field_values.h"
 
 namespace nabla::train {
+
+using detail::JsonValue;
+using detail::TextValue;
+using detail::Value;
+
 namespace {
-
-// ---------------------------------------------------------------- values from either source
-
-class Value {
- public:
-  explicit Value(std::string where) : where_(std::move(where)) {}
-  virtual ~Value() = default;
-  virtual double number() const = 0;
-  virtual bool boolean() const = 0;
-  virtual std::string text() const = 0;
-  virtual std::vector<double> numbers() const = 0;
-  const std::string& where() const { return where_; }
-
-  int64_t integer() const { return whole(number()); }
-  std::vector<int64_t> integers() const {
-    std::vector<int64_t> out;
-    for (double v : numbers()) out.push_back(whole(v));
-    return out;
-  }
-  // A number at least `min` (inclusive).
-  double number_at_least(double min) const {
-    const double v = number();
-    NABLA_CHECK(v >= min, "{} must be >= {}, got {}", where_, min, v);
-    return v;
-  }
-  int64_t integer_at_least(int64_t min) const {
-    const int64_t v = integer();
-    NABLA_CHECK(v >= min, "{} must be >= {}, got {}", where_, min, v);
-    return v;
-  }
-
- private:
-  // Converting a double outside int64's range (or NaN) is undefined: check the range first.
-  int64_t whole(double v) const {
-    NABLA_CHECK(v >= -0x1p63 && v < 0x1p63 && v == std::trunc(v),
-                "{} expects a whole number, got {}", where_, v);
-    return static_cast<int64_t>(v);
-  }
-
-  std::string where_;
-};
-
-// A command-line value: text parsed into the type the field wants.
-class TextValue : public Value {
- public:
-  TextValue(std::string where, std::string text)
-      : Value(std::move(where)), text_(std::move(text)) {}
-  double number() const override { return parse_number(text_); }
-  bool boolean() const override {
-    if (text_ == "true" || text_ == "1" || text_ == "yes" || text_ == "on") return true;
-    if (text_ == "false" || text_ == "0" || text_ == "no" || text_ == "off") return false;
-    NABLA_FAIL("{} expects true or false, got '{}'", where(), text_);
-  }
-  std::string text() const override { return text_; }
-  std::vector<double> numbers() const override {
-    std::vector<double> out;
-    std::stringstream ss(text_);
-    for (std::string item; std::getline(ss, item, ',');) out.push_back(parse_number(item));
-    return out;
-  }
-
- private:
-  double parse_number(const std::string& s) const {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    NABLA_CHECK(!s.empty() && end == s.c_str() + s.size(), "{} expects a number, got '{}'", where(),
-                s);
-    return v;
-  }
-  std::string text_;
-};
 
 // A TOML value: its type must fit the field.
 class TomlValue : public Value {
@@ -142,288 +82,775 @@ class TomlValue : public Value {
   const toml::node& node_;
 };
 
-// A value a checkpoint recorded (src/train/config_record.h): non-finite numbers and the seed are
-// strings there.
-class JsonValue : public Value {
- public:
-  JsonValue(std::string where, const nlohmann::json& j) : Value(std::move(where)), j_(j) {}
-  double number() const override {
-    if (j_.is_number()) return j_.get<double>();
-    if (j_.is_string()) {
-      const std::string& s = j_.get_ref<const std::string&>();
-      char* end = nullptr;
-      const double v = std::strtod(s.c_str(), &end);
-      if (!s.empty() && end == s.c_str() + s.size()) return v;
-    }
-    NABLA_FAIL("{} expects a number, got {}", where(), j_.dump());
-  }
-  bool boolean() const override {
-    NABLA_CHECK(j_.is_boolean(), "{} expects true or false, got {}", where(), j_.dump());
-    return j_.get<bool>();
-  }
-  std::string text() const override {
-    NABLA_CHECK(j_.is_string(), "{} expects a string, got {}", where(), j_.dump());
-    return j_.get<std::string>();
-  }
-  std::vector<double> numbers() const override {
-    if (!j_.is_array()) return {number()};
-    std::vector<double> out;
-    for (const nlohmann::json& e : j_) out.push_back(JsonValue(where(), e).number());
-    return out;
-  }
-
- private:
-  const nlohmann::json& j_;
-};
-
-// ---------------------------------------------------------------- fields of the config structs
-
-// Sets c.<field> when this config has that field; false when it does not.
-#define NABLA_FIELD(field, expr)           \
-  if (key == #field) {                     \
-    if constexpr (requires { c.field; }) { \
-      c.field = expr;                      \
-      return true;                         \
-    }                                      \
-    return false;                          \
-  }
-
-// A pair of numbers, "B1,B2" on the command line or [B1, B2] in TOML (betas, etas, step_sizes).
-std::array<double, 2> two_numbers(const Value& v) {
-  const std::vector<double> b = v.numbers();
-  NABLA_CHECK(b.size() == 2, "{} expects two numbers, got {}", v.where(), b.size());
-  return {b[0], b[1]};
-}
-
-template <typename C>
-bool set_optimizer_field(C& c, const std::string& key, const Value& v) {
-  NABLA_FIELD(lr, v.number())
-  NABLA_FIELD(momentum, v.number())
-  NABLA_FIELD(dampening, v.number())
-  NABLA_FIELD(weight_decay, v.number())
-  NABLA_FIELD(nesterov, v.boolean())
-  NABLA_FIELD(classical, v.boolean())
-  NABLA_FIELD(beta, v.number())
-  NABLA_FIELD(min_gain, v.number())
-  NABLA_FIELD(max_gain, v.number())
-  NABLA_FIELD(alpha, v.number())
-  NABLA_FIELD(eps, v.number())
-  NABLA_FIELD(centered, v.boolean())
-  NABLA_FIELD(eps_inside_sqrt, v.boolean())
-  NABLA_FIELD(amsgrad, v.boolean())
-  NABLA_FIELD(bias_correction, v.boolean())
-  NABLA_FIELD(lr_decay, v.number())
-  NABLA_FIELD(initial_accumulator_value, v.number())
-  NABLA_FIELD(rho, v.number())
-  NABLA_FIELD(momentum_decay, v.number())
-  NABLA_FIELD(eps_switch, v.number())
-  NABLA_FIELD(skip_nonfinite, v.boolean())
-  NABLA_FIELD(betas, two_numbers(v))
-  NABLA_FIELD(etas, two_numbers(v))
-  NABLA_FIELD(step_sizes, two_numbers(v))
-  return false;
-}
-
-template <typename E>
-using EnumNames = std::vector<std::pair<const char*, E>>;
-
-template <typename E>
-E parse_enum(const Value& v, const EnumNames<E>& names) {
-  const std::string text = v.text();
-  std::vector<std::string> known;
-  for (const auto& [name, value] : names) {
-    if (text == name) return value;
-    known.emplace_back(name);
-  }
-  NABLA_FAIL("{}: unknown value '{}' (expected one of: {})", v.where(), text,
-             fmt::join(known, ", "));
-}
-
-EnumNames<sched::CyclicMode> mode_names(const sched::CyclicLRConfig&) {
-  return {{"triangular", sched::CyclicMode::Triangular},
-          {"triangular2", sched::CyclicMode::Triangular2},
-          {"exp_range", sched::CyclicMode::ExpRange}};
-}
-EnumNames<sched::PlateauMode> mode_names(const sched::ReduceLROnPlateauConfig&) {
-  return {{"min", sched::PlateauMode::Min}, {"max", sched::PlateauMode::Max}};
-}
-
-sched::StepUnit parse_unit(const Value& v) {
-  return parse_enum<sched::StepUnit>(
-      v, {{"epoch", sched::StepUnit::Epoch}, {"iteration", sched::StepUnit::Iteration}});
-}
-
-sched::PerGroup per_group(const Value& v) {
-  sched::PerGroup p;
-  p.values = v.numbers();
-  return p;
-}
-
-template <typename C>
-bool set_scheduler_field(C& c, const std::string& key, const Value& v) {
-  using namespace sched;
-  NABLA_FIELD(gamma, v.number())
-  NABLA_FIELD(k, v.number())
-  NABLA_FIELD(step_size, v.integer())
-  NABLA_FIELD(milestones, v.integers())
-  NABLA_FIELD(base_lr, per_group(v))
-  NABLA_FIELD(max_lr, per_group(v))
-  NABLA_FIELD(step_size_up, v.integer())
-  NABLA_FIELD(step_size_down, v.integer())
-  NABLA_FIELD(cycle_momentum, v.boolean())
-  NABLA_FIELD(base_momentum, per_group(v))
-  NABLA_FIELD(max_momentum, per_group(v))
-  NABLA_FIELD(t_max, v.integer())
-  NABLA_FIELD(eta_min, v.number())
-  NABLA_FIELD(t_0, v.integer())
-  NABLA_FIELD(t_mult, v.integer())
-  NABLA_FIELD(start_factor, v.number())
-  NABLA_FIELD(end_factor, v.number())
-  NABLA_FIELD(total_iters, v.integer())
-  NABLA_FIELD(total_steps, v.integer())
-  NABLA_FIELD(steps_per_epoch, v.integer())
-  NABLA_FIELD(pct_start, v.number())
-  NABLA_FIELD(div_factor, v.number())
-  NABLA_FIELD(final_div_factor, v.number())
-  NABLA_FIELD(three_phase, v.boolean())
-  NABLA_FIELD(factor, v.number())
-  NABLA_FIELD(patience, v.integer())
-  NABLA_FIELD(threshold, v.number())
-  NABLA_FIELD(cooldown, v.integer())
-  NABLA_FIELD(min_lr, per_group(v))
-  NABLA_FIELD(eps, v.number())
-  NABLA_FIELD(unit, parse_unit(v))
-  NABLA_FIELD(mode, (parse_enum<std::decay_t<decltype(c.mode)>>(v, mode_names(c))))
-  NABLA_FIELD(anneal_strategy, parse_enum<AnnealStrategy>(v, {{"cos", AnnealStrategy::Cos},
-                                                              {"linear", AnnealStrategy::Linear}}))
-  NABLA_FIELD(threshold_mode, parse_enum<ThresholdMode>(
-                                  v, {{"rel", ThresholdMode::Rel}, {"abs", ThresholdMode::Abs}}))
-  return false;
-}
-#undef NABLA_FIELD
-
-bool set_trainer_field(TrainerConfig& t, const std::string& key, const Value& v) {
-  if (key == "epochs")
-    t.epochs = v.integer();
-  else if (key == "max_steps")
-    t.max_steps = v.integer();
-  else if (key == "batch_size")
-    t.batch_size = v.integer();
-  else if (key == "accumulate_steps")
-    t.accumulate_steps = v.integer();
-  else if (key == "seed")
-    t.seed = static_cast<uint64_t>(v.integer_at_least(0));
-  else if (key == "clip_grad_norm")
-    t.clip_grad_norm = v.number();
-  else if (key == "clip_grad_value")
-    t.clip_grad_value = v.number();
-  else if (key == "eval_every")
-    t.eval_every = v.integer();
-  else if (key == "eval_batch_size")
-    t.eval_batch_size = v.integer();
-  else if (key == "checkpoint_dir")
-    t.checkpoint_dir = v.text();
-  else if (key == "checkpoint_every")
-    t.checkpoint_every = v.integer();
-  else if (key == "keep_last")
-    t.keep_last = v.integer();
-  else if (key == "resume")
-    t.resume = v.text();
-  else if (key == "metrics")
-    t.metrics_path = v.text();
-  else if (key == "shuffle")
-    t.shuffle = v.boolean();
-  else if (key == "drop_last")
-    t.drop_last = v.boolean();
-  else if (key == "prefetch")
-    t.prefetch = v.boolean();
-  else if (key == "data_on_device")
-    t.data_on_device = v.boolean();
-  else if (key == "overwrite")
-    t.overwrite = v.boolean();
-  else if (key == "cuda_graph")
-    t.cuda_graph = v.boolean();
-  else if (key == "precision")
-    t.precision = parse_precision(v.text());
-  else if (key == "loss_scale")
-    t.loss_scale = v.number();
-  else if (key == "max_consecutive_skips")
-    t.max_consecutive_skips = v.integer();
-  else if (key == "early_stopping_patience")
-    t.early_stopping_patience = v.integer();
-  else if (key == "early_stopping_min_delta")
-    t.early_stopping_min_delta = v.number();
-  else if (key == "plateau_metric")
-    t.plateau_metric = v.text();
-  else if (key == "distributed")
-    t.distributed = v.boolean();
-  else if (key == "check_parameters_every")
-    t.check_parameters_every = v.integer();
-  else if (key == "progress")
-    t.progress = parse_enum<ProgressMode>(v, {{"auto", ProgressMode::Auto},
-                                              {"bar", ProgressMode::Bar},
-                                              {"lines", ProgressMode::Lines},
-                                              {"off", ProgressMode::Off}});
-  else
-    return false;
-  return true;
-}
-
-// Run-level keys: the data, the model, the device.
-bool set_run_field(RunOptions& o, const std::string& key, const Value& v) {
-  if (key == "data" || key == "dir")
-    o.data_dir = v.text();
-  else if (key == "dataset")
-    o.data_dir = data::dataset_dir(v.text()).string();
-  else if (key == "normalize")
-    o.normalize = v.boolean();
-  else if (key == "hidden") {
-    o.model.hidden = v.integers();
-    for (int64_t width : o.model.hidden)
-      NABLA_CHECK(width > 0, "{}: layer widths must be > 0, got {}", v.where(), width);
-  } else if (key == "init")
-    o.model.init = v.text();
-  else if (key == "dropout") {
-    o.model.dropout = v.number_at_least(0.0);
-    NABLA_CHECK(o.model.dropout < 1.0, "{} must be < 1, got {}", v.where(), o.model.dropout);
-  } else if (key == "device") {
-    o.device = v.text();
-    if (o.device != "auto") Device::parse(o.device);  // throws on an unknown device
-  } else if (key == "threads") {
-    const int64_t threads = v.integer_at_least(0);
-    NABLA_CHECK(threads <= 4096, "{}: {} threads is not a plausible count", v.where(), threads);
-    o.threads = static_cast<int>(threads);
-  } else
-    return false;
-  return true;
-}
-
-bool set_optimizer(RunOptions& o, const std::string& key, const Value& v) {
-  return std::visit([&](auto& c) { return set_optimizer_field(c, key, v); }, o.optimizer);
-}
-bool set_scheduler(RunOptions& o, const std::string& key, const Value& v) {
-  return std::visit([&](auto& c) { return set_scheduler_field(c, key, v); }, o.scheduler);
-}
-
 std::string kebab(std::string key) {
   std::replace(key.begin(), key.end(), '_', '-');
   return key;
 }
 
-// An optimizer as the command line spells it: "adaptive-gain" or "adaptive_gain" for AdaptiveGain.
-optim::OptimizerConfig optimizer_for_cli(std::string name) {
-  std::erase_if(name, [](char c) { return c == '-' || c == '_'; });
-  return optim::parse_optimizer(name);
+// Runs f, turning a nabla::Error into a UsageError (exit status 2 in run_program).
+template <typename F>
+void as_usage(F&& f) {
+  try {
+    f();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+// Calls f(std::type_identity<A>{}) for each alternative A of the variant V.
+template <typename V, typename F>
+void for_each_alternative(F&& f) {
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (f(std::type_identity<std::variant_alternative_t<I, V>>{}), ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<V>>{});
+}
+
+// The schedules a command line or TOML file can build: not those made of code (LambdaLR's
+// functions) or of other schedules (SequentialLR).
+template <typename C>
+constexpr bool kFromCommandLine =
+    !std::is_same_v<C, sched::LambdaLRConfig> && !std::is_same_v<C, sched::SequentialLRConfig>;
+
+// An optimizer's name on the command line: "sgd", "adaptive-gain", "adamw".
+std::string cli_name(const optim::OptimizerConfig& config) {
+  const std::string name = optim::optimizer_name(config);
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const bool word = i > 0 && std::isupper(static_cast<unsigned char>(name[i])) &&
+                      std::islower(static_cast<unsigned char>(name[i - 1])) &&
+                      i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
+    if (word) out += '-';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  return out;
+}
+
+std::string cli_name(const sched::SchedulerConfig& config) {
+  return kebab(sched::scheduler_short_name(config));
+}
+
+// The edit distance of two short strings, for "did you mean".
+size_t distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// What one flag, and the TOML key of the same option, sets.
+struct Option {
+  enum class Kind { Plain, OptimizerType, SchedulerType, Config, Help, Version };
+  Kind kind = Kind::Plain;
+  std::string flag;     // without "--"
+  std::string section;  // TOML section; empty: the command line only
+  std::string key;      // TOML key
+  std::string heading;  // in --help
+  std::string value_name;
+  std::string help;
+  bool is_bool = false;
+  bool value_optional = false;                // --resume: alone, the checkpoint folder
+  std::function<std::string()> default_text;  // empty text: no default shown
+  // Sets the value; false when the option does not apply to the chosen optimizer or schedule.
+  std::function<bool(const Value&)> set;
+};
+
+// A flag as given: its option and its value (nullopt: given alone).
+struct Given {
+  const Option* option;
+  std::optional<std::string> value;
+};
+
+}  // namespace
+
+struct CommandLine::Impl {
+  std::string program, about;
+  std::vector<Option> options;
+  optim::OptimizerConfig* optimizer = nullptr;
+  sched::SchedulerConfig* scheduler = nullptr;
+  TrainerConfig* trainer = nullptr;
+  struct {
+    std::string name, help;
+    std::vector<std::string>* target = nullptr;
+    size_t min_count = 0;
+  } positional;
+
+  const Option* by_flag(const std::string& flag) const {
+    for (const Option& o : options)
+      if (o.flag == flag) return &o;
+    return nullptr;
+  }
+  const Option* by_key(const std::string& section, const std::string& key) const {
+    for (const Option& o : options)
+      if (!section.empty() && o.section == section && o.key == key) return &o;
+    return nullptr;
+  }
+  bool has_section(const std::string& section) const {
+    return std::any_of(options.begin(), options.end(),
+                       [&](const Option& o) { return o.section == section; });
+  }
+  void add(Option option) {
+    NABLA_ASSERT(by_flag(option.flag) == nullptr, "--{} declared twice", option.flag);
+    const bool sectioned = !option.section.empty();
+    options.push_back(std::move(option));
+    if (sectioned && by_flag("config") == nullptr) {  // a TOML file can give it
+      Option config;
+      config.kind = Option::Kind::Config;
+      config.flag = "config";
+      config.heading = "general";
+      config.value_name = "FILE";
+      config.set = [](const Value&) { return true; };
+      options.push_back(std::move(config));
+    }
+  }
+
+  void apply_config_file(const std::string& path);
+  bool take_checkpoint_settings(const std::string& from);
+  std::string help() const;
+};
+
+namespace {
+
+// A schedule's field named as an optimizer's, the trainer's or the data's ("eps", "epochs"): its
+// flag takes the prefix "scheduler-".
+bool taken_by_others(const std::string& name) {
+  bool taken = name == "data" || name == "dataset" || name == "normalize" || name == "device" ||
+               name == "threads";
+  auto look = [&](auto type) {
+    for_each_field<typename decltype(type)::type>([&](const auto& f) { taken |= name == f.name; });
+  };
+  for_each_alternative<optim::OptimizerConfig>(look);
+  look(std::type_identity<TrainerConfig>{});
+  return taken;
+}
+
+// A program's own option of type T.
+template <typename T>
+Option own_option(const std::string& program, const OptionSpec& spec, T& target) {
+  Option o;
+  o.flag = spec.name;
+  o.section = spec.section;
+  o.key = spec.name;
+  std::replace(o.key.begin(), o.key.end(), '-', '_');
+  o.heading = spec.section.empty() ? program : spec.section;
+  o.value_name = spec.value_name.empty() ? detail::value_name<T>() : spec.value_name;
+  o.help = spec.help;
+  o.is_bool = std::is_same_v<T, bool>;
+  o.default_text = [&target] {
+    if constexpr (std::is_same_v<T, std::optional<std::string>>)
+      return target ? *target : std::string();
+    else
+      return detail::to_text(target);
+  };
+  o.set = [&target, bounds = spec.bounds](const Value& v) {
+    if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+      target = v.text();
+    } else {
+      T value = target;
+      detail::read(v, value);
+      detail::check_range(v, value, bounds);
+      target = std::move(value);
+    }
+    return true;
+  };
+  return o;
+}
+
+// The options for every field of the alternatives of a config variant (an optimizer's or a
+// schedule's), one per field name: it applies when the chosen alternative has the field.
+template <typename V>
+void add_variant_fields(CommandLine::Impl& impl, V& variant, const std::string& section,
+                        const std::string& heading) {
+  struct Info {
+    std::string name, help, value_name;
+    bool is_bool = false;
+    std::vector<std::string> owners;       // the alternatives that have it, by their names
+    std::vector<std::string> owner_texts;  // "cyclic: triangular|..." where the values differ
+  };
+  std::vector<Info> infos;
+  size_t alternatives = 0;
+  for_each_alternative<V>([&](auto type) {
+    using C = typename decltype(type)::type;
+    if constexpr (HasFields<C>) {
+      if constexpr (!std::is_same_v<V, sched::SchedulerConfig> || kFromCommandLine<C>) {
+        ++alternatives;
+        for_each_field<C>([&](const auto& f) {
+          using T = typename std::decay_t<decltype(f)>::Type;
+          auto it = std::find_if(infos.begin(), infos.end(),
+                                 [&](const Info& i) { return i.name == f.name; });
+          const std::string value = detail::value_name<T>();
+          if (it == infos.end())
+            it = infos.insert(infos.end(),
+                              Info{f.name, f.help, value, std::is_same_v<T, bool>, {}, {}});
+          it->owners.push_back(cli_name(V(C{})));
+          it->owner_texts.push_back(fmt::format("{}: {}, {}", it->owners.back(), f.help, value));
+          if (value != it->value_name) it->value_name = "NAME";
+        });
+      }
+    }
+  });
+  for (const Info& info : infos) {
+    Option o;
+    o.flag = kebab(info.name);
+    if (std::is_same_v<V, sched::SchedulerConfig> && taken_by_others(info.name))
+      o.flag = "scheduler-" + o.flag;
+    o.section = section;
+    o.key = info.name;
+    o.heading = heading;
+    o.value_name = info.value_name;
+    o.is_bool = info.is_bool;
+    o.help = info.help;
+    if (info.value_name == "NAME" && info.owners.size() > 1)  // an enum of its own per owner
+      o.help = fmt::format("{}", fmt::join(info.owner_texts, "; "));
+    else if (info.owners.size() < alternatives)
+      o.help += fmt::format(" ({})", fmt::join(info.owners, ", "));
+    o.default_text = [&variant, name = info.name] {
+      std::string text;
+      std::visit(
+          [&](const auto& c) {
+            using C = std::decay_t<decltype(c)>;
+            for_each_field<C>([&](const auto& f) {
+              if (f.name == name) text = detail::to_text(c.*(f.member));
+            });
+          },
+          variant);
+      return text;
+    };
+    o.set = [&variant, name = info.name](const Value& v) {
+      return std::visit([&](auto& c) { return detail::set_field(c, name, v); }, variant);
+    };
+    impl.add(std::move(o));
+  }
 }
 
 }  // namespace
 
-sched::SchedulerConfig scheduler_for_cli(const std::string& name) {
+CommandLine::CommandLine(std::string program, std::string about) : impl_(std::make_unique<Impl>()) {
+  impl_->program = std::move(program);
+  impl_->about = std::move(about);
+}
+
+CommandLine::~CommandLine() = default;
+
+void CommandLine::add_training_options(RunOptions& o) {
+  add_data_options(o);
+  add_optimizer_options(o.optimizer);
+  add_scheduler_options(o.scheduler);
+  add_trainer_options(o.trainer);
+}
+
+void CommandLine::add_data_options(RunOptions& o) {
+  const std::string heading = "data and device";
+  auto option = [&](std::string flag, std::string section, std::string key, std::string value_name,
+                    std::string help, std::function<std::string()> default_text,
+                    std::function<void(const Value&)> set) {
+    Option opt;
+    opt.flag = std::move(flag);
+    opt.section = std::move(section);
+    opt.key = std::move(key);
+    opt.heading = heading;
+    opt.value_name = std::move(value_name);
+    opt.help = std::move(help);
+    opt.is_bool = opt.value_name == "on|off";
+    opt.default_text = std::move(default_text);
+    opt.set = [set = std::move(set)](const Value& v) {
+      set(v);
+      return true;
+    };
+    impl_->add(std::move(opt));
+  };
+  option(
+      "data", "data", "dir", "DIR",
+      "the folder of the four IDX files (default: real MNIST when fetched, else Fashion-MNIST)",
+      [] { return std::string(); }, [&o](const Value& v) { o.data_dir = v.text(); });
+  option(
+      "dataset", "data", "dataset", "mnist|fashion-mnist", "the folder nabla keeps that dataset in",
+      [] { return std::string(); },
+      [&o](const Value& v) { o.data_dir = data::dataset_dir(v.text()).string(); });
+  option(
+      "normalize", "data", "normalize", "on|off",
+      "inputs (x - mean) / std by the data's statistics, or the pixels / 255 as they are",
+      [&o] { return detail::to_text(o.normalize); },
+      [&o](const Value& v) { o.normalize = v.boolean(); });
+  option(
+      "device", "run", "device", "cpu|cuda|cuda:N|auto", "where to train (auto: a GPU if any)",
+      [&o] { return o.device; },
+      [&o](const Value& v) {
+        const std::string device = v.text();
+        if (device != "auto") Device::parse(device);  // throws on an unknown device
+        o.device = device;
+      });
+  option(
+      "threads", "run", "threads", "N", "CPU threads (0: all cores)",
+      [&o] { return std::to_string(o.threads); },
+      [&o](const Value& v) {
+        int64_t threads = 0;
+        detail::read(v, threads);
+        detail::check_range(v, threads, closed(0, 4096));
+        o.threads = static_cast<int>(threads);
+      });
+}
+
+void CommandLine::add_optimizer_options(optim::OptimizerConfig& optimizer) {
+  impl_->optimizer = &optimizer;
+  std::vector<std::string> names;
+  for_each_alternative<optim::OptimizerConfig>(
+      [&](auto type) { names.push_back(cli_name(typename decltype(type)::type{})); });
+  Option o;
+  o.kind = Option::Kind::OptimizerType;
+  o.flag = "optimizer";
+  o.section = "optimizer";
+  o.key = "type";
+  o.heading = "optimizer";
+  o.value_name = "NAME";
+  o.help = fmt::format("{}", fmt::join(names, ", "));
+  o.default_text = [&optimizer] { return cli_name(optimizer); };
+  impl_->add(std::move(o));
+  add_variant_fields(*impl_, optimizer, "optimizer", "optimizer");
+}
+
+void CommandLine::add_scheduler_options(sched::SchedulerConfig& scheduler) {
+  impl_->scheduler = &scheduler;
+  std::vector<std::string> names;
+  for_each_alternative<sched::SchedulerConfig>([&](auto type) {
+    using C = typename decltype(type)::type;
+    if constexpr (kFromCommandLine<C>) names.push_back(cli_name(C{}));
+  });
+  Option o;
+  o.kind = Option::Kind::SchedulerType;
+  o.flag = "scheduler";
+  o.section = "scheduler";
+  o.key = "type";
+  o.heading = "schedule";
+  o.value_name = "NAME";
+  o.help = fmt::format(
+      "{}; what one needs and is not given comes from the run (cosine's t_max: the epochs, "
+      "onecycle's max_lr: --lr, ...) and is printed",
+      fmt::join(names, ", "));
+  o.default_text = [&scheduler] { return cli_name(scheduler); };
+  impl_->add(std::move(o));
+  add_variant_fields(*impl_, scheduler, "scheduler", "schedule");
+}
+
+void CommandLine::add_trainer_options(TrainerConfig& trainer,
+                                      const std::vector<std::string>& only) {
+  impl_->trainer = &trainer;
+  for_each_field<TrainerConfig>([&](const auto& f) {
+    using T = typename std::decay_t<decltype(f)>::Type;
+    if (!only.empty() && std::find(only.begin(), only.end(), f.name) == only.end()) return;
+    Option o;
+    o.flag = kebab(f.name);
+    o.section = "trainer";
+    o.key = f.name;
+    o.heading = "training";
+    o.value_name = f.value_name != nullptr ? f.value_name : detail::value_name<T>();
+    o.help = f.help;
+    o.is_bool = std::is_same_v<T, bool>;
+    o.value_optional = std::string_view(f.name) == "resume";
+    o.default_text = [&trainer, member = f.member] { return detail::to_text(trainer.*member); };
+    o.set = [&trainer, name = std::string(f.name)](const Value& v) {
+      return detail::set_field(trainer, name, v);
+    };
+    impl_->add(std::move(o));
+  });
+  NABLA_ASSERT(only.empty() || std::all_of(only.begin(), only.end(),
+                                           [&](const std::string& name) {
+                                             return impl_->by_flag(kebab(name)) != nullptr;
+                                           }),
+               "add_trainer_options: a name that TrainerConfig's table does not have");
+}
+
+void CommandLine::add(const OptionSpec& spec, std::string& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+void CommandLine::add(const OptionSpec& spec, std::optional<std::string>& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+void CommandLine::add(const OptionSpec& spec, double& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+void CommandLine::add(const OptionSpec& spec, int64_t& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+void CommandLine::add(const OptionSpec& spec, bool& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+void CommandLine::add(const OptionSpec& spec, std::vector<int64_t>& target) {
+  impl_->add(own_option(impl_->program, spec, target));
+}
+
+void CommandLine::add_positional(const std::string& name, const std::string& help,
+                                 std::vector<std::string>& target, size_t min_count) {
+  impl_->positional = {name, help, &target, min_count};
+}
+
+std::vector<std::string> CommandLine::flags() const {
+  std::vector<std::string> out;
+  for (const Option& o : impl_->options) out.push_back("--" + o.flag);
+  out.insert(out.end(), {"--help", "--version"});
+  return out;
+}
+
+// ---------------------------------------------------------------- TOML files
+
+void CommandLine::apply_config_file(const std::string& path) {
+  as_usage([&] { impl_->apply_config_file(path); });
+}
+
+void CommandLine::Impl::apply_config_file(const std::string& path) {
+  files::require_regular_file(path, "config file");
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    NABLA_FAIL("config file '{}': {} (at {})", path, e.description(), where.str());
+  }
+  std::vector<std::string> sections;
+  for (const Option& o : options)
+    if (!o.section.empty() &&
+        std::find(sections.begin(), sections.end(), o.section) == sections.end())
+      sections.push_back(o.section);
+  auto section_list = [&] {
+    std::vector<std::string> names;
+    for (const std::string& s : sections) names.push_back("[" + s + "]");
+    return fmt::format("{}", fmt::join(names, " "));
+  };
+  for (const auto& [section_key, node] : root) {
+    const std::string section(section_key.str());
+    const toml::table* table = node.as_table();
+    NABLA_CHECK(table != nullptr, "config file '{}': '{}' must be a section ({})", path, section,
+                section_list());
+    NABLA_CHECK(has_section(section), "config file '{}': unknown section [{}] (expected {})", path,
+                section, section_list());
+    // The type keys come first: they choose the struct the other keys go into. A type that is
+    // the one already chosen keeps its values (a resumed run's, the program's).
+    if (const toml::node* type = table->get("type")) {
+      const TomlValue v(fmt::format("'{}.type' in {}", section, path), *type);
+      if (section == "optimizer" && optimizer != nullptr) {
+        optim::OptimizerConfig chosen = optimizer_from_cli(v.text());
+        if (chosen.index() != optimizer->index()) *optimizer = chosen;
+      } else if (section == "scheduler" && scheduler != nullptr) {
+        sched::SchedulerConfig chosen = scheduler_from_cli(v.text());
+        if (chosen.index() != scheduler->index()) *scheduler = chosen;
+      }
+    }
+    for (const auto& [k, value] : *table) {
+      const std::string key(k.str());
+      if (key == "type" && (section == "optimizer" || section == "scheduler")) continue;
+      const TomlValue v(fmt::format("'{}.{}' in {}", section, key, path), value);
+      const Option* option = by_key(section, key);
+      const bool applied = option != nullptr && option->set(v);
+      NABLA_CHECK(applied, "config file '{}': unknown key '{}' in [{}]{}", path, key, section,
+                  section == "optimizer" && optimizer != nullptr
+                      ? fmt::format(" (not a field of {})", optim::optimizer_name(*optimizer))
+                  : section == "scheduler" && scheduler != nullptr
+                      ? fmt::format(" (not a field of {})", sched::scheduler_type(*scheduler))
+                      : std::string());
+    }
+  }
+}
+
+// ---------------------------------------------------------------- resuming
+
+namespace {
+
+// A recorded schedule (config_record.h) as a config; its functions (LambdaLR's, a custom
+// scale_fn) are code, not data, and stay unset.
+sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const std::string& where) {
+  NABLA_CHECK(record.is_object() && record.contains("type") && record["type"].is_string(),
+              "{} a recorded schedule is {}, expected an object with a type", where, record.dump());
+  const std::string type = record["type"].get<std::string>();
+  sched::SchedulerConfig config = sched::scheduler_from_name(type);
+  for (const auto& entry : record.items()) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
+    if (key == "type" || key == "scale_fn" || key == "lr_lambda" || key == "lr_lambdas" ||
+        value.is_null())
+      continue;
+    if (key == "schedulers") {
+      auto* sequential = std::get_if<sched::SequentialLRConfig>(&config);
+      NABLA_CHECK(sequential != nullptr && value.is_array(),
+                  "{} schedulers recorded for a {} schedule", where, type);
+      for (const nlohmann::json& child : value)
+        sequential->schedulers.push_back(recorded_scheduler(child, where));
+      continue;
+    }
+    const JsonValue v(fmt::format("{} scheduler.{}", where, key), value);
+    const bool known = std::visit([&](auto& c) { return detail::set_field(c, key, v); }, config);
+    NABLA_CHECK(known, "{} unknown schedule field '{}' for {}", where, key, type);
+  }
+  return config;
+}
+
+}  // namespace
+
+// Replaces the optimizer, the schedule and the kept trainer settings with the ones the
+// checkpoint `from` names was written with. False when there is no intact checkpoint there
+// (the Trainer then says why it cannot resume).
+bool CommandLine::Impl::take_checkpoint_settings(const std::string& from) {
+  std::string path;
+  Checkpoint checkpoint;
+  try {
+    path = find_intact_checkpoint(from);
+    if (path.empty()) return false;
+    checkpoint = load_checkpoint(path);
+  } catch (const Error&) {
+    return false;
+  }
+  const nlohmann::json saved = nlohmann::json::parse(checkpoint.config_json, nullptr, false);
+  if (!saved.is_object()) return false;
+  const std::string where = fmt::format("the checkpoint '{}':", path);
+  if (optimizer != nullptr) {
+    if (saved.contains("optimizer_config") && saved["optimizer_config"].is_object() &&
+        saved["optimizer_config"].contains("type") &&
+        saved["optimizer_config"]["type"].is_string()) {
+      const nlohmann::json& record = saved["optimizer_config"];
+      *optimizer = optimizer_from_cli(record["type"].get<std::string>());
+      for (const auto& [key, value] : record.items()) {
+        if (key == "type" || value.is_null()) continue;
+        const JsonValue v(fmt::format("{} optimizer.{}", where, key), value);
+        const bool known =
+            std::visit([&](auto& c) { return detail::set_field(c, key, v); }, *optimizer);
+        NABLA_CHECK(known, "{} unknown optimizer field '{}' for {}", where, key,
+                    optim::optimizer_name(*optimizer));
+      }
+    } else if (saved.contains("optimizer") && saved["optimizer"].is_string() &&
+               saved.contains("lr")) {  // before configs were recorded
+      *optimizer = optimizer_from_cli(saved["optimizer"].get<std::string>());
+      std::visit(
+          [&](auto& c) { detail::set_field(c, "lr", JsonValue(where + " lr", saved["lr"])); },
+          *optimizer);
+    }
+  }
+  if (scheduler != nullptr && saved.contains("scheduler_config") &&
+      saved["scheduler_config"].is_object())
+    *scheduler = recorded_scheduler(saved["scheduler_config"], where);
+  if (trainer != nullptr)
+    for_each_field<TrainerConfig>([&](const auto& f) {
+      if (f.kept_on_resume && saved.contains(f.name))
+        detail::set_field(*trainer, f.name,
+                          JsonValue(fmt::format("{} {}", where, f.name), saved[f.name]));
+    });
+  return true;
+}
+
+// ---------------------------------------------------------------- the command line
+
+bool CommandLine::parse(int argc, const char* const* argv) {
+  bool help = false;
+  as_usage([&] {
+    Impl& impl = *impl_;
+    std::vector<Given> given;
+    std::vector<std::string> unknown;
+    auto is_bool_word = [](const std::string& s) {
+      return s == "true" || s == "false" || s == "on" || s == "off" || s == "yes" || s == "no" ||
+             s == "1" || s == "0";
+    };
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "-h" || arg == "--help") {
+        help = true;
+        continue;
+      }
+      if (arg == "--version") continue;  // run_program's
+      if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+        NABLA_CHECK(impl.positional.target != nullptr,
+                    "unexpected argument '{}' (flags start with --; see --help)", arg);
+        impl.positional.target->push_back(arg);
+        continue;
+      }
+      const size_t eq = arg.find('=');
+      const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      const Option* option = impl.by_flag(name);
+      if (option == nullptr) {
+        unknown.push_back("--" + name);
+        // Its value, if it has one, is no argument of its own.
+        if (eq == std::string::npos && i + 1 < argc && argv[i + 1][0] != '-') ++i;
+        continue;
+      }
+      Given g{option, std::nullopt};
+      const bool next_is_value = i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0;
+      if (eq != std::string::npos) {
+        g.value = arg.substr(eq + 1);
+      } else if (option->is_bool) {  // alone, or with a value where no argument can follow
+        if (next_is_value && (is_bool_word(argv[i + 1]) || impl.positional.target == nullptr))
+          g.value = argv[++i];
+      } else if (next_is_value) {
+        g.value = argv[++i];
+      } else if (!option->value_optional && !help) {
+        NABLA_FAIL("--{} needs a value ({})", name, option->value_name);
+      }
+      given.push_back(std::move(g));
+    }
+    if (!unknown.empty()) {
+      std::string hint;
+      if (unknown.size() == 1) {
+        for (const Option& o : impl.options)
+          if (distance(unknown[0].substr(2), o.flag) <= 2) {
+            hint = fmt::format("; did you mean --{}?", o.flag);
+            break;
+          }
+      }
+      NABLA_FAIL("unknown flag{} {} (see --help{})", unknown.size() > 1 ? "s" : "",
+                 fmt::join(unknown, ", "), hint);
+    }
+    if (help) return;
+    if (impl.positional.target != nullptr)
+      NABLA_CHECK(impl.positional.target->size() >= impl.positional.min_count,
+                  "expected at least {} {} (see --help)", impl.positional.min_count,
+                  impl.positional.name);
+
+    auto apply = [](const Given& g) {
+      const TextValue v("--" + g.option->flag, g.value.value_or("true"));
+      return g.option->set(v);
+    };
+    auto apply_config_files = [&] {
+      for (const Given& g : given)
+        if (g.option->kind == Option::Kind::Config) impl.apply_config_file(*g.value);
+    };
+    apply_config_files();
+    // Resuming: the settings the checkpoint recorded replace the program's defaults, and the
+    // config files and the flags then apply on top of them, so a resumed run changes only what
+    // they name. --resume alone names the checkpoint folder.
+    if (impl.trainer != nullptr) {
+      std::string folder = impl.trainer->checkpoint_dir;
+      for (const Given& g : given)
+        if (g.option->flag == "checkpoint-dir") folder = *g.value;
+      if (folder.empty()) folder = "checkpoints";
+      for (const Given& g : given)
+        if (g.option->flag == "resume") impl.trainer->resume = g.value.value_or(folder);
+      if (!impl.trainer->resume.empty() && impl.take_checkpoint_settings(impl.trainer->resume))
+        apply_config_files();
+    }
+    for (const Given& g : given) {
+      if (g.option->kind == Option::Kind::OptimizerType) {
+        optim::OptimizerConfig chosen = optimizer_from_cli(*g.value);
+        if (chosen.index() != impl.optimizer->index()) *impl.optimizer = chosen;
+      } else if (g.option->kind == Option::Kind::SchedulerType) {
+        sched::SchedulerConfig chosen = scheduler_from_cli(*g.value);
+        if (chosen.index() != impl.scheduler->index()) *impl.scheduler = chosen;
+      }
+    }
+    for (const Given& g : given) {
+      if (g.option->kind != Option::Kind::Plain || g.option->flag == "resume") continue;
+      const std::string owner =
+          g.option->section == "optimizer"   ? "the " + cli_name(*impl.optimizer) + " optimizer"
+          : g.option->section == "scheduler" ? "the " + cli_name(*impl.scheduler) + " schedule"
+                                             : "this program";
+      NABLA_CHECK(apply(g), "--{} does not apply to {} (see --help)", g.option->flag, owner);
+    }
+  });
+  if (help) fmt::print("{}", impl_->help());
+  return !help;
+}
+
+// ---------------------------------------------------------------- help
+
+std::string CommandLine::help() const {
+  return impl_->help();
+}
+
+std::string CommandLine::Impl::help() const {
+  constexpr size_t kFlagWidth = 30, kWidth = 100;
+  std::string out = fmt::format("usage: {} [flags]{}\n\n{}\n", program,
+                                positional.target != nullptr ? " " + positional.name : "", about);
+  if (!about.empty() && about.back() != '\n') out += '\n';
+  // One flag: its name and value, then its help wrapped beside it.
+  auto entry = [&](const std::string& flag, const std::string& text) {
+    std::string line = "  " + flag;
+    if (line.size() + 1 > kFlagWidth) {
+      out += line + '\n';
+      line.clear();
+    }
+    line.resize(kFlagWidth, ' ');
+    std::istringstream words(text);
+    size_t column = kFlagWidth;
+    bool first = true;
+    for (std::string word; words >> word;) {
+      if (!first && column + 1 + word.size() > kWidth) {
+        out += line + '\n';
+        line = std::string(kFlagWidth, ' ');
+        column = kFlagWidth;
+        first = true;
+      }
+      line += (first ? "" : " ") + word;
+      column += (first ? 0 : 1) + word.size();
+      first = false;
+    }
+    out += line + '\n';
+  };
+  if (positional.target != nullptr) {
+    out += "arguments\n";
+    entry(positional.name, positional.help);
+  }
+  // The headings in the order of their first option, "general" last.
+  std::vector<std::string> headings;
+  for (const Option& o : options)
+    if (o.heading != "general" &&
+        std::find(headings.begin(), headings.end(), o.heading) == headings.end())
+      headings.push_back(o.heading);
+  headings.push_back("general");
+  std::vector<std::string> sections;
+  for (const Option& o : options)
+    if (!o.section.empty() &&
+        std::find(sections.begin(), sections.end(), "[" + o.section + "]") == sections.end())
+      sections.push_back("[" + o.section + "]");
+  for (const std::string& heading : headings) {
+    out += heading + '\n';
+    for (const Option& o : options) {
+      if (o.heading != heading) continue;
+      std::string flag = "--" + o.flag;
+      if (!o.value_name.empty())
+        flag += o.value_optional || o.is_bool ? " [" + o.value_name + "]" : " " + o.value_name;
+      std::string text = o.help;
+      if (o.kind == Option::Kind::Config)
+        text = fmt::format(
+            "a TOML file with {} sections, the keys as the flags with '_' for "
+            "'-'; flags override it",
+            fmt::join(sections, " "));
+      const std::string value = o.default_text ? o.default_text() : std::string();
+      if (!value.empty() && value != "none") text += fmt::format(" (default: {})", value);
+      entry(flag, text);
+    }
+  }
+  entry("-h, --help", "this text");
+  entry("--version", "the program's and nabla's version");
+  return out;
+}
+
+optim::OptimizerConfig optimizer_from_cli(const std::string& name) {
+  std::string n = name;
+  std::erase_if(n, [](char c) { return c == '-' || c == '_'; });
+  return optim::parse_optimizer(n);
+}
+
+sched::SchedulerConfig scheduler_from_cli(const std::string& name) {
   std::string n = name;
   std::replace(n.begin(), n.end(), '-', '_');
   if (n == "inverse") n = "inverse_decay";
   if (n == "linear_warmup" || n == "warmup") n = "linear";
-  return sched::scheduler_from_name(n);
+  const sched::SchedulerConfig config = sched::scheduler_from_name(n);
+  std::visit(
+      [&](const auto& c) {
+        NABLA_CHECK(kFromCommandLine<std::decay_t<decltype(c)>>,
+                    "the {} schedule is built in code (its {} are not values a command line or "
+                    "file can give)",
+                    name, n == "lambda" ? "functions" : "schedules");
+      },
+      config);
+  return config;
 }
 
 void apply_run_settings(RunOptions& o) {
@@ -553,385 +980,6 @@ std::vector<std::string> complete_schedule(RunOptions& o, int64_t train_size) {
       },
       o.scheduler);
   return derived;
-}
-
-namespace {
-// Runs f, turning a nabla::Error into a UsageError (exit status 2 in run_program).
-template <typename F>
-void as_usage(F&& f) {
-  try {
-    f();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(e.what());
-  }
-}
-
-void apply_flags(RunOptions& o, int argc, const char* const* argv);
-void read_config_file(RunOptions& o, const std::string& path);
-}  // namespace
-
-void apply_config_file(RunOptions& o, const std::string& path) {
-  as_usage([&] { read_config_file(o, path); });
-}
-
-namespace {
-void read_config_file(RunOptions& o, const std::string& path) {
-  files::require_regular_file(path, "config file");
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream where;
-    where << e.source().begin;
-    NABLA_FAIL("config file '{}': {} (at {})", path, e.description(), where.str());
-  }
-  for (const auto& [section_key, node] : root) {
-    const std::string section(section_key.str());
-    const toml::table* table = node.as_table();
-    NABLA_CHECK(table != nullptr,
-                "config file '{}': '{}' must be a section ([data], [model], [optimizer], "
-                "[scheduler], [trainer] or [run])",
-                path, section);
-    // The type keys come first: they choose the struct the other keys go into.
-    // A type that is the one already chosen keeps its values (a resumed run's, the program's).
-    if (section == "optimizer") {
-      if (auto type = (*table)["type"].value<std::string>()) {
-        optim::OptimizerConfig chosen = optimizer_for_cli(*type);
-        if (chosen.index() != o.optimizer.index()) o.optimizer = chosen;
-      }
-    } else if (section == "scheduler") {
-      if (auto type = (*table)["type"].value<std::string>()) {
-        sched::SchedulerConfig chosen = scheduler_for_cli(*type);
-        if (chosen.index() != o.scheduler.index()) o.scheduler = chosen;
-      }
-    }
-    for (const auto& [k, value] : *table) {
-      const std::string key(k.str());
-      const TomlValue v(fmt::format("'{}.{}' in {}", section, key, path), value);
-      if ((section == "optimizer" || section == "scheduler") && key == "type") {
-        v.text();  // must be a string
-        continue;
-      }
-      bool known = false;
-      const bool data_key = key == "dir" || key == "dataset" || key == "normalize";
-      if (section == "data" && data_key)
-        known = set_run_field(o, key, v);
-      else if (section == "model" || section == "run")
-        known = !data_key && key != "data" && set_run_field(o, key, v);
-      else if (section == "trainer")
-        known = set_trainer_field(o.trainer, key, v);
-      else if (section == "optimizer")
-        known = set_optimizer(o, key, v);
-      else if (section == "scheduler")
-        known = set_scheduler(o, key, v);
-      else
-        NABLA_FAIL("config file '{}': unknown section [{}]", path, section);
-      NABLA_CHECK(known, "config file '{}': unknown key '{}' in [{}]{}", path, key, section,
-                  section == "optimizer"
-                      ? fmt::format(" (not a field of {})", optim::optimizer_name(o.optimizer))
-                      : std::string());
-    }
-  }
-}
-
-}  // namespace
-
-void apply_command_line(RunOptions& o, int argc, const char* const* argv) {
-  as_usage([&] { apply_flags(o, argc, argv); });
-}
-
-namespace {
-
-struct Flag {
-  std::string key, value;
-  bool has_value;
-};
-
-// The checkpoint (file or folder) that --resume or the config file's trainer.resume names; ""
-// when the run does not resume. --resume alone names the checkpoint folder.
-std::string resume_source(const RunOptions& o, const std::vector<Flag>& flags) {
-  std::string folder = o.trainer.checkpoint_dir;
-  for (const Flag& f : flags)
-    if (f.key == "checkpoint_dir" && f.has_value) folder = f.value;
-  for (const Flag& f : flags)
-    if (f.key == "resume") return f.has_value ? f.value : folder.empty() ? "checkpoints" : folder;
-  return o.trainer.resume;
-}
-
-// A recorded schedule (config_record.h) as a config; its functions (LambdaLR's, a custom
-// scale_fn) are code, not data, and stay unset.
-sched::SchedulerConfig recorded_scheduler(const nlohmann::json& record, const std::string& where) {
-  NABLA_CHECK(record.is_object() && record.contains("type") && record["type"].is_string(),
-              "{} a recorded schedule is {}, expected an object with a type", where, record.dump());
-  const std::string type = record["type"].get<std::string>();
-  sched::SchedulerConfig config = type == "NoScheduler"
-                                      ? sched::SchedulerConfig(sched::NoSchedulerConfig{})
-                                      : sched::scheduler_from_name(type);
-  for (const auto& entry : record.items()) {
-    // Named, not a structured binding: the lambda below captures the key.
-    const std::string& key = entry.key();
-    const nlohmann::json& value = entry.value();
-    const bool functions =
-        value == "function" ||
-        (value.is_array() &&
-         std::all_of(value.begin(), value.end(),
-                     [](const auto& e) { return e == "function" || e.is_null(); }) &&
-         (key == "lr_lambdas"));
-    if (key == "type" || value.is_null() || functions) continue;
-    if (key == "schedulers") {
-      auto* sequential = std::get_if<sched::SequentialLRConfig>(&config);
-      NABLA_CHECK(sequential != nullptr && value.is_array(),
-                  "{} schedulers recorded for a {} schedule", where, type);
-      for (const nlohmann::json& child : value)
-        sequential->schedulers.push_back(recorded_scheduler(child, where));
-      continue;
-    }
-    const JsonValue v(fmt::format("{} scheduler.{}", where, key), value);
-    // The fields that no flag sets: OneCycleLR's epochs (--epochs is the trainer's) and
-    // CyclicLR's scale_mode (for a scale_fn, which is code).
-    const bool known = std::visit(
-        [&](auto& c) {
-          if constexpr (requires { c.epochs; })
-            if (key == "epochs") return c.epochs = v.integer(), true;
-          if constexpr (requires { c.scale_mode; })
-            if (key == "scale_mode")
-              return c.scale_mode = parse_enum<sched::CyclicScaleMode>(
-                         v, {{"cycle", sched::CyclicScaleMode::Cycle},
-                             {"iterations", sched::CyclicScaleMode::Iterations}}),
-                     true;
-          return set_scheduler_field(c, key, v);
-        },
-        config);
-    NABLA_CHECK(known, "{} unknown schedule field '{}' for {}", where, key, type);
-  }
-  return config;
-}
-
-// The trainer's settings that a checkpoint records and a resumed run keeps unless named.
-constexpr const char* kRecordedTrainerKeys[] = {"epochs",          "batch_size", "seed",
-                                                "shuffle",         "drop_last",  "clip_grad_norm",
-                                                "clip_grad_value", "precision"};
-
-// Replaces the optimizer, the schedule and the recorded trainer settings with the ones the
-// checkpoint `from` names was written with. False when there is no intact checkpoint there
-// (the Trainer then says why it cannot resume).
-bool take_checkpoint_settings(RunOptions& o, const std::string& from) {
-  std::string path;
-  Checkpoint checkpoint;
-  try {
-    path = find_intact_checkpoint(from);
-    if (path.empty()) return false;
-    checkpoint = load_checkpoint(path);
-  } catch (const Error&) {
-    return false;
-  }
-  const nlohmann::json saved = nlohmann::json::parse(checkpoint.config_json, nullptr, false);
-  if (!saved.is_object()) return false;
-  const std::string where = fmt::format("the checkpoint '{}':", path);
-  if (saved.contains("optimizer_config") && saved["optimizer_config"].is_object() &&
-      saved["optimizer_config"].contains("type") && saved["optimizer_config"]["type"].is_string()) {
-    const nlohmann::json& record = saved["optimizer_config"];
-    o.optimizer = optimizer_for_cli(record["type"].get<std::string>());
-    for (const auto& [key, value] : record.items()) {
-      if (key == "type" || value.is_null()) continue;
-      const JsonValue v(fmt::format("{} optimizer.{}", where, key), value);
-      NABLA_CHECK(set_optimizer(o, key, v), "{} unknown optimizer field '{}' for {}", where, key,
-                  optim::optimizer_name(o.optimizer));
-    }
-  } else if (saved.contains("optimizer") && saved["optimizer"].is_string() &&
-             saved.contains("lr")) {  // before configs were recorded
-    o.optimizer = optimizer_for_cli(saved["optimizer"].get<std::string>());
-    set_optimizer(o, "lr", JsonValue(where + " lr", saved["lr"]));
-  }
-  if (saved.contains("scheduler_config") && saved["scheduler_config"].is_object())
-    o.scheduler = recorded_scheduler(saved["scheduler_config"], where);
-  for (const char* key : kRecordedTrainerKeys)
-    if (saved.contains(key))
-      set_trainer_field(o.trainer, key, JsonValue(fmt::format("{} {}", where, key), saved[key]));
-  return true;
-}
-
-void apply_flags(RunOptions& o, int argc, const char* const* argv) {
-  std::vector<Flag> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h") arg = "--help";
-    NABLA_CHECK(arg.rfind("--", 0) == 0 && arg.size() > 2,
-                "unexpected argument '{}' (flags start with --; see --help)", arg);
-    arg = arg.substr(2);
-    Flag f{arg, "", false};
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      f = {arg.substr(0, eq), arg.substr(eq + 1), true};
-    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-      f.value = argv[++i], f.has_value = true;
-    }
-    std::replace(f.key.begin(), f.key.end(), '-', '_');
-    flags.push_back(std::move(f));
-  }
-  auto value_of = [](const Flag& f) {
-    return TextValue("--" + kebab(f.key), f.has_value ? f.value : "true");
-  };
-  auto apply_config_files = [&] {
-    for (const Flag& f : flags) {
-      if (f.key == "help") o.help = true;
-      if (f.key == "config") {
-        NABLA_CHECK(f.has_value, "--config needs a file name");
-        apply_config_file(o, f.value);
-      }
-    }
-  };
-  apply_config_files();
-  // Resuming: the settings the checkpoint recorded replace the program's defaults, and the
-  // config files and the flags then apply on top of them, so a resumed run changes only what
-  // they name.
-  if (const std::string from = resume_source(o, flags); !from.empty()) {
-    if (take_checkpoint_settings(o, from)) apply_config_files();
-  }
-  for (const Flag& f : flags) {
-    if (f.key == "optimizer") {
-      NABLA_CHECK(f.has_value, "--optimizer needs a name (sgd, adam, ...)");
-      optim::OptimizerConfig chosen = optimizer_for_cli(f.value);
-      if (chosen.index() != o.optimizer.index()) o.optimizer = chosen;
-    } else if (f.key == "scheduler") {
-      NABLA_CHECK(f.has_value, "--scheduler needs a name (none, step, cosine, ...)");
-      sched::SchedulerConfig chosen = scheduler_for_cli(f.value);
-      if (chosen.index() != o.scheduler.index()) o.scheduler = chosen;
-    }
-  }
-  for (const Flag& f : flags) {
-    if (f.key == "help" || f.key == "config" || f.key == "optimizer" || f.key == "scheduler")
-      continue;
-    if (f.key == "resume" && !f.has_value) {  // --resume alone: the checkpoint folder
-      o.trainer.resume =
-          o.trainer.checkpoint_dir.empty() ? "checkpoints" : o.trainer.checkpoint_dir;
-      continue;
-    }
-    const TextValue v = value_of(f);
-    const bool known = set_run_field(o, f.key, v) || set_trainer_field(o.trainer, f.key, v) ||
-                       set_optimizer(o, f.key, v) || set_scheduler(o, f.key, v);
-    NABLA_CHECK(known, "unknown flag --{} (for the chosen optimizer {} and schedule); see --help",
-                kebab(f.key), optim::optimizer_name(o.optimizer));
-  }
-}
-
-}  // namespace
-
-std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name) {
-  const std::string flag = "--" + name;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    int used = 0;
-    std::string value;
-    if (arg == flag) {
-      NABLA_CHECK(i + 1 < argc, "{} needs a value", flag);
-      value = argv[i + 1], used = 2;
-    } else if (arg.rfind(flag + "=", 0) == 0) {
-      value = arg.substr(flag.size() + 1), used = 1;
-    } else {
-      continue;
-    }
-    std::copy(argv + i + used, argv + argc, argv + i);
-    argc -= used;
-    return value;
-  }
-  return std::nullopt;
-}
-
-std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::string& name) {
-  const std::optional<std::string> text = take_flag(argc, argv, name);
-  if (!text) return std::nullopt;
-  int64_t value = 0;
-  as_usage([&] { value = TextValue("--" + name, *text).integer(); });
-  return value;
-}
-
-std::optional<double> take_number_flag(int& argc, char** argv, const std::string& name) {
-  const std::optional<std::string> text = take_flag(argc, argv, name);
-  if (!text) return std::nullopt;
-  double value = 0;
-  as_usage([&] { value = TextValue("--" + name, *text).number(); });
-  return value;
-}
-
-std::string usage(const std::string& program, const RunOptions& d, const std::string& about) {
-  const TrainerConfig& t = d.trainer;
-  const std::string text =
-      !about.empty() ? about
-                     : "Trains a multilayer perceptron on MNIST-format data: real MNIST when\n"
-                       "scripts/get-mnist.sh has fetched it, else Fashion-MNIST from Debian's "
-                       "dataset-fashion-mnist.\n";
-  return fmt::format(
-      R"(usage: {0} [flags]
-
-{13}
-data and model
-  --data DIR               folder with the four IDX files (default: real MNIST in
-                           ~/.cache/nabla/mnist when there, else Fashion-MNIST)
-  --dataset NAME           mnist or fashion-mnist: the folder nabla keeps it in
-  --normalize on|off       inputs (x - mean) / std by the data's statistics, or x only, the
-                           pixels / 255 (default: on)
-  --hidden N[,N...]        hidden layer widths (default: {1})
-  --init NAME              default, uniform, normal, xavier-uniform, xavier-normal, he-uniform,
-                           he-normal (default: {2})
-  --dropout P              dropout after each hidden layer (default: {3})
-  --device cpu|cuda|auto   (default: {4})
-  --threads N              CPU threads, 0 for all cores (default: {5})
-  --seed N                 data order and initialisation (default: {6})
-optimizer
-  --optimizer NAME         sgd, adaptive-gain, rmsprop, adam, adamw, adagrad, adadelta, adamax,
-                           nadam, swats, rprop (default: {7})
-  --lr X  --momentum X  --nesterov  --dampening X  --weight-decay X  --classical
-  --betas B1,B2  --eps X  --amsgrad  --alpha X  --centered  --eps-inside-sqrt  --rho X
-  --beta X  --min-gain X  --max-gain X  --lr-decay X  --momentum-decay X  --eps-switch X
-  --bias-correction on|off (adam, adamw; default on)
-  --etas MINUS,PLUS  --step-sizes MIN,MAX   (rprop; its --lr is the initial step size)
-schedule
-  --scheduler NAME         none, exponential, exponential-decay, step, multistep, inverse, cyclic,
-                           cosine, cosine-warm-restarts, onecycle, plateau, linear-warmup
-                           (default: none); what it needs and is not given comes from the run
-                           (cosine's --t-max: the epochs, onecycle's --max-lr: --lr, ...) and
-                           is printed
-  --gamma X  --k X  --step-size N  --milestones N,N  --t-max N  --eta-min X  --max-lr X
-  --base-lr X  --step-size-up N  --mode NAME  --pct-start X  --start-factor X  --total-iters N
-  --factor X  --patience N  --threshold X  --cooldown N  --min-lr X  --unit epoch|iteration
-  --plateau-metric NAME    what plateau follows: val_loss (default), val_accuracy, train_loss,
-                           train_accuracy or a program's added metric val_NAME; with
-                           --mode min|max (max for accuracies) and --threshold-mode rel|abs
-training
-  --epochs N               total epochs, also when resuming (default: {8})
-  --max-steps N            stop after N optimizer steps in all, whichever comes first
-                           (default: 0, no limit); resumable with a higher limit
-  --batch-size N           (default: {9})
-  --accumulate-steps N     one optimizer step per N batches, on their mean gradient (default: 1)
-  --clip-grad-norm X       0 for none (default: {10})
-  --eval-every N           epochs between test evaluations (default: {11})
-  --checkpoint-dir DIR     write checkpoints there (default: none)
-  --checkpoint-every N     also every N steps (default: each epoch end only)
-  --keep-last N            checkpoints kept (default: {12})
-  --resume [FILE|DIR]      continue from a checkpoint (default folder: the checkpoint dir) with
-                           the settings it recorded; flags and --config change what they name,
-                           and each change is printed as "name: old -> new"
-  --overwrite              remove another run's checkpoints from the checkpoint dir (or the
-                           resumed run's later ones) instead of refusing to start
-  --metrics FILE           append per-epoch metrics as JSON lines
-  --progress auto|bar|lines|off
-  --data-on-device         keep the training set in the device's memory, batches gathered there
-  --cuda-graph             replay each full batch's forward and backward as one CUDA graph
-  --precision fp32|bf16|fp16   products and convolutions in that precision, float32 master
-                           weights (default: fp32)
-  --loss-scale X           fp16: the initial dynamic loss scale (default: 65536)
-  --distributed            data-parallel over the MPI job (mpirun -np N {0} --distributed);
-                           --batch-size is the global batch
-  --check-parameters-every N   steps between cross-rank parameter checks (default: {14})
-  --config FILE            a TOML file with [data] [model] [optimizer] [scheduler] [trainer]
-                           [run] sections; flags override it
-  --help                   this text
-)",
-      program, fmt::join(d.model.hidden, ","), d.model.init, d.model.dropout, d.device, d.threads,
-      t.seed, optim::optimizer_name(d.optimizer), t.epochs, t.batch_size, t.clip_grad_norm,
-      t.eval_every, t.keep_last, text, t.check_parameters_every);
 }
 
 }  // namespace nabla::train

@@ -209,29 +209,10 @@ struct Trainer::Run {
 // ---------------------------------------------------------------- setup
 
 void validate(const TrainerConfig& config) {
-  NABLA_CHECK(config.epochs >= 0, "TrainerConfig.epochs must be >= 0, got {}", config.epochs);
-  NABLA_CHECK(config.max_steps >= 0, "TrainerConfig.max_steps must be >= 0, got {}",
-              config.max_steps);
-  NABLA_CHECK(config.batch_size > 0, "TrainerConfig.batch_size must be > 0, got {}",
-              config.batch_size);
-  NABLA_CHECK(config.accumulate_steps > 0, "TrainerConfig.accumulate_steps must be > 0, got {}",
-              config.accumulate_steps);
+  check_fields(config, "TrainerConfig");
   NABLA_CHECK(!config.cuda_graph || config.accumulate_steps == 1,
               "TrainerConfig.cuda_graph is not supported with accumulate_steps > 1 (the captured "
               "step clears the gradients)");
-  NABLA_CHECK(config.eval_every > 0, "TrainerConfig.eval_every must be > 0, got {}",
-              config.eval_every);
-  NABLA_CHECK(config.eval_batch_size > 0, "TrainerConfig.eval_batch_size must be > 0, got {}",
-              config.eval_batch_size);
-  NABLA_CHECK(config.clip_grad_norm >= 0 && config.clip_grad_value >= 0,
-              "TrainerConfig: clip_grad_norm and clip_grad_value must be >= 0");
-  NABLA_CHECK(config.checkpoint_every >= 0 && config.keep_last >= 0,
-              "TrainerConfig: checkpoint_every and keep_last must be >= 0");
-  NABLA_CHECK(config.max_consecutive_skips >= 0,
-              "TrainerConfig.max_consecutive_skips must be >= 0, got {}",
-              config.max_consecutive_skips);
-  NABLA_CHECK(config.early_stopping_patience >= 0 && config.early_stopping_min_delta >= 0,
-              "TrainerConfig: early_stopping_patience and early_stopping_min_delta must be >= 0");
   const std::string metric = canonical_metric(config.plateau_metric);
   NABLA_CHECK(metric == "train_loss" || metric == "train_accuracy" ||
                   (metric.rfind("val_", 0) == 0 && is_metric_name(metric.substr(4))),
@@ -246,8 +227,6 @@ void validate(const TrainerConfig& config) {
   NABLA_CHECK(!config.cuda_graph || config.device.is_cuda(),
               "TrainerConfig.cuda_graph needs a CUDA device (the device is {})",
               config.device.str());
-  NABLA_CHECK(config.loss_scale > 0 && std::isfinite(config.loss_scale),
-              "TrainerConfig.loss_scale must be positive and finite, got {}", config.loss_scale);
   NABLA_CHECK(!config.cuda_graph || config.precision != Precision::fp16,
               "TrainerConfig.cuda_graph is not supported with fp16 (its loss scale changes "
               "between steps); use bf16, which needs no loss scale");
@@ -360,21 +339,13 @@ int Trainer::world_size() const {
 }
 
 std::string Trainer::config_json() const {
-  json j = {{"epochs", config_.epochs},
-            {"batch_size", config_.batch_size},
-            {"accumulate_steps", config_.accumulate_steps},
-            {"seed", std::to_string(config_.seed)},
-            {"shuffle", config_.shuffle},
-            {"drop_last", config_.drop_last},
-            {"clip_grad_norm", config_.clip_grad_norm},
-            {"clip_grad_value", config_.clip_grad_value},
-            {"optimizer", optim::optimizer_name(optimizer_config_)},
+  json j = detail::kept_trainer_record(config_);
+  j.update({{"optimizer", optim::optimizer_name(optimizer_config_)},
             {"lr", optimizer_lr(optimizer_config_)},
             {"scheduler", scheduler_->type_name()},
-            {"precision", precision_name(config_.precision)},
             {"device", config_.device.str()},
             {"optimizer_config", detail::optimizer_record(optimizer_config_)},
-            {"scheduler_config", detail::scheduler_record(scheduler_config_)}};
+            {"scheduler_config", detail::scheduler_record(scheduler_config_)}});
   if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
 }

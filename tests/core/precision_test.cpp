@@ -114,7 +114,7 @@ TEST(Precision, NamesAndGuards) {
   for (Precision p : {Precision::fp32, Precision::bf16, Precision::fp16})
     EXPECT_EQ(parse_precision(precision_name(p)), p);
   expect_error([] { parse_precision("fp8"); },
-               "unknown precision 'fp8' (expected fp32, bf16 or fp16)");
+               "unknown precision 'fp8' (expected fp32, bf16, fp16)");
   EXPECT_EQ(autocast_precision(), Precision::fp32);
   {
     AutocastGuard outer(Precision::bf16);

@@ -117,13 +117,17 @@ TEST(Paths, AFifoIsRefusedNotWaitedOn) {
   expect_error(
       [&] {
         train::RunOptions o;
-        train::apply_config_file(o, (dir / "pipe").string());
+        train::CommandLine cli("prog", "");
+        cli.add_training_options(o);
+        cli.apply_config_file((dir / "pipe").string());
       },
       "config file '" + (dir / "pipe").string() + "' is a FIFO");
   expect_error(
       [&] {
         train::RunOptions o;
-        train::apply_config_file(o, dir.path().string());
+        train::CommandLine cli("prog", "");
+        cli.add_training_options(o);
+        cli.apply_config_file(dir.path().string());
       },
       "is a folder, expected a regular file");
   expect_error([&] { train::resolve_checkpoint((dir / "pipe").string()); }, "is a FIFO");

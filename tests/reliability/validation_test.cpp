@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "nabla/nabla.h"
+#include "support/command_line.h"
 #include "support/gradcheck.h"
 #include "support/idx_writer.h"
 
@@ -114,40 +115,40 @@ struct SchedulerCase {
 TEST(Validation, SchedulerConfigsRejectNonFiniteValues) {
   using namespace sched;
   const std::vector<SchedulerCase> cases = {
-      {ExponentialLRConfig{.gamma = kNaN}, "ExponentialLR: gamma"},
-      {ExponentialLRConfig{.gamma = kInf}, "ExponentialLR: gamma"},
-      {ExponentialDecayConfig{.k = kInf}, "ExponentialDecay: k"},
-      {ExponentialDecayConfig{.k = kNaN}, "ExponentialDecay"},
-      {StepLRConfig{.step_size = 2, .gamma = kNaN}, "StepLR: gamma"},
-      {StepLRConfig{.step_size = 2, .gamma = kInf}, "StepLR: gamma"},
-      {MultiStepLRConfig{.milestones = {2}, .gamma = kNaN}, "MultiStepLR: gamma"},
-      {InverseDecayConfig{.k = kNaN}, "InverseDecay"},
+      {ExponentialLRConfig{.gamma = kNaN}, "ExponentialLR: gamma is required"},
+      {ExponentialLRConfig{.gamma = kInf}, "ExponentialLR: invalid gamma"},
+      {ExponentialDecayConfig{.k = kInf}, "ExponentialDecay: invalid k"},
+      {ExponentialDecayConfig{.k = kNaN}, "ExponentialDecay: k is required"},
+      {StepLRConfig{.step_size = 2, .gamma = kNaN}, "StepLR: invalid gamma"},
+      {StepLRConfig{.step_size = 2, .gamma = kInf}, "StepLR: invalid gamma"},
+      {MultiStepLRConfig{.milestones = {2}, .gamma = kNaN}, "MultiStepLR: invalid gamma"},
+      {InverseDecayConfig{.k = kNaN}, "InverseDecay: k is required"},
       {CyclicLRConfig{.base_lr = kNaN, .max_lr = 0.1, .cycle_momentum = false},
-       "CyclicLR: base_lr"},
+       "CyclicLR: invalid base_lr"},
       {CyclicLRConfig{.base_lr = 0.01, .max_lr = kInf, .cycle_momentum = false},
-       "CyclicLR: max_lr"},
+       "CyclicLR: invalid max_lr"},
       {CyclicLRConfig{.base_lr = 0.01, .max_lr = 0.1, .gamma = kNaN, .cycle_momentum = false},
-       "CyclicLR: gamma"},
-      {CosineAnnealingLRConfig{.t_max = 5, .eta_min = kNaN}, "CosineAnnealingLR: eta_min"},
+       "CyclicLR: invalid gamma"},
+      {CosineAnnealingLRConfig{.t_max = 5, .eta_min = kNaN}, "CosineAnnealingLR: invalid eta_min"},
       {CosineAnnealingWarmRestartsConfig{.t_0 = 5, .eta_min = kInf},
-       "CosineAnnealingWarmRestarts: eta_min"},
-      {LinearLRConfig{.start_factor = kNaN}, "LinearLR: start_factor"},
-      {LinearLRConfig{.end_factor = kNaN}, "LinearLR: end_factor"},
+       "CosineAnnealingWarmRestarts: invalid eta_min"},
+      {LinearLRConfig{.start_factor = kNaN}, "LinearLR: invalid start_factor"},
+      {LinearLRConfig{.end_factor = kNaN}, "LinearLR: invalid end_factor"},
       {OneCycleLRConfig{.max_lr = kInf, .total_steps = 10, .cycle_momentum = false},
-       "OneCycleLR: max_lr"},
+       "OneCycleLR: invalid max_lr"},
       {OneCycleLRConfig{
            .max_lr = 0.1, .total_steps = 10, .pct_start = kNaN, .cycle_momentum = false},
-       "OneCycleLR: pct_start"},
+       "OneCycleLR: invalid pct_start"},
       {OneCycleLRConfig{
            .max_lr = 0.1, .total_steps = 10, .cycle_momentum = false, .div_factor = kInf},
-       "OneCycleLR: div_factor"},
+       "OneCycleLR: invalid div_factor"},
       {OneCycleLRConfig{
            .max_lr = 0.1, .total_steps = 10, .cycle_momentum = false, .final_div_factor = kNaN},
-       "OneCycleLR: final_div_factor"},
-      {ReduceLROnPlateauConfig{.factor = kNaN}, "ReduceLROnPlateau: factor"},
-      {ReduceLROnPlateauConfig{.threshold = kNaN}, "ReduceLROnPlateau: threshold"},
-      {ReduceLROnPlateauConfig{.min_lr = kNaN}, "ReduceLROnPlateau: min_lr"},
-      {ReduceLROnPlateauConfig{.eps = kNaN}, "ReduceLROnPlateau: eps"},
+       "OneCycleLR: invalid final_div_factor"},
+      {ReduceLROnPlateauConfig{.factor = kNaN}, "ReduceLROnPlateau: invalid factor"},
+      {ReduceLROnPlateauConfig{.threshold = kNaN}, "ReduceLROnPlateau: invalid threshold"},
+      {ReduceLROnPlateauConfig{.min_lr = kNaN}, "ReduceLROnPlateau: invalid min_lr"},
+      {ReduceLROnPlateauConfig{.eps = kNaN}, "ReduceLROnPlateau: invalid eps"},
   };
   for (const SchedulerCase& c : cases) {
     SCOPED_TRACE(c.message);
@@ -172,17 +173,18 @@ train::TrainerConfig with(void (*edit)(train::TrainerConfig&)) {
 TEST(Validation, TrainerConfig) {
   using C = train::TrainerConfig;
   const std::vector<TrainerCase> cases = {
-      {with([](C& c) { c.epochs = -1; }), "TrainerConfig.epochs must be >= 0"},
-      {with([](C& c) { c.batch_size = 0; }), "TrainerConfig.batch_size must be > 0"},
-      {with([](C& c) { c.eval_every = 0; }), "TrainerConfig.eval_every must be > 0"},
-      {with([](C& c) { c.eval_batch_size = -5; }), "TrainerConfig.eval_batch_size must be > 0"},
-      {with([](C& c) { c.clip_grad_norm = -1; }), "clip_grad_norm and clip_grad_value"},
-      {with([](C& c) { c.clip_grad_norm = kNaN; }), "clip_grad_norm and clip_grad_value"},
-      {with([](C& c) { c.clip_grad_value = kNaN; }), "clip_grad_norm and clip_grad_value"},
-      {with([](C& c) { c.checkpoint_every = -1; }), "checkpoint_every and keep_last"},
-      {with([](C& c) { c.keep_last = -1; }), "checkpoint_every and keep_last"},
+      {with([](C& c) { c.epochs = -1; }), "TrainerConfig: invalid epochs -1 (must be >= 0)"},
+      {with([](C& c) { c.batch_size = 0; }), "TrainerConfig: invalid batch_size 0 (must be >= 1)"},
+      {with([](C& c) { c.eval_every = 0; }), "TrainerConfig: invalid eval_every 0 (must be >= 1)"},
+      {with([](C& c) { c.eval_batch_size = -5; }), "TrainerConfig: invalid eval_batch_size -5"},
+      {with([](C& c) { c.clip_grad_norm = -1; }), "TrainerConfig: invalid clip_grad_norm -1"},
+      {with([](C& c) { c.clip_grad_norm = kNaN; }), "TrainerConfig: invalid clip_grad_norm nan"},
+      {with([](C& c) { c.clip_grad_value = kNaN; }), "TrainerConfig: invalid clip_grad_value nan"},
+      {with([](C& c) { c.checkpoint_every = -1; }), "TrainerConfig: invalid checkpoint_every -1"},
+      {with([](C& c) { c.keep_last = -1; }), "TrainerConfig: invalid keep_last -1"},
       {with([](C& c) { c.checkpoint_every = 5; }), "checkpoint_every needs a checkpoint_dir"},
-      {with([](C& c) { c.max_consecutive_skips = -1; }), "max_consecutive_skips must be >= 0"},
+      {with([](C& c) { c.max_consecutive_skips = -1; }),
+       "TrainerConfig: invalid max_consecutive_skips -1 (must be >= 0)"},
       {with([](C& c) { c.early_stopping_patience = -2; }), "early_stopping_patience"},
       {with([](C& c) { c.early_stopping_min_delta = -0.1; }), "early_stopping_min_delta"},
       {with([](C& c) { c.early_stopping_min_delta = kNaN; }), "early_stopping_min_delta"},
@@ -215,40 +217,40 @@ struct OptionsCase {
 };
 
 void apply(const OptionsCase& c) {
-  train::RunOptions options;
+  nabla::testing::TrainingCommandLine command_line;
   if (!c.toml.empty()) {
     nabla::testing::TempDir dir("nabla_validation");
     const auto path = dir / "run.toml";
     std::ofstream(path) << c.toml;
-    train::apply_config_file(options, path.string());
+    command_line.cli.apply_config_file(path.string());
     return;
   }
-  std::vector<const char*> argv{"prog"};
-  for (const std::string& f : c.flags) argv.push_back(f.c_str());
-  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+  std::vector<const char*> flags;
+  for (const std::string& f : c.flags) flags.push_back(f.c_str());
+  command_line.parse(flags);
 }
 
 TEST(Validation, PrecisionOptions) {
-  train::RunOptions options;
-  std::vector<const char*> argv{"prog", "--precision", "fp16", "--loss-scale", "1024"};
-  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+  nabla::testing::TrainingCommandLine command_line;
+  const train::RunOptions& options = command_line.options;
+  command_line.parse({"--precision", "fp16", "--loss-scale", "1024"});
   EXPECT_EQ(options.trainer.precision, Precision::fp16);
   EXPECT_EQ(options.trainer.loss_scale, 1024.0);
   nabla::testing::TempDir dir("nabla_validation");
   std::ofstream(dir / "run.toml") << "[trainer]\nprecision = \"bf16\"\n";
-  train::apply_config_file(options, (dir / "run.toml").string());
+  command_line.cli.apply_config_file((dir / "run.toml").string());
   EXPECT_EQ(options.trainer.precision, Precision::bf16);
 }
 
 TEST(Validation, DataOptions) {
-  train::RunOptions options;
-  std::vector<const char*> argv{"prog", "--dataset", "fashion-mnist", "--normalize", "off"};
-  train::apply_command_line(options, static_cast<int>(argv.size()), argv.data());
+  nabla::testing::TrainingCommandLine command_line;
+  const train::RunOptions& options = command_line.options;
+  command_line.parse({"--dataset", "fashion-mnist", "--normalize", "off"});
   EXPECT_EQ(options.data_dir, data::kFashionMNISTDir);
   EXPECT_FALSE(options.normalize);
   nabla::testing::TempDir dir("nabla_validation");
   std::ofstream(dir / "run.toml") << "[data]\ndataset = \"mnist\"\nnormalize = true\n";
-  train::apply_config_file(options, (dir / "run.toml").string());
+  command_line.cli.apply_config_file((dir / "run.toml").string());
   EXPECT_EQ(options.data_dir, data::mnist_cache_dir().string());
   EXPECT_TRUE(options.normalize);
 }
@@ -258,33 +260,37 @@ TEST(Validation, RunOptions) {
       {{"--epochs", "1e300"}, "", "--epochs expects a whole number"},
       {{"--epochs", "nan"}, "", "--epochs expects a whole number"},
       {{"--batch-size", "2.5"}, "", "--batch-size expects a whole number"},
-      {{"--step-size", "inf"}, "", "unknown flag --step-size"},  // no such field without a schedule
+      {{"--step-size", "inf"}, "", "--step-size does not apply to the none schedule"},
       {{"--scheduler", "step", "--step-size", "-inf"}, "", "--step-size expects a whole number"},
       {{"--lr", "abc"}, "", "--lr expects a number, got 'abc'"},
       {{"--lr", ""}, "", "--lr expects a number"},
       {{"--nesterov", "maybe"}, "", "--nesterov expects true or false"},
       {{"--seed", "-3"}, "", "--seed must be >= 0"},
-      {{"--threads", "-1"}, "", "--threads must be >= 0"},
-      {{"--threads", "1e12"}, "", "threads is not a plausible count"},
-      {{"--dropout", "1.5"}, "", "--dropout must be < 1"},
-      {{"--dropout", "-0.5"}, "", "--dropout must be >= 0"},
-      {{"--dropout", "nan"}, "", "--dropout must be >= 0"},
-      {{"--hidden", "128,0"}, "", "layer widths must be > 0"},
+      {{"--threads", "-1"}, "", "--threads must be in [0, 4096], got -1"},
+      {{"--threads", "1e12"}, "", "--threads must be in [0, 4096]"},
+      {{"--dropout", "1.5"}, "", "--dropout must be in [0, 1), got 1.5"},
+      {{"--dropout", "-0.5"}, "", "--dropout must be in [0, 1)"},
+      {{"--dropout", "nan"}, "", "--dropout must be in [0, 1)"},
+      {{"--hidden", "128,0"}, "", "--hidden must be >= 1, got 0"},
       {{"--hidden", "128,x"}, "", "--hidden expects a number"},
       {{"--device", "tpu"}, "", "tpu"},
       {{"--dataset", "cifar"}, "", "unknown dataset 'cifar'"},
       {{"--normalize", "sometimes"}, "", "--normalize expects true or false"},
       {{"--optimizer", "nosuch"}, "", "unknown optimizer 'nosuch'"},
-      {{"--optimizer"}, "", "--optimizer needs a name"},
+      {{"--optimizer"}, "", "--optimizer needs a value (NAME)"},
       {{"--scheduler", "nosuch"}, "", "nosuch"},
-      {{"--config"}, "", "--config needs a file name"},
+      {{"--config"}, "", "--config needs a value (FILE)"},
       {{"--optimizer", "adam", "--betas", "0.9"}, "", "--betas expects two numbers, got 1"},
       {{"--optimizer", "rprop", "--etas", "0.5,1.2,2"}, "", "--etas expects two numbers, got 3"},
       {{"--optimizer", "adam", "--bias-correction", "perhaps"}, "", "expects true or false"},
-      {{"--optimizer", "adam", "--momentum", "0.9"}, "", "unknown flag --momentum"},
+      {{"--optimizer", "adam", "--momentum", "0.9"},
+       "",
+       "--momentum does not apply to the adam optimizer"},
       {{"--scheduler", "cyclic", "--mode", "sideways"}, "", "unknown value 'sideways'"},
       {{"--progress", "loud"}, "", "unknown value 'loud'"},
-      {{"--precision", "fp8"}, "", "unknown precision 'fp8' (expected fp32, bf16 or fp16)"},
+      {{"--precision", "fp8"},
+       "",
+       "--precision: unknown value 'fp8' (expected one of: fp32, bf16, fp16)"},
       {{"--loss-scale", "big"}, "", "--loss-scale expects a number"},
       {{"--no-such-flag"}, "", "unknown flag --no-such-flag"},
       {{"positional"}, "", "unexpected argument 'positional'"},
@@ -298,9 +304,9 @@ TEST(Validation, RunOptions) {
       {{}, "[optimizer]\ntype = 3\n", "expects a string"},
       {{}, "[optimizer]\ntype = \"sgd\"\nbetas = [0.9, 0.99]\n", "not a field of SGD"},
       {{}, "[optimizer]\ntype = \"rprop\"\nstep_sizes = [1e-6]\n", "expects two numbers, got 1"},
-      {{}, "[model]\nhidden = [64, -1]\n", "layer widths must be > 0"},
-      {{}, "[model]\ndropout = 1.0\n", "must be < 1"},
-      {{}, "[run]\nthreads = -4\n", "must be >= 0"},
+      {{}, "[model]\nhidden = [64, -1]\n", "'model.hidden' in"},
+      {{}, "[model]\ndropout = 1.0\n", "must be in [0, 1)"},
+      {{}, "[run]\nthreads = -4\n", "must be in [0, 4096], got -4"},
       {{}, "[run]\ndevice = \"gpu7\"\n", "gpu7"},
       {{}, "[data]\ndataset = \"svhn\"\n", "unknown dataset 'svhn'"},
       {{}, "[model]\nnormalize = false\n", "unknown key 'normalize' in [model]"},

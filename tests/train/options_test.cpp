@@ -11,6 +11,7 @@
 
 #include "nabla/nabla.h"
 #include "sched/fake_optimizer.h"
+#include "support/command_line.h"
 
 using namespace nabla;
 
@@ -18,11 +19,11 @@ namespace {
 
 // mnist_mlp's flags, then complete_schedule over a training set of 1000 (batch 100: 10 batches).
 train::RunOptions run(std::vector<const char*> flags, std::vector<std::string>* derived = nullptr) {
-  flags.insert(flags.begin(), "program");
-  train::RunOptions o;
+  nabla::testing::TrainingCommandLine command_line;
+  train::RunOptions& o = command_line.options;
   o.trainer.epochs = 6;
   o.trainer.batch_size = 100;
-  train::apply_command_line(o, static_cast<int>(flags.size()), flags.data());
+  command_line.parse(flags);
   const std::vector<std::string> lines = train::complete_schedule(o, 1000);
   if (derived != nullptr) *derived = lines;
   return o;
@@ -110,10 +111,10 @@ train::RunOptions from_toml(const std::string& text) {
   const std::filesystem::path path = std::filesystem::temp_directory_path() /
                                      ("nabla_options_test_" + std::to_string(::getpid()) + ".toml");
   std::ofstream(path) << text;
-  train::RunOptions o;
-  train::apply_config_file(o, path.string());
+  nabla::testing::TrainingCommandLine command_line;
+  command_line.cli.apply_config_file(path.string());
   std::filesystem::remove(path);
-  return o;
+  return command_line.options;
 }
 
 TEST(OptimizerOptions, RpropFromFlagsAndToml) {
@@ -154,11 +155,11 @@ TEST(OptimizerOptions, AdamBiasCorrectionFromFlagsAndToml) {
 }
 
 TEST(OptimizerOptions, HelpListsRprop) {
-  const std::string text = train::usage("program", train::RunOptions{});
-  EXPECT_NE(text.find("swats, rprop"), std::string::npos);
-  EXPECT_NE(text.find("--etas MINUS,PLUS"), std::string::npos);
-  EXPECT_NE(text.find("--step-sizes MIN,MAX"), std::string::npos);
-  EXPECT_NE(text.find("--bias-correction on|off"), std::string::npos);
+  const std::string text = nabla::testing::TrainingCommandLine().cli.help();
+  EXPECT_NE(text.find("swats, rprop"), std::string::npos) << text;
+  EXPECT_NE(text.find("--etas X,X"), std::string::npos);
+  EXPECT_NE(text.find("--step-sizes X,X"), std::string::npos);
+  EXPECT_NE(text.find("--bias-correction [on|off]"), std::string::npos);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "nabla/nabla.h"
+#include "support/command_line.h"
 
 using namespace nabla;
 namespace fs = std::filesystem;
@@ -50,12 +51,12 @@ std::string write_checkpoint(const fs::path& dir) {
 
 // The program's defaults (as mnist_mlp's), then the flags.
 train::RunOptions options(std::vector<const char*> flags) {
-  flags.insert(flags.begin(), "program");
-  train::RunOptions o;
+  nabla::testing::TrainingCommandLine command_line;
+  train::RunOptions& o = command_line.options;
   o.trainer.epochs = 10;
   o.trainer.progress = train::ProgressMode::Off;
   o.trainer.handle_signals = false;
-  train::apply_command_line(o, static_cast<int>(flags.size()), flags.data());
+  command_line.parse(flags);
   return o;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nabla/nabla.h"
+#include "support/command_line.h"
 #include "support/idx_writer.h"
 #include "support/toy_training.h"
 
@@ -141,7 +142,8 @@ TEST(TrainerLoop, PlateauOnAFlatAccuracyAndItsErrors) {
 
 // The command line and a TOML file reach these settings by the fields' names.
 TEST(TrainerLoop, FlagsReachTheConfig) {
-  train::RunOptions o;
+  nabla::testing::TrainingCommandLine command_line;
+  train::RunOptions& o = command_line.options;
   const char* argv[] = {"prog",
                         "--scheduler",
                         "plateau",
@@ -153,14 +155,14 @@ TEST(TrainerLoop, FlagsReachTheConfig) {
                         "7",
                         "--accumulate-steps",
                         "3"};
-  train::apply_command_line(o, static_cast<int>(std::size(argv)), argv);
+  command_line.cli.parse(static_cast<int>(std::size(argv)), argv);
   EXPECT_EQ(o.trainer.plateau_metric, "val_accuracy");
   EXPECT_EQ(o.trainer.max_steps, 7);
   EXPECT_EQ(o.trainer.accumulate_steps, 3);
   ASSERT_TRUE(std::holds_alternative<sched::ReduceLROnPlateauConfig>(o.scheduler));
   EXPECT_EQ(std::get<sched::ReduceLROnPlateauConfig>(o.scheduler).mode, sched::PlateauMode::Max);
   for (const char* flag : {"--plateau-metric", "--max-steps", "--accumulate-steps"})
-    EXPECT_NE(train::usage("prog", o).find(flag), std::string::npos) << flag;
+    EXPECT_NE(command_line.cli.help().find(flag), std::string::npos) << flag;
 
   // A schedule's length derived from the run stops at max_steps, counting optimizer steps:
   // 10 batches of 10, in 4 steps of up to 3 batches per epoch.
@@ -181,7 +183,7 @@ TEST(TrainerLoop, FlagsReachTheConfig) {
   nabla::testing::TempDir dir("nabla_loop_toml");
   const fs::path file = dir / "run.toml";
   std::ofstream(file) << "[trainer]\nplateau_metric = \"train_loss\"\n";
-  train::apply_config_file(o, file.string());
+  command_line.cli.apply_config_file(file.string());
   EXPECT_EQ(o.trainer.plateau_metric, "train_loss");
 }
 

@@ -175,7 +175,7 @@ TEST(Trainer, CudaGraphNeedsACudaDevice) {
 TEST(Trainer, ValidateChecksTheConfigAlone) {
   EXPECT_NO_THROW(train::validate(train::TrainerConfig{}));
   nabla::testing::expect_error([] { train::validate({.batch_size = 0}); },
-                               "TrainerConfig.batch_size must be > 0, got 0");
+                               "TrainerConfig: invalid batch_size 0 (must be >= 1)");
   nabla::testing::expect_error([] { train::validate({.checkpoint_every = 10}); },
                                "TrainerConfig.checkpoint_every needs a checkpoint_dir");
   EXPECT_THROW(train::validate({.precision = Precision::fp16, .loss_scale = 0.0}), Error);
@@ -540,7 +540,7 @@ TEST(Trainer, Fp16LossScalingSkipsOverflowsAndResumesExactly) {
         train::Trainer(toy_model(), adam, sched::NoSchedulerConfig{},
                        quiet({.precision = Precision::fp16, .loss_scale = 0}));
       },
-      "TrainerConfig.loss_scale must be positive and finite, got 0");
+      "TrainerConfig: invalid loss_scale 0 (must be > 0)");
 }
 
 // The trainer's messages go to the log sink: a program can collect them, or silence them.

@@ -1,14 +1,18 @@
 // Optimizer configurations: one aggregate per optimizer, written with designated initialisers,
 //   optim::SGDConfig{.lr = 0.1, .momentum = 0.9, .nesterov = true}
 // Fields come in the order of PyTorch's constructor arguments and default to PyTorch's values;
-// our own options follow. Every config ends with skip_nonfinite: a step whose gradients hold an
-// inf or nan is skipped (step() returns false, no state changes, the step counter stays).
+// our own options follow. Each struct's field table (nabla/fields.h) follows it: the names, help
+// and ranges that configuration files, command lines, validate() and checkpoints use. Every config
+// ends with skip_nonfinite: a step whose gradients hold an inf or nan is skipped (step() returns
+// false, no state changes, the step counter stays).
 #pragma once
 
 #include <array>
 #include <limits>
 #include <string>
 #include <variant>
+
+#include "nabla/fields.h"
 
 namespace nabla::optim {
 
@@ -29,6 +33,17 @@ struct SGDConfig {
   bool classical = false;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const SGDConfig*) {
+  using C = SGDConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("momentum", &C::momentum, "momentum factor (0: none)", at_least(0)),
+      field("dampening", &C::dampening, "dampening of the momentum", closed(0, 1)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("nesterov", &C::nesterov, "Nesterov momentum"),
+      field("classical", &C::classical, "the lecture's momentum form, lr inside the velocity"),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // Per-weight local gains (delta-bar-delta, the lecture's form): gains start at 1; a gain grows by
 // beta when the gradient keeps its sign and shrinks by (1 - beta) when it flips, then is clipped
@@ -41,6 +56,16 @@ struct AdaptiveGainConfig {
   double max_gain = std::numeric_limits<double>::infinity();
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdaptiveGainConfig*) {
+  using C = AdaptiveGainConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("beta", &C::beta, "a gain's growth while its gradient keeps its sign", half_open(0, 1)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("min_gain", &C::min_gain, "the smallest gain", at_least(0)),
+      field("max_gain", &C::max_gain, "the largest gain (inf: no limit)", or_infinity(above(0))),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // PyTorch: w -= lr d / (sqrt(mean_square) + eps); the lecture's form (eps_inside_sqrt = true):
 // w -= lr d / sqrt(mean_square + eps). centered subtracts the squared mean gradient.
@@ -54,6 +79,18 @@ struct RMSpropConfig {
   bool eps_inside_sqrt = false;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const RMSpropConfig*) {
+  using C = RMSpropConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("alpha", &C::alpha, "decay of the mean square", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("momentum", &C::momentum, "momentum factor (0: none)", at_least(0)),
+      field("centered", &C::centered, "divide by the variance, not the mean square"),
+      field("eps_inside_sqrt", &C::eps_inside_sqrt, "the lecture's form: sqrt(mean_square + eps)"),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // weight_decay is L2 (added to the gradient); AdamW decouples it.
 // bias_correction (ours; PyTorch always corrects): with it, as PyTorch,
@@ -70,6 +107,17 @@ struct AdamConfig {
   bool bias_correction = true;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdamConfig*) {
+  using C = AdamConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("amsgrad", &C::amsgrad, "divide by the largest second moment so far"),
+      field("bias_correction", &C::bias_correction, "correct the moments' start at zero"),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // Adam with decoupled weight decay, w *= 1 - lr weight_decay before the step; bias_correction as
 // in AdamConfig.
@@ -82,6 +130,18 @@ struct AdamWConfig {
   bool bias_correction = true;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdamWConfig*) {
+  using C = AdamWConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "decoupled weight decay, w *= 1 - lr weight_decay",
+            at_least(0)),
+      field("amsgrad", &C::amsgrad, "divide by the largest second moment so far"),
+      field("bias_correction", &C::bias_correction, "correct the moments' start at zero"),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 struct AdagradConfig {
   double lr = 1e-2;
@@ -91,6 +151,17 @@ struct AdagradConfig {
   double eps = 1e-10;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdagradConfig*) {
+  using C = AdagradConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("lr_decay", &C::lr_decay, "lr / (1 + (t - 1) lr_decay)", at_least(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("initial_accumulator_value", &C::initial_accumulator_value, "the sum of squares' start",
+            at_least(0)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 struct AdadeltaConfig {
   double lr = 1.0;
@@ -99,6 +170,15 @@ struct AdadeltaConfig {
   double weight_decay = 0.0;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdadeltaConfig*) {
+  using C = AdadeltaConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("rho", &C::rho, "decay of the mean squares", closed(0, 1)),
+      field("eps", &C::eps, "added inside the square roots", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 struct AdamaxConfig {
   double lr = 2e-3;
@@ -107,6 +187,15 @@ struct AdamaxConfig {
   double weight_decay = 0.0;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const AdamaxConfig*) {
+  using C = AdamaxConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // PyTorch 1.13 semantics, including its mu-product bookkeeping.
 struct NAdamConfig {
@@ -117,6 +206,16 @@ struct NAdamConfig {
   double momentum_decay = 4e-3;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const NAdamConfig*) {
+  using C = NAdamConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("momentum_decay", &C::momentum_decay, "NAdam's momentum schedule", at_least(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // SWATS (Keskar & Socher 2017): Adam until the projected SGD learning rate settles, then SGD
 // with momentum beta1. After each Adam step p (per parameter group) with gradient d:
@@ -135,6 +234,17 @@ struct SWATSConfig {
   double eps_switch = 1e-9;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const SWATSConfig*) {
+  using C = SWATSConfig;
+  return std::tuple{
+      field("lr", &C::lr, "learning rate", at_least(0)),
+      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
+      field("eps", &C::eps, "added to the denominator", above(0)),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("eps_switch", &C::eps_switch, "how settled the projected SGD lr must be to switch",
+            above(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 // Rprop as PyTorch's torch.optim.Rprop has it, which is iRprop- (Igel & Huesken 2000): every
 // weight has its own step size, starting at lr, and moves by it against the sign of its gradient
@@ -156,6 +266,15 @@ struct RpropConfig {
   double weight_decay = 0.0;
   bool skip_nonfinite = true;
 };
+constexpr auto fields(const RpropConfig*) {
+  using C = RpropConfig;
+  return std::tuple{
+      field("lr", &C::lr, "the initial step size", at_least(0)),
+      field("etas", &C::etas, "step size factors after a sign flip and after the same sign"),
+      field("step_sizes", &C::step_sizes, "the smallest and the largest step size"),
+      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+}
 
 using OptimizerConfig = std::variant<SGDConfig, AdaptiveGainConfig, RMSpropConfig, AdamConfig,
                                      AdamWConfig, AdagradConfig, AdadeltaConfig, AdamaxConfig,

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "nabla/fields.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/state.h"
 
@@ -28,6 +29,10 @@ namespace nabla::sched {
 // schedule steps per epoch by default except CyclicLR and OneCycleLR, which step per batch, as
 // PyTorch programs step them (per epoch they would barely move).
 enum class StepUnit { Epoch, Iteration };
+constexpr auto enum_names(StepUnit) {
+  return std::array{EnumName<StepUnit>{"epoch", StepUnit::Epoch},
+                    EnumName<StepUnit>{"iteration", StepUnit::Iteration}};
+}
 
 // A value given once for every parameter group, or once per group (PyTorch's "float or list"):
 // `.max_lr = 0.1` or `.max_lr = {0.1, 0.01}`.
@@ -38,6 +43,12 @@ struct PerGroup {
   PerGroup(std::initializer_list<double> per_group) : values(per_group) {}
 };
 
+// The field every schedule has.
+template <typename C>
+constexpr auto unit_field() {
+  return field("unit", &C::unit, "what one step of the schedule is: an epoch or an iteration");
+}
+
 // Marks a hyperparameter that has no default in PyTorch and must be set.
 inline constexpr double kRequired = std::numeric_limits<double>::quiet_NaN();
 
@@ -46,12 +57,21 @@ struct ExponentialLRConfig {
   double gamma = kRequired;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const ExponentialLRConfig*) {
+  using C = ExponentialLRConfig;
+  return std::tuple{field("gamma", &C::gamma, "the lr's factor per step", above(0)),
+                    unit_field<C>()};
+}
 
 // lr = lr0 * exp(-k t): the lecture's exponential decay (ExponentialLR with gamma = exp(-k)).
 struct ExponentialDecayConfig {
   double k = kRequired;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const ExponentialDecayConfig*) {
+  using C = ExponentialDecayConfig;
+  return std::tuple{field("k", &C::k, "the decay rate", at_least(0)), unit_field<C>()};
+}
 
 // lr = lr0 * gamma^floor(t / step_size); gamma = 0.5 halves the rate every step_size steps.
 struct StepLRConfig {
@@ -59,6 +79,12 @@ struct StepLRConfig {
   double gamma = 0.1;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const StepLRConfig*) {
+  using C = StepLRConfig;
+  return std::tuple{field("step_size", &C::step_size, "steps between decays", at_least(1)),
+                    field("gamma", &C::gamma, "the lr's factor at each decay", above(0)),
+                    unit_field<C>()};
+}
 
 // lr = lr0 * gamma^(number of milestones <= t); a milestone listed twice counts twice.
 struct MultiStepLRConfig {
@@ -66,15 +92,36 @@ struct MultiStepLRConfig {
   double gamma = 0.1;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const MultiStepLRConfig*) {
+  using C = MultiStepLRConfig;
+  return std::tuple{field("milestones", &C::milestones, "the steps that decay", at_least(0)),
+                    field("gamma", &C::gamma, "the lr's factor at each milestone", above(0)),
+                    unit_field<C>()};
+}
 
 // lr = lr0 / (1 + k t): the lecture's inverse decay.
 struct InverseDecayConfig {
   double k = kRequired;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const InverseDecayConfig*) {
+  using C = InverseDecayConfig;
+  return std::tuple{field("k", &C::k, "the decay rate", at_least(0)), unit_field<C>()};
+}
 
 enum class CyclicMode { Triangular, Triangular2, ExpRange };
+constexpr auto enum_names(CyclicMode) {
+  using E = EnumName<CyclicMode>;
+  return std::array{E{"triangular", CyclicMode::Triangular},
+                    E{"triangular2", CyclicMode::Triangular2},
+                    E{"exp_range", CyclicMode::ExpRange}};
+}
 enum class CyclicScaleMode { Cycle, Iterations };
+constexpr auto enum_names(CyclicScaleMode) {
+  using E = EnumName<CyclicScaleMode>;
+  return std::array{E{"cycle", CyclicScaleMode::Cycle},
+                    E{"iterations", CyclicScaleMode::Iterations}};
+}
 
 // Cyclical learning rates (Smith 2017): lr moves between base_lr and max_lr, up in step_size_up
 // steps and down in step_size_down (default: step_size_up). The amplitude is scaled per cycle by
@@ -96,6 +143,22 @@ struct CyclicLRConfig {
   PerGroup max_momentum = 0.9;
   StepUnit unit = StepUnit::Iteration;
 };
+constexpr auto fields(const CyclicLRConfig*) {
+  using C = CyclicLRConfig;
+  return std::tuple{field("base_lr", &C::base_lr, "the lowest lr", at_least(0)),
+                    field("max_lr", &C::max_lr, "the highest lr", at_least(0)),
+                    field("step_size_up", &C::step_size_up,
+                          "steps from the lowest lr to the highest", at_least(1)),
+                    field("step_size_down", &C::step_size_down,
+                          "steps back down (default: step_size_up)", at_least(0)),
+                    field("mode", &C::mode, "how the amplitude shrinks"),
+                    field("gamma", &C::gamma, "exp_range's factor per step", above(0)),
+                    field("scale_mode", &C::scale_mode, "what a custom scale_fn is given"),
+                    field("cycle_momentum", &C::cycle_momentum, "move the momentum against the lr"),
+                    field("base_momentum", &C::base_momentum, "the lowest momentum", at_least(0)),
+                    field("max_momentum", &C::max_momentum, "the highest momentum", at_least(0)),
+                    unit_field<C>()};
+}
 
 // lr = lr0 * lr_lambda(t) for every parameter group, or lr0_g * lr_lambdas[g](t) with one function
 // per group (PyTorch's lr_lambda=[lambda1, lambda2]): give one of the two. The functions are code,
@@ -105,6 +168,10 @@ struct LambdaLRConfig {
   std::vector<std::function<double(int64_t)>> lr_lambdas;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const LambdaLRConfig*) {
+  using C = LambdaLRConfig;
+  return std::tuple{unit_field<C>()};  // the functions are code, not fields
+}
 
 // lr = eta_min + (lr0 - eta_min) (1 + cos(pi t / t_max)) / 2, computed recursively as PyTorch
 // does (so past t_max it rises again with period 2 t_max).
@@ -113,6 +180,11 @@ struct CosineAnnealingLRConfig {
   double eta_min = 0.0;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const CosineAnnealingLRConfig*) {
+  using C = CosineAnnealingLRConfig;
+  return std::tuple{field("t_max", &C::t_max, "steps from the lr down to eta_min", at_least(1)),
+                    field("eta_min", &C::eta_min, "the lowest lr", at_least(0)), unit_field<C>()};
+}
 
 // SGDR (Loshchilov & Hutter 2017): cosine from lr0 down towards eta_min over t_i steps, then a
 // restart; t_i starts at t_0 and is multiplied by t_mult at every restart.
@@ -122,6 +194,13 @@ struct CosineAnnealingWarmRestartsConfig {
   double eta_min = 0.0;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const CosineAnnealingWarmRestartsConfig*) {
+  using C = CosineAnnealingWarmRestartsConfig;
+  return std::tuple{
+      field("t_0", &C::t_0, "steps to the first restart", at_least(1)),
+      field("t_mult", &C::t_mult, "each period's factor over the one before", at_least(1)),
+      field("eta_min", &C::eta_min, "the lowest lr", at_least(0)), unit_field<C>()};
+}
 
 // lr = lr0 * factor, the factor moving linearly from start_factor to end_factor over total_iters
 // steps, then staying: a warm-up when start_factor < end_factor.
@@ -131,8 +210,21 @@ struct LinearLRConfig {
   int64_t total_iters = 5;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const LinearLRConfig*) {
+  using C = LinearLRConfig;
+  return std::tuple{
+      field("start_factor", &C::start_factor, "the lr's factor at the start",
+            Bounds{.min = 0, .max = 1, .min_open = true}),
+      field("end_factor", &C::end_factor, "the lr's factor at the end", closed(0, 1)),
+      field("total_iters", &C::total_iters, "steps from start_factor to end_factor", at_least(1)),
+      unit_field<C>()};
+}
 
 enum class AnnealStrategy { Cos, Linear };
+constexpr auto enum_names(AnnealStrategy) {
+  using E = EnumName<AnnealStrategy>;
+  return std::array{E{"cos", AnnealStrategy::Cos}, E{"linear", AnnealStrategy::Linear}};
+}
 
 // 1cycle (Smith & Topin 2018): from max_lr / div_factor up to max_lr over pct_start of
 // total_steps, then down to max_lr / (div_factor * final_div_factor); with three_phase, back to
@@ -153,9 +245,36 @@ struct OneCycleLRConfig {
   bool three_phase = false;
   StepUnit unit = StepUnit::Iteration;
 };
+constexpr auto fields(const OneCycleLRConfig*) {
+  using C = OneCycleLRConfig;
+  return std::tuple{
+      field("max_lr", &C::max_lr, "the highest lr", at_least(0)),
+      field("total_steps", &C::total_steps, "the cycle's length in steps", at_least(1)),
+      field("epochs", &C::epochs, "with steps_per_epoch, instead of total_steps", at_least(1)),
+      field("steps_per_epoch", &C::steps_per_epoch, "with epochs, instead of total_steps",
+            at_least(1)),
+      field("pct_start", &C::pct_start, "the fraction of the cycle spent rising", closed(0, 1)),
+      field("anneal_strategy", &C::anneal_strategy, "the shape of the rise and fall"),
+      field("cycle_momentum", &C::cycle_momentum, "move the momentum against the lr"),
+      field("base_momentum", &C::base_momentum, "the lowest momentum", at_least(0)),
+      field("max_momentum", &C::max_momentum, "the highest momentum", at_least(0)),
+      field("div_factor", &C::div_factor, "the first lr is max_lr / div_factor", above(0)),
+      field("final_div_factor", &C::final_div_factor, "the last lr is the first / final_div_factor",
+            above(0)),
+      field("three_phase", &C::three_phase, "fall back to the first lr before annealing"),
+      unit_field<C>()};
+}
 
 enum class PlateauMode { Min, Max };
+constexpr auto enum_names(PlateauMode) {
+  using E = EnumName<PlateauMode>;
+  return std::array{E{"min", PlateauMode::Min}, E{"max", PlateauMode::Max}};
+}
 enum class ThresholdMode { Rel, Abs };
+constexpr auto enum_names(ThresholdMode) {
+  using E = EnumName<ThresholdMode>;
+  return std::array{E{"rel", ThresholdMode::Rel}, E{"abs", ThresholdMode::Abs}};
+}
 
 // Multiplies the lr by factor when the metric passed to step(metric) has not improved for more
 // than `patience` steps (improved: better than best by threshold, relative or absolute), then
@@ -171,6 +290,19 @@ struct ReduceLROnPlateauConfig {
   double eps = 1e-8;
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const ReduceLROnPlateauConfig*) {
+  using C = ReduceLROnPlateauConfig;
+  return std::tuple{
+      field("mode", &C::mode, "whether a lower (min) or a higher (max) metric is better"),
+      field("factor", &C::factor, "the lr's factor on a plateau", half_open(0, 1)),
+      field("patience", &C::patience, "steps without improvement before a decay", at_least(0)),
+      field("threshold", &C::threshold, "the least change that counts as improvement", at_least(0)),
+      field("threshold_mode", &C::threshold_mode, "the threshold relative or absolute"),
+      field("cooldown", &C::cooldown, "steps to wait after a decay", at_least(0)),
+      field("min_lr", &C::min_lr, "the lowest lr", at_least(0)),
+      field("eps", &C::eps, "a smaller change of the lr is skipped", at_least(0)),
+      unit_field<C>()};
+}
 
 // The schedule that never changes the learning rate.
 struct NoSchedulerConfig {};
@@ -192,6 +324,16 @@ struct SequentialLRConfig {
   std::vector<int64_t> milestones;  // one fewer than schedulers, increasing
   StepUnit unit = StepUnit::Epoch;
 };
+constexpr auto fields(const SequentialLRConfig*) {
+  using C = SequentialLRConfig;
+  // The schedules are configs of their own, recorded and checked as such.
+  return std::tuple{
+      field("milestones", &C::milestones, "the steps where the next schedule starts", at_least(0)),
+      unit_field<C>()};
+}
+constexpr auto fields(const NoSchedulerConfig*) {
+  return std::tuple{};
+}
 
 class Scheduler {
  public:
@@ -253,5 +395,9 @@ std::unique_ptr<Scheduler> make_scheduler(optim::Optimizer& optimizer,
 // "linear", "onecycle", "plateau", "sequential"; PyTorch's class names ("StepLR") also work.
 // Required fields (gamma, step_size, ...) are then still to be set.
 SchedulerConfig scheduler_from_name(std::string_view name);
+// The schedule's names: PyTorch's ("StepLR"; "NoScheduler" for none), as Scheduler::type_name()
+// and checkpoints give it, and the short one configs use ("step", "exponential_decay", "none").
+std::string scheduler_type(const SchedulerConfig& config);
+std::string scheduler_short_name(const SchedulerConfig& config);
 
 }  // namespace nabla::sched

@@ -1,70 +1,128 @@
-// Options of a training program, from a TOML file and the command line. The file's sections map
-// onto the config structs; flags override the file:
+// A training program's options, from its command line and a TOML file, each declared once.
+//
+//   train::RunOptions options;                      // the program's defaults
+//   std::vector<int64_t> hidden{256};
+//   train::CommandLine cli("mnist_mlp", "Trains a multilayer perceptron on MNIST.");
+//   cli.add_training_options(options);             // data, device, optimizer, schedule, trainer
+//   cli.add({.name = "hidden", .help = "hidden layer widths", .section = "model"}, hidden);
+//   if (!cli.parse(argc, argv)) return 0;           // it printed --help
+//
+// The optimizer's, the schedule's and the trainer's options come from their configs' field tables
+// (nabla/fields.h): a field's name is its TOML key in the [optimizer], [scheduler] or [trainer]
+// section and, in kebab case, its flag (--weight-decay, --step-size); a schedule's field whose name
+// the optimizer or the trainer already uses takes the prefix: --scheduler-eps. A program's own
+// options are declared with add(). --help is generated from the same declarations and lists
+// exactly the flags the program accepts; any other flag is an error (nabla::UsageError, exit
+// status 2 through run_program), as is a bad value, a field the chosen optimizer or schedule does
+// not have, or an unknown TOML section or key.
+//
+// Values: numbers as text, booleans bare (--nesterov) or on|off|true|false, lists comma-separated
+// (--milestones 3,6). A TOML file (--config run.toml) applies first, then the flags:
 //
 //   # run.toml
-//   [model]      hidden = [256]   init = "default"
+//   [data]       dataset = "fashion-mnist"
+//   [model]      hidden = [256]
 //   [optimizer]  type = "adam"    lr = 1e-3   betas = [0.9, 0.999]
 //   [scheduler]  type = "step"    step_size = 2   gamma = 0.5
 //   [trainer]    epochs = 5       batch_size = 128
-//
-//   mnist_mlp --config run.toml --lr 3e-4 --scheduler cosine --t-max 5
-//
-// Flags are the fields' names in kebab case (--weight-decay, --step-size); boolean fields are
-// bare flags (--nesterov) or take true/false; lists are comma-separated (--milestones 3,6).
-// An unknown section, key or flag, or a value of the wrong type, is a nabla::Error naming it.
+//   [run]        device = "cpu"   threads = 2
 //
 // With --resume (or trainer.resume in the file), the settings the checkpoint recorded take the
-// place of the program's defaults: its optimizer and schedule with every field, and its epochs,
-// batch_size, seed, shuffle, drop_last, clip_grad_norm, clip_grad_value and precision. The file
-// and the flags then apply on top, so a resumed run changes only what they name:
+// place of the program's defaults: its optimizer and schedule with every field, and the trainer's
+// kept fields (epochs, batch_size, seed, ...). The file and the flags then apply on top, so a
+// resumed run changes only what they name:
 //
 //   mnist_mlp --checkpoint-dir runs/mlp --resume --lr 0.01   # the checkpoint's run, lr 0.01
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nabla/fields.h"
 #include "nabla/optim/config.h"
 #include "nabla/sched/scheduler.h"
 #include "nabla/train/trainer.h"
 
 namespace nabla::train {
 
-struct ModelOptions {
-  std::vector<int64_t> hidden{256};  // widths of the hidden layers
-  std::string init = "default";      // see nn::init: default, uniform, normal, xavier-uniform, ...
-  double dropout = 0.0;
-};
-
 struct RunOptions {
   std::string data_dir;   // empty: real MNIST when fetched, else Fashion-MNIST (data::find_mnist)
   bool normalize = true;  // the inputs by the data's statistics (data::load_mnist)
-  ModelOptions model;
   optim::OptimizerConfig optimizer = optim::SGDConfig{.lr = 0.1, .momentum = 0.9};
   sched::SchedulerConfig scheduler = sched::NoSchedulerConfig{};
   TrainerConfig trainer;
   std::string device = "auto";
   int threads = 0;  // 0: all cores
-  bool help = false;
 };
 
-// Applies a TOML file (sections data, model, optimizer, scheduler, trainer, run).
-void apply_config_file(RunOptions& options, const std::string& path);
-// Applies argv[1..]: --config first, then --optimizer and --scheduler, then every other flag.
-void apply_command_line(RunOptions& options, int argc, const char* const* argv);
-// The flags, with the current values of `defaults` as their defaults, after `about` (what the
-// program does; by default mnist_mlp's description).
-std::string usage(const std::string& program, const RunOptions& defaults,
-                  const std::string& about = "");
+// One option of a program's own.
+struct OptionSpec {
+  std::string name;        // the flag is --name; in a section, the TOML key (with '_' for '-')
+  std::string help;        // one line
+  std::string section;     // its TOML section and --help heading; empty: the command line only
+  std::string value_name;  // as --help shows the value ("FILE"); empty: from the type
+  Bounds bounds;           // for numbers and lists of numbers
+};
 
-// Removes a program's own flag ("--name VALUE" or "--name=VALUE") from argv before
-// apply_command_line sees it, and returns its value (nullopt when absent). argc shrinks.
-std::optional<std::string> take_flag(int& argc, char** argv, const std::string& name);
-// take_flag for a whole number: "--stop-at abc" throws a nabla::Error naming the flag.
-std::optional<int64_t> take_integer_flag(int& argc, char** argv, const std::string& name);
-// take_flag for a number: "--lr abc" throws a nabla::Error naming the flag.
-std::optional<double> take_number_flag(int& argc, char** argv, const std::string& name);
+class CommandLine {
+ public:
+  // `about` (what the program does, a few lines) follows the usage line in --help.
+  CommandLine(std::string program, std::string about);
+  ~CommandLine();
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
+
+  // Everything a training program takes: add_data_options, add_optimizer_options,
+  // add_scheduler_options and add_trainer_options with every field.
+  void add_training_options(RunOptions& options);
+  // --data, --dataset, --normalize ([data]); --device, --threads ([run]).
+  void add_data_options(RunOptions& options);
+  // --optimizer NAME and every field of every optimizer; a field applies when the chosen
+  // optimizer has it.
+  void add_optimizer_options(optim::OptimizerConfig& optimizer);
+  // --scheduler NAME and every field of every schedule a command line can build.
+  void add_scheduler_options(sched::SchedulerConfig& scheduler);
+  // The trainer's fields: all of them, or only those named (by their table names).
+  void add_trainer_options(TrainerConfig& trainer, const std::vector<std::string>& only = {});
+
+  // A program's own option.
+  void add(const OptionSpec& spec, std::string& target);
+  void add(const OptionSpec& spec, std::optional<std::string>& target);
+  void add(const OptionSpec& spec, double& target);
+  void add(const OptionSpec& spec, int64_t& target);
+  void add(const OptionSpec& spec, bool& target);
+  void add(const OptionSpec& spec, std::vector<int64_t>& target);
+  // The arguments that are not flags (plot_metrics' files): at least `min_count` of them.
+  void add_positional(const std::string& name, const std::string& help,
+                      std::vector<std::string>& target, size_t min_count);
+
+  // Applies argv[1..]: --config files first, then the checkpoint's settings when resuming, then
+  // the chosen optimizer and schedule, then every other flag in order. Returns false when it
+  // printed the help instead (-h, --help: the program then returns 0). With --help the flags'
+  // names are checked and their values are not. Throws UsageError.
+  bool parse(int argc, const char* const* argv);
+  // Applies one TOML file, as --config does. Throws UsageError.
+  void apply_config_file(const std::string& path);
+
+  // The help: the usage line, `about`, then each heading's flags with their defaults.
+  std::string help() const;
+  // Every flag accepted, "--lr" and so on, in the help's order.
+  std::vector<std::string> flags() const;
+
+  struct Impl;  // the declared options
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The names the command line and TOML files give optimizers and schedules ("adaptive-gain",
+// "cosine-warm-restarts"; '-' and '_' alike), and the configs they stand for with their defaults.
+// Lambda and sequential schedules are code and have no name here.
+optim::OptimizerConfig optimizer_from_cli(const std::string& name);
+sched::SchedulerConfig scheduler_from_cli(const std::string& name);
 
 // Puts into effect what the options ask of the process: the thread count (when set), and
 // trainer.device from `device` ("auto": the GPU when there is one, else the CPU).
@@ -85,9 +143,5 @@ void check_not_diverged(const EvalResult& result, int64_t num_classes, double lr
 // batches per epoch for a schedule that steps per iteration. Each value derived is logged (info)
 // and returned as a line of text.
 std::vector<std::string> complete_schedule(RunOptions& options, int64_t train_size);
-
-// The config for a scheduler name as the command line spells it ("step", "exponential-decay",
-// "linear-warmup", ...), with its config's defaults.
-sched::SchedulerConfig scheduler_for_cli(const std::string& name);
 
 }  // namespace nabla::train

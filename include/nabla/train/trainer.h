@@ -39,6 +39,11 @@ class CapturedStep;
 namespace nabla::train {
 
 enum class ProgressMode { Auto, Bar, Lines, Off };  // Auto: a bar on a terminal, else lines
+constexpr auto enum_names(ProgressMode) {
+  using E = EnumName<ProgressMode>;
+  return std::array{E{"auto", ProgressMode::Auto}, E{"bar", ProgressMode::Bar},
+                    E{"lines", ProgressMode::Lines}, E{"off", ProgressMode::Off}};
+}
 
 struct TrainerConfig {
   int64_t epochs = 10;  // the total, also when resuming
@@ -107,6 +112,64 @@ struct TrainerConfig {
   bool distributed = false;
   int64_t check_parameters_every = 100;  // steps between cross-rank parameter checksums; 0: off
 };
+
+// The settings a command line or configuration file can give (nabla/fields.h); the kept ones are
+// recorded in checkpoints and kept by a resumed run unless named anew. device and
+// handle_signals are the program's to set.
+constexpr auto fields(const TrainerConfig*) {
+  using C = TrainerConfig;
+  return std::tuple{
+      kept_field("epochs", &C::epochs, "total epochs, also when resuming", at_least(0)),
+      kept_field("max_steps", &C::max_steps,
+                 "stop after this many optimizer steps in all (0: no limit)", at_least(0)),
+      kept_field("batch_size", &C::batch_size, "examples per batch", at_least(1)),
+      kept_field("accumulate_steps", &C::accumulate_steps,
+                 "batches per optimizer step, on their mean gradient", at_least(1)),
+      kept_field("seed", &C::seed, "the data order and the initialisation"),
+      kept_field("clip_grad_norm", &C::clip_grad_norm, "the gradients' largest norm (0: off)",
+                 at_least(0)),
+      kept_field("clip_grad_value", &C::clip_grad_value, "the gradients' largest value (0: off)",
+                 at_least(0)),
+      field("eval_every", &C::eval_every, "epochs between evaluations", at_least(1)),
+      field("eval_batch_size", &C::eval_batch_size, "examples per evaluation batch", at_least(1)),
+      field("checkpoint_dir", &C::checkpoint_dir, "write checkpoints there (empty: none)")
+          .shown_as("DIR"),
+      field("checkpoint_every", &C::checkpoint_every,
+            "also checkpoint every this many steps (0: at each epoch's end only)", at_least(0)),
+      field("keep_last", &C::keep_last, "checkpoints kept (0: all)", at_least(0)),
+      field("resume", &C::resume,
+            "continue from this checkpoint, or a folder's latest (alone: the checkpoint dir's), "
+            "with the settings it recorded; what is named anew changes, printed as old -> new")
+          .shown_as("FILE|DIR"),
+      field("overwrite", &C::overwrite,
+            "remove another run's checkpoints from the checkpoint dir instead of refusing"),
+      field("metrics", &C::metrics_path, "write each epoch's metrics there as a JSON line")
+          .shown_as("FILE"),
+      field("progress", &C::progress, "how progress is shown"),
+      kept_field("shuffle", &C::shuffle, "shuffle the training set each epoch"),
+      kept_field("drop_last", &C::drop_last, "drop the last, smaller batch of each epoch"),
+      field("prefetch", &C::prefetch, "prepare the next batch on another thread"),
+      field("data_on_device", &C::data_on_device,
+            "keep the training set in the device's memory, batches gathered there"),
+      field("cuda_graph", &C::cuda_graph, "replay each full batch's step as one CUDA graph"),
+      kept_field("precision", &C::precision,
+                 "products and convolutions in this precision, float32 master weights"),
+      field("loss_scale", &C::loss_scale, "fp16: the initial dynamic loss scale", above(0)),
+      field("max_consecutive_skips", &C::max_consecutive_skips,
+            "stop after this many consecutive skipped (non-finite) steps", at_least(0)),
+      field("early_stopping_patience", &C::early_stopping_patience,
+            "stop after this many evaluations without improvement (0: off)", at_least(0)),
+      field("early_stopping_min_delta", &C::early_stopping_min_delta,
+            "the least improvement of the validation loss that counts", at_least(0)),
+      kept_field("plateau_metric", &C::plateau_metric,
+                 "what plateau follows: val_loss, val_accuracy, train_loss, train_accuracy or "
+                 "val_NAME (an added metric)")
+          .shown_as("NAME"),
+      field("distributed", &C::distributed,
+            "data-parallel over the MPI job; batch_size is the global batch"),
+      field("check_parameters_every", &C::check_parameters_every,
+            "steps between cross-rank parameter checks (0: off)", at_least(0))};
+}
 
 // Throws nabla::Error naming the first invalid field or combination of fields (a batch_size of
 // 0, a checkpoint_every without a checkpoint_dir, a CUDA device without CUDA, ...). The Trainer

@@ -11,14 +11,6 @@ struct Method<AdadeltaConfig> : MethodDefaults {
   static constexpr const char* kName = "Adadelta";
   using Rules = RuleList<rules::AdadeltaRule>;
 
-  static void validate(const AdadeltaConfig& c) {
-    check_lr("Adadelta", c.lr);
-    NABLA_CHECK(c.rho >= 0.0 && c.rho <= 1.0, "AdadeltaConfig: invalid rho {} (must be in [0, 1])",
-                c.rho);
-    check_positive("Adadelta", "eps", c.eps);
-    check_nonnegative("Adadelta", "weight_decay", c.weight_decay);
-  }
-
   // Slot 0: square_avg, 1: acc_delta.
   static SlotNames slots(const AdadeltaConfig&) { return {"square_avg", "acc_delta", ""}; }
 

@@ -11,14 +11,6 @@ struct Method<AdagradConfig> : MethodDefaults {
   static constexpr const char* kName = "Adagrad";
   using Rules = RuleList<rules::AdagradRule>;
 
-  static void validate(const AdagradConfig& c) {
-    check_lr("Adagrad", c.lr);
-    check_nonnegative("Adagrad", "lr_decay", c.lr_decay);
-    check_nonnegative("Adagrad", "weight_decay", c.weight_decay);
-    check_nonnegative("Adagrad", "initial_accumulator_value", c.initial_accumulator_value);
-    check_positive("Adagrad", "eps", c.eps);
-  }
-
   // Slot 0: sum, starting at initial_accumulator_value.
   static SlotNames slots(const AdagradConfig&) { return {"sum", "", ""}; }
   static double slot_init(const AdagradConfig& c, int) { return c.initial_accumulator_value; }

@@ -46,7 +46,6 @@ struct AdamLike : MethodDefaults {
 template <>
 struct Method<AdamConfig> : AdamLike {
   static constexpr const char* kName = "Adam";
-  static void validate(const AdamConfig& c) { check_adam_like("Adam", c); }
   static backend::UpdateCall call(const AdamConfig& c, const StepContext& t, GroupState&) {
     return adam_call(c.amsgrad,
                      adam_scalars(c.betas, c.eps, t.weight_decay, 1.0, t, c.bias_correction));
@@ -56,7 +55,6 @@ struct Method<AdamConfig> : AdamLike {
 template <>
 struct Method<AdamWConfig> : AdamLike {
   static constexpr const char* kName = "AdamW";
-  static void validate(const AdamWConfig& c) { check_adam_like("AdamW", c); }
   static backend::UpdateCall call(const AdamWConfig& c, const StepContext& t, GroupState&) {
     return adam_call(c.amsgrad, adam_scalars(c.betas, c.eps, 0.0, 1.0 - t.lr * t.weight_decay, t,
                                              c.bias_correction));

@@ -11,8 +11,6 @@ struct Method<AdamaxConfig> : MethodDefaults {
   static constexpr const char* kName = "Adamax";
   using Rules = RuleList<rules::AdamaxRule>;
 
-  static void validate(const AdamaxConfig& c) { check_adam_like("Adamax", c); }
-
   // Slot 0: exp_avg, 1: exp_inf.
   static SlotNames slots(const AdamaxConfig&) { return {"exp_avg", "exp_inf", ""}; }
   static std::optional<double> momentum(const AdamaxConfig& c) { return c.betas[0]; }

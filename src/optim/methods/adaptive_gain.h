@@ -12,13 +12,9 @@ struct Method<AdaptiveGainConfig> : MethodDefaults {
   using Rules = RuleList<rules::AdaptiveGainRule>;
 
   static void validate(const AdaptiveGainConfig& c) {
-    check_lr("AdaptiveGain", c.lr);
-    check_unit("AdaptiveGain", "beta", c.beta);
-    check_nonnegative("AdaptiveGain", "weight_decay", c.weight_decay);
-    check_nonnegative("AdaptiveGain", "min_gain", c.min_gain);
-    NABLA_CHECK(c.max_gain >= c.min_gain && c.max_gain > 0.0,
-                "AdaptiveGainConfig: invalid max_gain {} (must be > 0 and >= min_gain {})",
-                c.max_gain, c.min_gain);
+    NABLA_CHECK(c.max_gain >= c.min_gain,
+                "AdaptiveGainConfig: invalid max_gain {} (must be >= min_gain {})", c.max_gain,
+                c.min_gain);
     NABLA_CHECK(c.min_gain <= 1.0 && c.max_gain >= 1.0,
                 "AdaptiveGainConfig: gains start at 1, so min_gain ({}) <= 1 <= max_gain ({})",
                 c.min_gain, c.max_gain);

@@ -24,11 +24,6 @@ struct Method<NAdamConfig> : MethodDefaults {
     }
   };
 
-  static void validate(const NAdamConfig& c) {
-    check_adam_like("NAdam", c);
-    check_nonnegative("NAdam", "momentum_decay", c.momentum_decay);
-  }
-
   // Slot 0: exp_avg, 1: exp_avg_sq.
   static SlotNames slots(const NAdamConfig&) { return {"exp_avg", "exp_avg_sq", ""}; }
   static std::optional<double> momentum(const NAdamConfig& c) { return c.betas[0]; }

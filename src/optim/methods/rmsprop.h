@@ -14,14 +14,6 @@ struct Method<RMSpropConfig> : MethodDefaults {
 
   static bool has_buffer(const RMSpropConfig& c) { return c.momentum > 0.0; }
 
-  static void validate(const RMSpropConfig& c) {
-    check_lr("RMSprop", c.lr);
-    check_unit("RMSprop", "alpha", c.alpha);
-    check_positive("RMSprop", "eps", c.eps);
-    check_nonnegative("RMSprop", "weight_decay", c.weight_decay);
-    check_nonnegative("RMSprop", "momentum", c.momentum);
-  }
-
   // Slot 0: square_avg, 1: grad_avg (centered), 2: momentum_buffer (momentum > 0).
   static SlotNames slots(const RMSpropConfig& c) {
     return {"square_avg", c.centered ? "grad_avg" : "", has_buffer(c) ? "momentum_buffer" : ""};

@@ -13,16 +13,16 @@ struct Method<RpropConfig> : MethodDefaults {
   using Rules = RuleList<rules::RpropRule>;
 
   static void validate(const RpropConfig& c) {
-    check_lr("Rprop", c.lr);
     NABLA_CHECK(c.etas[0] > 0.0 && c.etas[0] < 1.0,
                 "RpropConfig: invalid etas[0] {} (must be in (0, 1))", c.etas[0]);
     NABLA_CHECK(std::isfinite(c.etas[1]) && c.etas[1] > 1.0,
                 "RpropConfig: invalid etas[1] {} (must be > 1)", c.etas[1]);
-    check_nonnegative("Rprop", "step_sizes[0]", c.step_sizes[0]);
-    NABLA_CHECK(c.step_sizes[1] >= c.step_sizes[0] && c.step_sizes[1] > 0.0,
+    NABLA_CHECK(std::isfinite(c.step_sizes[0]) && c.step_sizes[0] >= 0.0,
+                "RpropConfig: invalid step_sizes[0] {} (must be >= 0)", c.step_sizes[0]);
+    NABLA_CHECK(std::isfinite(c.step_sizes[1]) && c.step_sizes[1] >= c.step_sizes[0] &&
+                    c.step_sizes[1] > 0.0,
                 "RpropConfig: invalid step_sizes[1] {} (must be > 0 and >= step_sizes[0] {})",
                 c.step_sizes[1], c.step_sizes[0]);
-    check_nonnegative("Rprop", "weight_decay", c.weight_decay);
   }
 
   // Slot 0: prev, 1: step_size (PyTorch's keys). The step sizes start at the group's lr at the

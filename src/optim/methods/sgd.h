@@ -14,11 +14,6 @@ struct Method<SGDConfig> : MethodDefaults {
   static bool has_buffer(const SGDConfig& c) { return c.momentum > 0.0; }
 
   static void validate(const SGDConfig& c) {
-    check_lr("SGD", c.lr);
-    check_nonnegative("SGD", "momentum", c.momentum);
-    check_nonnegative("SGD", "weight_decay", c.weight_decay);
-    NABLA_CHECK(c.dampening >= 0.0 && c.dampening <= 1.0,
-                "SGDConfig: invalid dampening {} (must be in [0, 1])", c.dampening);
     NABLA_CHECK(!c.nesterov || (c.momentum > 0.0 && c.dampening == 0.0),
                 "SGDConfig: nesterov needs momentum > 0 and dampening 0 (got momentum {}, "
                 "dampening {})",

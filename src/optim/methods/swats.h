@@ -39,11 +39,6 @@ struct Method<SWATSConfig> : MethodDefaults {
     }
   };
 
-  static void validate(const SWATSConfig& c) {
-    check_adam_like("SWATS", c);
-    check_positive("SWATS", "eps_switch", c.eps_switch);
-  }
-
   // Slot 0: exp_avg, 1: exp_avg_sq (the Adam phase), 2: momentum_buffer (the SGD phase).
   static SlotNames slots(const SWATSConfig&) {
     return {"exp_avg", "exp_avg_sq", "momentum_buffer"};
