@@ -35,8 +35,14 @@ int run(int argc, char** argv) {
   options.optimizer = optim::SGDConfig{.lr = 0.01, .momentum = 0.9};
   example::MlpOptions mlp;
   example::WeightFiles weights;
+  bool decay_biases = true;
   train::CommandLine cli("mnist_mlp", kAbout);
   cli.add_training_options(options);
+  cli.add({.name = "decay-biases",
+           .help = "weight decay on the biases too (off: on the weight matrices only, as "
+                   "optim::weight_decay_groups splits them; give it again to resume)",
+           .section = "optimizer"},
+          decay_biases);
   example::add_mlp_options(cli, mlp);
   example::add_weight_options(cli, weights);
   if (!cli.parse(argc, argv)) return 0;
@@ -59,7 +65,11 @@ int run(int argc, char** argv) {
   print(fmt::format("{}\n", nn::summary(*model, Shape({1, image[0], image[1], image[2]}))));
   train::complete_schedule(options, train_set.size());
 
-  train::Trainer trainer(model, options.optimizer, options.scheduler, options.trainer);
+  // Every parameter in one group, as PyTorch's default, or the weights and the rest apart.
+  train::Trainer trainer =
+      decay_biases ? train::Trainer(model, options.optimizer, options.scheduler, options.trainer)
+                   : train::Trainer(model, optim::weight_decay_groups(model->named_parameters()),
+                                    options.optimizer, options.scheduler, options.trainer);
   print(fmt::format("optimizer: {}, lr {:g}; device: {}; threads: {}; ranks: {}\n",
                     optim::optimizer_name(options.optimizer), trainer.optimizer().lr(),
                     trainer.config().device.str(), get_num_threads(), trainer.world_size()));

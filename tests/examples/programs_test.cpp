@@ -6,10 +6,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "nabla/error.h"
+#include "nabla/train/checkpoint.h"
 #include "nabla/train/safetensors.h"
 #include "support/idx_writer.h"
 #include "support/toy_mnist.h"
@@ -78,10 +81,74 @@ TEST_F(Programs, MlpHelpListsTheFlags) {
     EXPECT_NE(out.text.find(flag), std::string::npos) << flag;
 }
 
+// The flags a help text lists, from its lines that start with one.
+std::set<std::string> flags_in(const std::string& help) {
+  std::set<std::string> out;
+  const std::regex flag(R"(^  (?:-h, )?(--[a-z0-9-]+))");
+  std::istringstream lines(help);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, flag)) out.insert(m[1]);
+  }
+  return out;
+}
+
+std::string joined(const std::set<std::string>& flags, const char* separator) {
+  std::string out;
+  for (const std::string& f : flags) out += (out.empty() ? "" : separator) + f;
+  return out;
+}
+
+// Every program's --help lists exactly the flags it accepts: given every flag that any program
+// lists, and two that none does, each program refuses exactly those its help does not list.
+TEST_F(Programs, EveryHelpListsExactlyTheFlagsAccepted) {
+  const char* programs[] = {"mnist_mlp",    "mnist_cnn",       "compare_optimizers",
+                            "resume",       "optimizer_paths", "lr_schedules",
+                            "plot_metrics", "mnist_speedrun"};
+  std::map<std::string, std::set<std::string>> listed;
+  std::set<std::string> candidates = {"--colour", "--no-such-flag"};
+  for (const char* program : programs) {
+    const Output help = run(program, "--help", false);
+    ASSERT_EQ(help.status, 0) << program << "\n" << help.text;
+    listed[program] = flags_in(help.text);
+    EXPECT_TRUE(listed[program].count("--help") && listed[program].count("--version")) << program;
+    candidates.insert(listed[program].begin(), listed[program].end());
+  }
+  candidates.erase("--version");  // answered before the flags are read
+  for (const char* program : programs) {
+    SCOPED_TRACE(program);
+    std::set<std::string> accepted = listed[program], refused;
+    accepted.erase("--version");
+    for (const std::string& flag : candidates)
+      if (!accepted.count(flag)) refused.insert(flag);
+    // With --help the flags' names are checked, not their values.
+    const Output all = run(program, "--help " + joined(candidates, " "), false);
+    EXPECT_EQ(all.status, 2) << all.text;
+    EXPECT_NE(all.text.find("unknown flags " + joined(refused, ", ") + " (see --help)"),
+              std::string::npos)
+        << all.text;
+    const Output own = run(program, "--help " + joined(accepted, " "), false);
+    EXPECT_EQ(own.status, 0) << own.text;
+    EXPECT_EQ(own.text, run(program, "--help", false).text);
+  }
+}
+
 TEST_F(Programs, MlpRejectsAnUnknownFlag) {
   const Output out = run("mnist_mlp", "--epochs 1 --colour blue");
   EXPECT_EQ(out.status, 2);  // a usage error
   EXPECT_NE(out.text.find("unknown flag --colour"), std::string::npos) << out.text;
+  // A flag that another program honours is refused, not ignored, where it does not apply.
+  for (const auto& [program, flags] :
+       {std::pair{"mnist_cnn", "--hidden 5"}, std::pair{"compare_optimizers", "--lr 0.5"},
+        std::pair{"compare_optimizers", "--checkpoint-dir x"}, std::pair{"lr_schedules", "--lr 1"},
+        std::pair{"mnist_speedrun", "--epochs 2"}}) {
+    const Output refused = run(program, flags, false);
+    EXPECT_EQ(refused.status, 2) << program << " " << flags << "\n" << refused.text;
+    EXPECT_NE(refused.text.find("unknown flag"), std::string::npos) << refused.text;
+  }
+  const Output missing = run("mnist_mlp", "--lr", false);
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.text.find("--lr needs a value (X)"), std::string::npos) << missing.text;
 }
 
 // -h is --help; --version; a mistake on the command line exits 2, a failure of the run 1; what
@@ -185,6 +252,20 @@ TEST_F(Programs, MlpRunsWithEverySchedule) {
     EXPECT_EQ(out.status, 0) << schedule << "\n" << out.text;
     EXPECT_GE(accuracy_in(out.text), 0.0) << schedule;
   }
+}
+
+// --decay-biases off trains with optim::weight_decay_groups: decay on the weight matrices only.
+TEST_F(Programs, MlpSplitsWeightDecayGroupsWhenAsked) {
+  const Output out = run("mnist_mlp",
+                         "--epochs 1 --batch-size 50 --optimizer adamw --weight-decay 0.1 "
+                         "--decay-biases off --checkpoint-dir ckpt");
+  ASSERT_EQ(out.status, 0) << out.text;
+  // The checkpoint holds two groups, the second without decay.
+  const train::Checkpoint c =
+      train::load_checkpoint((dir_ / "ckpt" / "step-000004.safetensors").string());
+  const auto& groups = c.sections.at("optimizer").scalars;
+  EXPECT_EQ(groups.at("group.0.weight_decay"), 0.1);
+  EXPECT_EQ(groups.at("group.1.weight_decay"), 0.0);
 }
 
 TEST_F(Programs, MlpReadsAConfigFile) {

@@ -38,6 +38,7 @@ std::shared_ptr<nn::Sequential> toy_model() {
 std::string write_checkpoint(const fs::path& dir) {
   train::TrainerConfig config{.epochs = 2,
                               .batch_size = 16,
+                              .accumulate_steps = 2,
                               .seed = 7,
                               .clip_grad_norm = 1.5,
                               .checkpoint_dir = dir.string(),
@@ -77,6 +78,12 @@ TEST(ResumeFromTheCommandLine, TakesTheCheckpointsSettingsNotTheDefaults) {
   EXPECT_EQ(o.trainer.batch_size, 16);
   EXPECT_EQ(o.trainer.seed, 7u);
   EXPECT_EQ(o.trainer.clip_grad_norm, 1.5);
+  // Every field TrainerConfig's table keeps on resume, and no other.
+  EXPECT_EQ(o.trainer.accumulate_steps, 2);
+  EXPECT_EQ(o.trainer.plateau_metric, "val_loss");
+  EXPECT_EQ(o.trainer.eval_every, 1);
+  const train::RunOptions named = options({"--resume", dir.c_str(), "--accumulate-steps", "1"});
+  EXPECT_EQ(named.trainer.accumulate_steps, 1);
   // --resume alone resumes the checkpoint folder.
   const train::RunOptions alone = options({"--checkpoint-dir", dir.c_str(), "--resume"});
   EXPECT_EQ(alone.trainer.resume, dir);
