@@ -87,6 +87,7 @@ class FusedOptimizer final : public Optimizer {
   }
 
   std::string type_name() const override { return M::kName; }
+  std::optional<OptimizerConfig> config() const override { return config_; }
   std::shared_ptr<nn::ParameterArena> arena() const override { return arena_; }
   void zero_grad() override { arena_->zero_grad(); }
 
@@ -171,7 +172,7 @@ class FusedOptimizer final : public Optimizer {
     check_group(group);
     return states_[group];
   }
-  const C& config() const { return config_; }
+  const C& own_config() const { return config_; }
 
   void load_state_dict(const State& s) override {
     const std::string what = type_name() + "::load_state_dict";
@@ -282,7 +283,7 @@ SWATSPhase swats_phase(const Optimizer& optimizer, int64_t group) {
   const auto* swats = dynamic_cast<const FusedOptimizer<SWATSConfig>*>(&optimizer);
   NABLA_CHECK(swats != nullptr, "swats_phase: the optimizer is {}, not SWATS",
               optimizer.type_name());
-  return Method<SWATSConfig>::phase(swats->config(), swats->group_state(group),
+  return Method<SWATSConfig>::phase(swats->own_config(), swats->group_state(group),
                                     swats->step_count());
 }
 

@@ -274,6 +274,33 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGrou
       scheduler_config_(std::move(scheduler)),
       config_(std::move(config)),
       run_(std::make_unique<Run>()) {
+  setup([&] {
+    return groups.empty()
+               ? optim::make_optimizer(*model_, *optimizer_config_)
+               : optim::make_optimizer(on_model(std::move(groups), *model_), *optimizer_config_);
+  });
+}
+
+Trainer::Trainer(std::shared_ptr<nn::Module> model, std::unique_ptr<optim::Optimizer> optimizer,
+                 sched::SchedulerConfig scheduler, TrainerConfig config)
+    : model_(std::move(model)),
+      scheduler_config_(std::move(scheduler)),
+      config_(std::move(config)),
+      run_(std::make_unique<Run>()) {
+  NABLA_CHECK(optimizer != nullptr, "Trainer: the optimizer is null");
+  optimizer_config_ = optimizer->config();
+  setup([&] {
+    // The optimizer holds the parameters' storage: moving the model now would leave it behind.
+    for (const auto& [name, p] : model_->named_parameters())
+      NABLA_CHECK(p.device() == config_.device,
+                  "Trainer: the model's parameter '{}' is on {}, not on {} (TrainerConfig.device): "
+                  "move the model there before building its optimizer",
+                  name, p.device().str(), config_.device.str());
+    return std::move(optimizer);
+  });
+}
+
+void Trainer::setup(const std::function<std::unique_ptr<optim::Optimizer>()>& build) {
   NABLA_CHECK(model_ != nullptr, "Trainer: the model is null");
   validate(config_);
   run_->loss_scale = config_.loss_scale;
@@ -290,9 +317,9 @@ Trainer::Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGrou
   manual_seed(config_.seed);
   // The arena is built on the model's final device, so move first.
   model_->to(config_.device);
-  optimizer_ = groups.empty()
-                   ? optim::make_optimizer(*model_, optimizer_config_)
-                   : optim::make_optimizer(on_model(std::move(groups), *model_), optimizer_config_);
+  optimizer_ = build();
+  // Before the schedule sets its first rate.
+  base_lr_ = optimizer_config_ ? optimizer_lr(*optimizer_config_) : optimizer_->lr();
   scheduler_ = sched::make_scheduler(*optimizer_, scheduler_config_);
   NABLA_CHECK(!parallel_->distributed() || optimizer_->arena() != nullptr,
               "distributed training needs an optimizer over a parameter arena");
@@ -340,11 +367,12 @@ int Trainer::world_size() const {
 
 std::string Trainer::config_json() const {
   json j = detail::kept_trainer_record(config_);
-  j.update({{"optimizer", optim::optimizer_name(optimizer_config_)},
-            {"lr", optimizer_lr(optimizer_config_)},
+  j.update({{"optimizer", optimizer_->type_name()},
+            {"lr", base_lr_},
             {"scheduler", scheduler_->type_name()},
             {"device", config_.device.str()},
-            {"optimizer_config", detail::optimizer_record(optimizer_config_)},
+            {"optimizer_config", optimizer_config_ ? detail::optimizer_record(*optimizer_config_)
+                                                   : json{{"type", optimizer_->type_name()}}},
             {"scheduler_config", detail::scheduler_record(scheduler_config_)}});
   if (parallel_->distributed()) j["ranks"] = parallel_->size();
   return j.dump();
@@ -549,7 +577,7 @@ void Trainer::load_checkpoint(const std::string& path) {
       if (key.rfind("momentum.", 0) == 0) scheduler_state.scalars.emplace(key, value);
   scheduler_->load_state_dict(scheduler_state);
   // A new base lr rescales the schedule: the decay applied so far is kept.
-  if (lr_changed) scheduler_->rescale(saved_lr, optimizer_lr(optimizer_config_));
+  if (lr_changed) scheduler_->rescale(saved_lr, base_lr_);
   run_->load(c.sections["trainer"]);
   run_->pending_loader.reset();
   if (c.sections.count("loader")) run_->pending_loader = c.sections["loader"];

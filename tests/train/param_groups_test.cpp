@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "nabla/nabla.h"
+#include "support/idx_writer.h"
 #include "support/toy_training.h"
 
 using namespace nabla;
@@ -138,4 +139,85 @@ TEST(ParamGroups, GroupsThatDoNotFitTheModelAreErrors) {
   EXPECT_THROW(trainer_with(twice), Error);
   std::vector<optim::ParamGroup> empty(1);
   EXPECT_THROW(trainer_with(empty), Error);
+}
+
+// An optimizer the caller built: one of nabla's trains as the config would, bit for bit, and
+// its config is recorded; one of the program's own trains, checkpoints and resumes.
+TEST(BuiltOptimizer, NablasTrainsAsItsConfig) {
+  auto data = toy_classes(11);
+  const optim::AdamConfig adam{.lr = 0.01};
+  const train::TrainerConfig config = quiet({.epochs = 2, .batch_size = 32, .seed = 4});
+  auto from_config = toy_model();
+  train::Trainer a(from_config, adam, sched::NoSchedulerConfig{}, config);
+  a.fit(*data);
+  auto built = toy_model();
+  train::Trainer b(built, optim::make_optimizer(built->named_parameters(), adam),
+                   sched::NoSchedulerConfig{}, config);
+  b.fit(*data);
+  EXPECT_EQ(flat_params(*built), flat_params(*from_config));
+  ASSERT_TRUE(b.optimizer().config().has_value());
+  EXPECT_TRUE(std::holds_alternative<optim::AdamConfig>(*b.optimizer().config()));
+}
+
+namespace {
+
+// Plain gradient descent over the parameters themselves: an optimizer of a program's own.
+class PlainDescent final : public optim::Optimizer {
+ public:
+  PlainDescent(nn::NamedTensors params, double lr) : Optimizer({lr}), params_(std::move(params)) {}
+  bool step() override {
+    NoGradGuard no_grad;
+    for (auto& [name, p] : params_) {
+      std::vector<float> w = p.to_vector<float>();
+      const std::vector<float> g = p.grad().to_vector<float>();
+      for (size_t i = 0; i < w.size(); ++i) w[i] -= static_cast<float>(group_lr(0)) * g[i];
+      p.copy_(Tensor::from_vector(w, p.shape()));
+    }
+    ++step_count_;
+    return true;
+  }
+  void zero_grad() override {
+    for (auto& [name, p] : params_)
+      if (p.grad().defined()) p.grad().zero_();
+  }
+  std::string type_name() const override { return "PlainDescent"; }
+  State state_dict() const override {
+    State s;
+    s.scalars["step"] = static_cast<double>(step_count_);
+    s.scalars["group.0.lr"] = group_lr(0);
+    return s;
+  }
+  void load_state_dict(const State& s) override {
+    step_count_ = static_cast<int64_t>(s.scalars.at("step"));
+    group_lrs_[0] = s.scalars.at("group.0.lr");
+  }
+
+ private:
+  nn::NamedTensors params_;
+};
+
+}  // namespace
+
+TEST(BuiltOptimizer, AProgramsOwnTrainsAndResumes) {
+  auto data = toy_classes(12);
+  nabla::testing::TempDir dir("nabla_built_optimizer");
+  const train::TrainerConfig config =
+      quiet({.epochs = 3, .batch_size = 32, .checkpoint_dir = dir.path().string()});
+  auto model = toy_model();
+  train::Trainer trainer(model, std::make_unique<PlainDescent>(model->named_parameters(), 0.2),
+                         sched::StepLRConfig{.step_size = 1, .gamma = 0.5}, config);
+  const train::History history = trainer.fit(*data);
+  EXPECT_LT(history.epochs.back().train_loss, history.epochs.front().train_loss);
+  EXPECT_EQ(trainer.optimizer().step_count(), 9);
+  EXPECT_DOUBLE_EQ(trainer.optimizer().lr(), 0.025);  // the schedule drives it as any other
+  // A resume runs on from the checkpoint's step with the program's optimizer.
+  auto resumed = toy_model();
+  train::TrainerConfig more = config;
+  more.epochs = 4;
+  more.resume = dir.path().string();
+  train::Trainer next(resumed, std::make_unique<PlainDescent>(resumed->named_parameters(), 0.2),
+                      sched::StepLRConfig{.step_size = 1, .gamma = 0.5}, more);
+  EXPECT_EQ(next.global_step(), 9);
+  EXPECT_EQ(next.fit(*data).epochs.size(), 1u);
+  EXPECT_THROW(train::Trainer(toy_model(), nullptr, sched::NoSchedulerConfig{}, config), Error);
 }

@@ -8,6 +8,7 @@
 
 #include "nabla/nn/arena.h"
 #include "nabla/nn/module.h"
+#include "nabla/optim/config.h"
 #include "nabla/state.h"
 
 namespace nabla::optim {
@@ -30,6 +31,9 @@ class Optimizer {
   virtual void zero_grad() = 0;
   // "SGD", "Adam", ...: saved with the state and checked on load.
   virtual std::string type_name() const = 0;
+  // The config it was made with, for nabla's optimizers (make_optimizer); nullopt for one of
+  // another kind (a subclass of a program's own).
+  virtual std::optional<OptimizerConfig> config() const { return std::nullopt; }
 
   // Learning rate of group 0, and setting it for every group.
   double lr() const { return group_lr(0); }

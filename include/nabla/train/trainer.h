@@ -242,6 +242,15 @@ class Trainer {
   //                   optim::AdamWConfig{.lr = 1e-3, .weight_decay = 0.05}, schedule, config);
   Trainer(std::shared_ptr<nn::Module> model, std::vector<optim::ParamGroup> groups,
           optim::OptimizerConfig optimizer, sched::SchedulerConfig scheduler, TrainerConfig config);
+  // With an optimizer the caller built over the model's parameters, the model already on
+  // config.device: one of nabla's (optim::make_optimizer, groups as wanted) or a subclass of
+  // optim::Optimizer of the program's own. Checkpoints save its state_dict(); nabla's also record
+  // their config, so a resume compares it as for the constructors above. Distributed training,
+  // accumulation, fp16 and CUDA graphs need an optimizer over a parameter arena (nabla's).
+  //   auto adam = optim::make_optimizer(model->named_parameters(), optim::AdamConfig{});
+  //   Trainer trainer(model, std::move(adam), sched::NoSchedulerConfig{}, config);
+  Trainer(std::shared_ptr<nn::Module> model, std::unique_ptr<optim::Optimizer> optimizer,
+          sched::SchedulerConfig scheduler, TrainerConfig config);
   ~Trainer();
 
   History fit(const data::Dataset& train_set, const data::Dataset* val_set = nullptr);
@@ -279,6 +288,8 @@ class Trainer {
   int world_size() const;
 
  private:
+  // The constructors' common part: `build` makes the optimizer once the model is on its device.
+  void setup(const std::function<std::unique_ptr<optim::Optimizer>()>& build);
   struct Run;  // the counters and accumulators that a checkpoint saves
   std::string config_json() const;
   Checkpoint snapshot() const;
@@ -311,7 +322,9 @@ class Trainer {
   History interrupted(Fit& fit);
 
   std::shared_ptr<nn::Module> model_;
-  optim::OptimizerConfig optimizer_config_;
+  // The optimizer's config; nullopt for an optimizer of the program's own.
+  std::optional<optim::OptimizerConfig> optimizer_config_;
+  double base_lr_ = 0.0;  // the lr a checkpoint records and a new lr rescales the schedule from
   sched::SchedulerConfig scheduler_config_;
   TrainerConfig config_;
   std::unique_ptr<optim::Optimizer> optimizer_;
