@@ -260,11 +260,29 @@ Option own_option(const std::string& program, const OptionSpec& spec, T& target)
   return o;
 }
 
-// The options for every field of the alternatives of a config variant (an optimizer's or a
-// schedule's), one per field name: it applies when the chosen alternative has the field.
+// The option that chooses the alternative of a config variant (--optimizer, --scheduler), and one
+// for every field of its alternatives, one per field name: it applies when the chosen alternative
+// has the field.
 template <typename V>
-void add_variant_fields(CommandLine::Impl& impl, V& variant, const std::string& section,
-                        const std::string& heading) {
+void add_variant_options(CommandLine::Impl& impl, V& variant, Option::Kind kind,
+                         const std::string& section, const std::string& heading,
+                         const std::string& note) {
+  std::vector<std::string> names;
+  for_each_alternative<V>([&](auto type) {
+    using C = typename decltype(type)::type;
+    if constexpr (kFromCommandLine<C>) names.push_back(cli_name(V(C{})));
+  });
+  Option choice;
+  choice.kind = kind;
+  choice.flag = section;
+  choice.section = section;
+  choice.key = "type";
+  choice.heading = heading;
+  choice.value_name = "NAME";
+  choice.help = fmt::format("{}{}", fmt::join(names, ", "), note);
+  choice.default_text = [&variant] { return cli_name(variant); };
+  impl.add(std::move(choice));
+
   struct Info {
     std::string name, help, value_name;
     bool is_bool = false;
@@ -276,7 +294,7 @@ void add_variant_fields(CommandLine::Impl& impl, V& variant, const std::string& 
   for_each_alternative<V>([&](auto type) {
     using C = typename decltype(type)::type;
     if constexpr (HasFields<C>) {
-      if constexpr (!std::is_same_v<V, sched::SchedulerConfig> || kFromCommandLine<C>) {
+      if constexpr (kFromCommandLine<C>) {
         ++alternatives;
         for_each_field<C>([&](const auto& f) {
           using T = typename std::decay_t<decltype(f)>::Type;
@@ -397,43 +415,14 @@ void CommandLine::add_data_options(RunOptions& o) {
 
 void CommandLine::add_optimizer_options(optim::OptimizerConfig& optimizer) {
   impl_->optimizer = &optimizer;
-  std::vector<std::string> names;
-  for_each_alternative<optim::OptimizerConfig>(
-      [&](auto type) { names.push_back(cli_name(typename decltype(type)::type{})); });
-  Option o;
-  o.kind = Option::Kind::OptimizerType;
-  o.flag = "optimizer";
-  o.section = "optimizer";
-  o.key = "type";
-  o.heading = "optimizer";
-  o.value_name = "NAME";
-  o.help = fmt::format("{}", fmt::join(names, ", "));
-  o.default_text = [&optimizer] { return cli_name(optimizer); };
-  impl_->add(std::move(o));
-  add_variant_fields(*impl_, optimizer, "optimizer", "optimizer");
+  add_variant_options(*impl_, optimizer, Option::Kind::OptimizerType, "optimizer", "optimizer", "");
 }
 
 void CommandLine::add_scheduler_options(sched::SchedulerConfig& scheduler) {
   impl_->scheduler = &scheduler;
-  std::vector<std::string> names;
-  for_each_alternative<sched::SchedulerConfig>([&](auto type) {
-    using C = typename decltype(type)::type;
-    if constexpr (kFromCommandLine<C>) names.push_back(cli_name(C{}));
-  });
-  Option o;
-  o.kind = Option::Kind::SchedulerType;
-  o.flag = "scheduler";
-  o.section = "scheduler";
-  o.key = "type";
-  o.heading = "schedule";
-  o.value_name = "NAME";
-  o.help = fmt::format(
-      "{}; what one needs and is not given comes from the run (cosine's t_max: the epochs, "
-      "onecycle's max_lr: --lr, ...) and is printed",
-      fmt::join(names, ", "));
-  o.default_text = [&scheduler] { return cli_name(scheduler); };
-  impl_->add(std::move(o));
-  add_variant_fields(*impl_, scheduler, "scheduler", "schedule");
+  add_variant_options(*impl_, scheduler, Option::Kind::SchedulerType, "scheduler", "schedule",
+                      "; what one needs and is not given comes from the run (cosine's t_max: the "
+                      "epochs, onecycle's max_lr: --lr, ...) and is printed");
 }
 
 void CommandLine::add_trainer_options(TrainerConfig& trainer,

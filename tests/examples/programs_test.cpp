@@ -14,6 +14,7 @@
 #include "nabla/error.h"
 #include "nabla/train/checkpoint.h"
 #include "nabla/train/safetensors.h"
+#include "support/command_line.h"
 #include "support/idx_writer.h"
 #include "support/toy_mnist.h"
 
@@ -79,18 +80,6 @@ TEST_F(Programs, MlpHelpListsTheFlags) {
        {"--data", "--hidden", "--init", "--optimizer", "--lr", "--scheduler", "--epochs",
         "--batch-size", "--checkpoint-dir", "--resume", "--metrics", "--config", "--help"})
     EXPECT_NE(out.text.find(flag), std::string::npos) << flag;
-}
-
-// The flags a help text lists, from its lines that start with one.
-std::set<std::string> flags_in(const std::string& help) {
-  std::set<std::string> out;
-  const std::regex flag(R"(^  (?:-h, )?(--[a-z0-9-]+))");
-  std::istringstream lines(help);
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, flag)) out.insert(m[1]);
-  }
-  return out;
 }
 
 std::string joined(const std::set<std::string>& flags, const char* separator) {

@@ -2,6 +2,10 @@
 // [model] options hidden and dropout. Its defaults can be set before parse().
 #pragma once
 
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "nabla/train/options.h"
@@ -27,5 +31,17 @@ struct TrainingCommandLine {
     return cli.parse(static_cast<int>(flags.size()), flags.data());
   }
 };
+
+// The flags a help text lists ("--lr", "--help"), from its lines that start with one.
+inline std::set<std::string> flags_in(const std::string& help) {
+  std::set<std::string> out;
+  const std::regex flag(R"(^  (?:-h, )?(--[a-z0-9-]+))");
+  std::istringstream lines(help);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, flag)) out.insert(m[1]);
+  }
+  return out;
+}
 
 }  // namespace nabla::testing

@@ -12,6 +12,7 @@
 
 using namespace nabla;
 using nabla::testing::expect_error;
+using nabla::testing::flags_in;
 using nabla::testing::TrainingCommandLine;
 
 namespace {
@@ -51,18 +52,6 @@ void for_each_alternative(F&& f) {
     (f(std::type_identity<std::variant_alternative_t<I, V>>{}), ...);
   }
   (std::make_index_sequence<std::variant_size_v<V>>{});
-}
-
-// The flags a help text lists, from its lines that start with one.
-std::set<std::string> flags_in(const std::string& help) {
-  std::set<std::string> out;
-  const std::regex flag(R"(^  (?:-h, )?(--[a-z0-9-]+))");
-  std::istringstream lines(help);
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, flag)) out.insert(m[1]);
-  }
-  return out;
 }
 
 }  // namespace

@@ -18,6 +18,40 @@ namespace nabla::optim {
 
 using Betas = std::array<double, 2>;
 
+// The fields several optimizers have, declared once.
+template <typename C>
+constexpr auto lr_field() {
+  return field("lr", &C::lr, "learning rate", at_least(0));
+}
+template <typename C>
+constexpr auto momentum_field() {
+  return field("momentum", &C::momentum, "momentum factor (0: none)", at_least(0));
+}
+template <typename C>
+constexpr auto l2_field() {
+  return field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0));
+}
+template <typename C>
+constexpr auto eps_field() {
+  return field("eps", &C::eps, "added to the denominator", above(0));
+}
+template <typename C>
+constexpr auto betas_field() {
+  return field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1));
+}
+template <typename C>
+constexpr auto amsgrad_field() {
+  return field("amsgrad", &C::amsgrad, "divide by the largest second moment so far");
+}
+template <typename C>
+constexpr auto bias_correction_field() {
+  return field("bias_correction", &C::bias_correction, "correct the moments' start at zero");
+}
+template <typename C>
+constexpr auto skip_field() {
+  return field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan");
+}
+
 // PyTorch's SGD has no default lr; ours is 0.01.
 // Two forms of momentum, equal while the learning rate is constant:
 //   PyTorch (classical = false): b = momentum b + (1 - dampening) d,  w -= lr b
@@ -36,13 +70,13 @@ struct SGDConfig {
 constexpr auto fields(const SGDConfig*) {
   using C = SGDConfig;
   return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("momentum", &C::momentum, "momentum factor (0: none)", at_least(0)),
+      lr_field<C>(),
+      momentum_field<C>(),
       field("dampening", &C::dampening, "dampening of the momentum", closed(0, 1)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      l2_field<C>(),
       field("nesterov", &C::nesterov, "Nesterov momentum"),
       field("classical", &C::classical, "the lecture's momentum form, lr inside the velocity"),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+      skip_field<C>()};
 }
 
 // Per-weight local gains (delta-bar-delta, the lecture's form): gains start at 1; a gain grows by
@@ -59,12 +93,12 @@ struct AdaptiveGainConfig {
 constexpr auto fields(const AdaptiveGainConfig*) {
   using C = AdaptiveGainConfig;
   return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
+      lr_field<C>(),
       field("beta", &C::beta, "a gain's growth while its gradient keeps its sign", half_open(0, 1)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      l2_field<C>(),
       field("min_gain", &C::min_gain, "the smallest gain", at_least(0)),
       field("max_gain", &C::max_gain, "the largest gain (inf: no limit)", or_infinity(above(0))),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+      skip_field<C>()};
 }
 
 // PyTorch: w -= lr d / (sqrt(mean_square) + eps); the lecture's form (eps_inside_sqrt = true):
@@ -82,14 +116,14 @@ struct RMSpropConfig {
 constexpr auto fields(const RMSpropConfig*) {
   using C = RMSpropConfig;
   return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
+      lr_field<C>(),
       field("alpha", &C::alpha, "decay of the mean square", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("momentum", &C::momentum, "momentum factor (0: none)", at_least(0)),
+      eps_field<C>(),
+      l2_field<C>(),
+      momentum_field<C>(),
       field("centered", &C::centered, "divide by the variance, not the mean square"),
       field("eps_inside_sqrt", &C::eps_inside_sqrt, "the lecture's form: sqrt(mean_square + eps)"),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+      skip_field<C>()};
 }
 
 // weight_decay is L2 (added to the gradient); AdamW decouples it.
@@ -109,14 +143,8 @@ struct AdamConfig {
 };
 constexpr auto fields(const AdamConfig*) {
   using C = AdamConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("amsgrad", &C::amsgrad, "divide by the largest second moment so far"),
-      field("bias_correction", &C::bias_correction, "correct the moments' start at zero"),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(),      betas_field<C>(),           eps_field<C>(), l2_field<C>(),
+                    amsgrad_field<C>(), bias_correction_field<C>(), skip_field<C>()};
 }
 
 // Adam with decoupled weight decay, w *= 1 - lr weight_decay before the step; bias_correction as
@@ -132,15 +160,14 @@ struct AdamWConfig {
 };
 constexpr auto fields(const AdamWConfig*) {
   using C = AdamWConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "decoupled weight decay, w *= 1 - lr weight_decay",
-            at_least(0)),
-      field("amsgrad", &C::amsgrad, "divide by the largest second moment so far"),
-      field("bias_correction", &C::bias_correction, "correct the moments' start at zero"),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(),
+                    betas_field<C>(),
+                    eps_field<C>(),
+                    field("weight_decay", &C::weight_decay,
+                          "decoupled weight decay, w *= 1 - lr weight_decay", at_least(0)),
+                    amsgrad_field<C>(),
+                    bias_correction_field<C>(),
+                    skip_field<C>()};
 }
 
 struct AdagradConfig {
@@ -153,14 +180,13 @@ struct AdagradConfig {
 };
 constexpr auto fields(const AdagradConfig*) {
   using C = AdagradConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("lr_decay", &C::lr_decay, "lr / (1 + (t - 1) lr_decay)", at_least(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("initial_accumulator_value", &C::initial_accumulator_value, "the sum of squares' start",
-            at_least(0)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(),
+                    field("lr_decay", &C::lr_decay, "lr / (1 + (t - 1) lr_decay)", at_least(0)),
+                    l2_field<C>(),
+                    field("initial_accumulator_value", &C::initial_accumulator_value,
+                          "the sum of squares' start", at_least(0)),
+                    eps_field<C>(),
+                    skip_field<C>()};
 }
 
 struct AdadeltaConfig {
@@ -172,12 +198,9 @@ struct AdadeltaConfig {
 };
 constexpr auto fields(const AdadeltaConfig*) {
   using C = AdadeltaConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("rho", &C::rho, "decay of the mean squares", closed(0, 1)),
-      field("eps", &C::eps, "added inside the square roots", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(), field("rho", &C::rho, "decay of the mean squares", closed(0, 1)),
+                    field("eps", &C::eps, "added inside the square roots", above(0)), l2_field<C>(),
+                    skip_field<C>()};
 }
 
 struct AdamaxConfig {
@@ -189,12 +212,8 @@ struct AdamaxConfig {
 };
 constexpr auto fields(const AdamaxConfig*) {
   using C = AdamaxConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(), betas_field<C>(), eps_field<C>(), l2_field<C>(),
+                    skip_field<C>()};
 }
 
 // PyTorch 1.13 semantics, including its mu-product bookkeeping.
@@ -209,12 +228,12 @@ struct NAdamConfig {
 constexpr auto fields(const NAdamConfig*) {
   using C = NAdamConfig;
   return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
+      lr_field<C>(),
+      betas_field<C>(),
+      eps_field<C>(),
+      l2_field<C>(),
       field("momentum_decay", &C::momentum_decay, "NAdam's momentum schedule", at_least(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+      skip_field<C>()};
 }
 
 // SWATS (Keskar & Socher 2017): Adam until the projected SGD learning rate settles, then SGD
@@ -236,14 +255,13 @@ struct SWATSConfig {
 };
 constexpr auto fields(const SWATSConfig*) {
   using C = SWATSConfig;
-  return std::tuple{
-      field("lr", &C::lr, "learning rate", at_least(0)),
-      field("betas", &C::betas, "decays of the first and second moments", half_open(0, 1)),
-      field("eps", &C::eps, "added to the denominator", above(0)),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("eps_switch", &C::eps_switch, "how settled the projected SGD lr must be to switch",
-            above(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+  return std::tuple{lr_field<C>(),
+                    betas_field<C>(),
+                    eps_field<C>(),
+                    l2_field<C>(),
+                    field("eps_switch", &C::eps_switch,
+                          "how settled the projected SGD lr must be to switch", above(0)),
+                    skip_field<C>()};
 }
 
 // Rprop as PyTorch's torch.optim.Rprop has it, which is iRprop- (Igel & Huesken 2000): every
@@ -271,9 +289,8 @@ constexpr auto fields(const RpropConfig*) {
   return std::tuple{
       field("lr", &C::lr, "the initial step size", at_least(0)),
       field("etas", &C::etas, "step size factors after a sign flip and after the same sign"),
-      field("step_sizes", &C::step_sizes, "the smallest and the largest step size"),
-      field("weight_decay", &C::weight_decay, "L2 penalty, added to the gradient", at_least(0)),
-      field("skip_nonfinite", &C::skip_nonfinite, "skip a step whose gradients hold inf or nan")};
+      field("step_sizes", &C::step_sizes, "the smallest and the largest step size"), l2_field<C>(),
+      skip_field<C>()};
 }
 
 using OptimizerConfig = std::variant<SGDConfig, AdaptiveGainConfig, RMSpropConfig, AdamConfig,
