@@ -26,6 +26,10 @@ struct State {
   // A finite number of at least `min` (a learning rate, a momentum, a running sum):
   double finite(const std::string& key, const char* what, double min = -HUGE_VAL) const;
   const std::string& string(const std::string& key, const char* what) const;
+  // A number that may be infinite (a plateau's best metric, AdaptiveGain's max_gain), which JSON
+  // cannot hold: "<key>" keeps it when finite, "<key>.inf" says -1, 0 (finite) or 1.
+  void set_extended(const std::string& key, double value);
+  double extended(const std::string& key, const char* what) const;
   const Tensor& tensor(const std::string& key, const char* what) const;
 };
 

@@ -1,6 +1,7 @@
 #include "nabla/state.h"
 
 #include <cmath>
+#include <limits>
 
 namespace nabla {
 
@@ -31,6 +32,22 @@ double State::finite(const std::string& key, const char* what, double min) const
               "{}: the saved '{}' is {}, expected a finite number{} (a corrupted file?)", what, key,
               v, std::isfinite(min) ? fmt::format(" of at least {}", min) : "");
   return v;
+}
+
+void State::set_extended(const std::string& key, double value) {
+  const bool inf = std::isinf(value);
+  scalars[key] = inf ? 0.0 : value;
+  scalars[key + ".inf"] = inf ? (value > 0 ? 1.0 : -1.0) : 0.0;
+}
+
+double State::extended(const std::string& key, const char* what) const {
+  const double inf = scalar(key + ".inf", what);
+  NABLA_CHECK(inf == 0.0 || inf == 1.0 || inf == -1.0,
+              "{}: the saved '{}.inf' is {}, expected -1, 0 or 1 (a corrupted file?)", what, key,
+              inf);
+  if (inf == 0.0) return finite(key, what);
+  return inf > 0 ? std::numeric_limits<double>::infinity()
+                 : -std::numeric_limits<double>::infinity();
 }
 
 const std::string& State::string(const std::string& key, const char* what) const {

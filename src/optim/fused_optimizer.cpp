@@ -43,6 +43,7 @@ class FusedOptimizer final : public Optimizer {
     int64_t begin = 0, end = 0;  // arena range, in floats
     double weight_decay = 0.0;
     std::optional<double> momentum;
+    C config;  // its other hyperparameters: the optimizer's, or set_group_config's
   };
 
   FusedOptimizer(std::vector<ParamGroup> groups, const C& config) : Optimizer({}), config_(config) {
@@ -61,7 +62,7 @@ class FusedOptimizer final : public Optimizer {
                   "{}: parameter group {} has an invalid weight_decay {} (must be >= 0)",
                   type_name(), gi, wd);
       group_lrs_.push_back(lr);
-      groups_.push_back({.weight_decay = wd, .momentum = config_momentum});
+      groups_.push_back({.weight_decay = wd, .momentum = config_momentum, .config = config_});
       group_sizes.push_back(g.params.size());
       all.insert(all.end(), g.params.begin(), g.params.end());
     }
@@ -107,6 +108,41 @@ class FusedOptimizer final : public Optimizer {
     groups_[group].momentum = momentum;
   }
 
+  std::optional<OptimizerConfig> group_config(int64_t group) const override {
+    check_group(group);
+    const Group& g = groups_[group];
+    C c = g.config;
+    c.lr = group_lrs_[group];
+    c.weight_decay = g.weight_decay;
+    if (g.momentum) {  // as a schedule may have cycled it
+      if constexpr (requires { c.betas; })
+        c.betas[0] = *g.momentum;
+      else if constexpr (requires { c.momentum; })
+        c.momentum = *g.momentum;
+    }
+    return c;
+  }
+
+  void set_group_config(int64_t group, const OptimizerConfig& config) override {
+    check_group(group);
+    const C* c = std::get_if<C>(&config);
+    NABLA_CHECK(c != nullptr, "{}::set_group_config: a {} config, not one of {}", type_name(),
+                optimizer_name(config), type_name());
+    optim::validate(*c);
+    NABLA_CHECK(M::slots(*c) == names_,
+                "{}::set_group_config: the config changes which state the optimizer keeps (as "
+                "momentum to or from 0, centered or amsgrad do); make a new optimizer for that",
+                type_name());
+    NABLA_CHECK(c->skip_nonfinite == config_.skip_nonfinite,
+                "{}::set_group_config: skip_nonfinite is the whole optimizer's, not a group's",
+                type_name());
+    Group& g = groups_[group];
+    g.config = *c;
+    group_lrs_[group] = c->lr;
+    g.weight_decay = c->weight_decay;
+    g.momentum = M::momentum(*c);
+  }
+
   bool step() override {
     arena_->check_intact();
     const Device device = arena_->device();
@@ -129,9 +165,9 @@ class FusedOptimizer final : public Optimizer {
                                         .lr = group_lrs_[gi],
                                         .weight_decay = g.weight_decay,
                                         .momentum = g.momentum};
-      const backend::UpdateCall call = M::call(config_, context, states_[gi]);
+      const backend::UpdateCall call = M::call(g.config, context, states_[gi]);
       const rules::Dots dots = backend::optim_update_stub(device)(call, buffers);
-      M::after_step(config_, context, states_[gi], dots);
+      M::after_step(g.config, context, states_[gi], dots);
     }
     return true;
   }
@@ -143,6 +179,17 @@ class FusedOptimizer final : public Optimizer {
     s.scalars["num_groups"] = static_cast<double>(groups_.size());
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       for (const auto& [key, value] : group_scalars(gi)) s.scalars[key] = value;
+      // A group's own config, where it differs from the optimizer's.
+      std::vector<std::pair<std::string, double>> own, base;
+      auto collect = [gi](C c, std::vector<std::pair<std::string, double>>& out) {
+        for_each_config_number(gi, c, [&](const std::string& key, const auto& value) {
+          out.emplace_back(key, static_cast<double>(value));
+        });
+      };
+      collect(groups_[gi].config, own);
+      collect(config_, base);
+      for (size_t i = 0; i < own.size(); ++i)
+        if (own[i].second != base[i].second) s.set_extended(own[i].first, own[i].second);
     }
     for (const auto& e : arena_->entries())
       for (int k = 0; k < rules::kMaxSlots; ++k)
@@ -200,11 +247,16 @@ class FusedOptimizer final : public Optimizer {
       if (!expected.count(key)) problems.push_back(fmt::format("unexpected '{}'", key));
     if (problems.empty()) {
       std::set<std::string> known = {"step", "num_groups"};
-      for (size_t gi = 0; gi < groups_.size(); ++gi)
+      for (size_t gi = 0; gi < groups_.size(); ++gi) {
         for (const auto& [key, value] : group_scalars(gi)) {
           known.insert(key);
           if (!s.scalars.count(key)) problems.push_back(fmt::format("missing value '{}'", key));
         }
+        C probe = config_;
+        for_each_config_number(gi, probe, [&](const std::string& key, const auto&) {
+          known.insert({key, key + ".inf"});
+        });
+      }
       // Checkpoints written before the methods had group state of their own hold NAdam's and
       // SWATS's group keys for every optimizer: those are ignored, anything else is an error.
       for (const auto& [key, value] : s.scalars)
@@ -225,6 +277,16 @@ class FusedOptimizer final : public Optimizer {
       group_lrs_[gi] = s.finite(p + "lr", w, 0.0);
       g.weight_decay = s.finite(p + "weight_decay", w, 0.0);
       if (g.momentum) g.momentum = s.finite(p + "momentum", w, 0.0);
+      g.config = config_;
+      for_each_config_number(gi, g.config, [&](const std::string& key, auto& value) {
+        if (s.scalars.count(key))
+          value = static_cast<std::decay_t<decltype(value)>>(s.extended(key, w));
+      });
+      try {
+        optim::validate(g.config);
+      } catch (const Error& e) {
+        NABLA_FAIL("{}: group {}'s saved config is invalid: {}", what, gi, e.what());
+      }
       states_[gi].load(s, p, w, step_count_);
     }
     for (const auto& e : arena_->entries())
@@ -245,6 +307,26 @@ class FusedOptimizer final : public Optimizer {
     states_[gi].save(p, out);
     if (g.momentum) out.emplace_back(p + "momentum", *g.momentum);
     return out;
+  }
+
+  // Calls f(key, value) for each number of group gi's config that set_group_config may have
+  // made its own (every field but lr and weight_decay, which the group keeps anyway):
+  // "group.<gi>.config.<field>", a pair's numbers as ".0" and ".1", a bool as 0 or 1.
+  template <typename Config, typename F>
+  static void for_each_config_number(size_t gi, Config& c, F&& f) {
+    const std::string p = fmt::format("group.{}.config.", gi);
+    for_each_field<C>([&](const auto& field) {
+      const std::string name = field.name;
+      if (name == "lr" || name == "weight_decay") return;
+      auto& value = c.*(field.member);
+      using T = std::decay_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, std::array<double, 2>>) {
+        f(p + name + ".0", value[0]);
+        f(p + name + ".1", value[1]);
+      } else {
+        f(p + name, value);
+      }
+    });
   }
 
   C config_;

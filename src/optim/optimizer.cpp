@@ -47,4 +47,15 @@ void Optimizer::set_group_momentum(int64_t group, double) {
   NABLA_FAIL("{} has no momentum to cycle; use cycle_momentum = false", type_name());
 }
 
+std::optional<OptimizerConfig> Optimizer::group_config(int64_t group) const {
+  check_group(group);
+  return std::nullopt;
+}
+
+void Optimizer::set_group_config(int64_t group, const OptimizerConfig&) {
+  check_group(group);
+  NABLA_FAIL("{} has no configs to set (set_group_lr and set_group_momentum change its groups)",
+             type_name());
+}
+
 }  // namespace nabla::optim

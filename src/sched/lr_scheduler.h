@@ -77,12 +77,9 @@ std::unique_ptr<Scheduler> make(optim::Optimizer&, const SequentialLRConfig&, In
 std::vector<double> per_group(const PerGroup& value, int64_t num_groups, const char* schedule,
                               const char* field);
 
-// Saved state: vectors as "<key>.<i>" scalars, and doubles that may be infinite (JSON has no
-// infinity) as a finite value plus "<key>.inf" = -1, 0 or 1.
+// Saved state: vectors as "<key>.<i>" scalars (a double that may be infinite: State::set_extended).
 void save_vector(State& state, const std::string& key, const std::vector<double>& values);
 std::vector<double> load_vector(const State& state, const std::string& key, size_t size,
                                 const char* what);
-void save_extended(State& state, const std::string& key, double value);
-double load_extended(const State& state, const std::string& key, const char* what);
 
 }  // namespace nabla::sched::detail

@@ -62,14 +62,14 @@ class ReduceLROnPlateau final : public Scheduler {
   }
 
   void save(State& state) const override {
-    save_extended(state, "best", best_);
+    state.set_extended("best", best_);
     state.scalars["num_bad_epochs"] = static_cast<double>(num_bad_epochs_);
     state.scalars["cooldown_counter"] = static_cast<double>(cooldown_counter_);
   }
 
   void load(const State& state) override {
     const char* what = "ReduceLROnPlateau";
-    best_ = load_extended(state, "best", what);
+    best_ = state.extended("best", what);
     num_bad_epochs_ = state.count("num_bad_epochs", what);
     cooldown_counter_ = state.count("cooldown_counter", what);
   }

@@ -142,22 +142,6 @@ std::vector<double> load_vector(const State& state, const std::string& key, size
   return values;
 }
 
-void save_extended(State& state, const std::string& key, double value) {
-  const bool inf = std::isinf(value);
-  state.scalars[key] = inf ? 0.0 : value;
-  state.scalars[key + ".inf"] = inf ? (value > 0 ? 1.0 : -1.0) : 0.0;
-}
-
-double load_extended(const State& state, const std::string& key, const char* what) {
-  const double inf = state.scalar(key + ".inf", what);
-  NABLA_CHECK(inf == 0.0 || inf == 1.0 || inf == -1.0,
-              "{}: the saved '{}.inf' is {}, expected -1, 0 or 1 (a corrupted file?)", what, key,
-              inf);
-  if (inf == 0.0) return state.finite(key, what);
-  return inf > 0 ? std::numeric_limits<double>::infinity()
-                 : -std::numeric_limits<double>::infinity();
-}
-
 }  // namespace detail
 
 std::unique_ptr<Scheduler> make_scheduler(optim::Optimizer& optimizer,

@@ -144,7 +144,7 @@ size_t distance(const std::string& a, const std::string& b) {
 
 // What one flag, and the TOML key of the same option, sets.
 struct Option {
-  enum class Kind { Plain, OptimizerType, SchedulerType, Config, Help, Version };
+  enum class Kind { Plain, OptimizerType, SchedulerType, Config };
   Kind kind = Kind::Plain;
   std::string flag;     // without "--"
   std::string section;  // TOML section; empty: the command line only

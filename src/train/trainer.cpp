@@ -560,6 +560,15 @@ void Trainer::load_checkpoint(const std::string& path) {
   } catch (const Error& e) {
     NABLA_FAIL("'{}' holds another architecture than this model: {}", path, e.what());
   }
+  // A group's own value of a setting that changed (Optimizer::set_group_config in the run that
+  // wrote the checkpoint) gives way to the new config's.
+  std::erase_if(optimizer_state.scalars, [&](const auto& entry) {
+    const std::string& key = entry.first;
+    const size_t at = key.find(".config.");
+    if (key.rfind("group.", 0) != 0 || at == std::string::npos) return false;
+    const std::string field = key.substr(at + 8, key.find('.', at + 8) - (at + 8));
+    return changed(changes, "optimizer." + field);
+  });
   // The group values a changed setting gives are this run's, as its optimizer was built.
   for (const auto& [key, value] : fresh.scalars) {
     const bool is_weight_decay = key.ends_with(".weight_decay");

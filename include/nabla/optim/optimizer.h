@@ -45,6 +45,18 @@ class Optimizer {
   // nullopt when the optimizer has none.
   virtual std::optional<double> group_momentum(int64_t group) const { return std::nullopt; }
   virtual void set_group_momentum(int64_t group, double momentum);
+  // Group g's hyperparameters as a config of the optimizer's type: lr, weight_decay and momentum
+  // as the group has them now, the others as it was made with or set_group_config gave them.
+  // nullopt for an optimizer without configs.
+  virtual std::optional<OptimizerConfig> group_config(int64_t group) const;
+  // Sets every hyperparameter of group g at run time, as PyTorch's param_groups[g][name] = value:
+  //   auto c = std::get<optim::AdamConfig>(*opt->group_config(1));
+  //   c.betas = {0.8, 0.99};
+  //   opt->set_group_config(1, c);
+  // The config must be of the optimizer's type, valid, and keep its state slots (SGD's momentum
+  // cannot go to or from 0, Adam's amsgrad cannot change) and its skip_nonfinite. state_dict()
+  // saves a group's own values, so a resumed run goes on with them.
+  virtual void set_group_config(int64_t group, const OptimizerConfig& config);
   // Updates applied so far (skipped ones not counted).
   int64_t step_count() const { return step_count_; }
 
