@@ -128,14 +128,7 @@ class FusedOptimizer final : public Optimizer {
     const C* c = std::get_if<C>(&config);
     NABLA_CHECK(c != nullptr, "{}::set_group_config: a {} config, not one of {}", type_name(),
                 optimizer_name(config), type_name());
-    optim::validate(*c);
-    NABLA_CHECK(M::slots(*c) == names_,
-                "{}::set_group_config: the config changes which state the optimizer keeps (as "
-                "momentum to or from 0, centered or amsgrad do); make a new optimizer for that",
-                type_name());
-    NABLA_CHECK(c->skip_nonfinite == config_.skip_nonfinite,
-                "{}::set_group_config: skip_nonfinite is the whole optimizer's, not a group's",
-                type_name());
+    check_group_config(*c, type_name() + "::set_group_config");
     Group& g = groups_[group];
     g.config = *c;
     group_lrs_[group] = c->lr;
@@ -283,7 +276,7 @@ class FusedOptimizer final : public Optimizer {
           value = static_cast<std::decay_t<decltype(value)>>(s.extended(key, w));
       });
       try {
-        optim::validate(g.config);
+        check_group_config(g.config, what);
       } catch (const Error& e) {
         NABLA_FAIL("{}: group {}'s saved config is invalid: {}", what, gi, e.what());
       }
@@ -295,6 +288,18 @@ class FusedOptimizer final : public Optimizer {
   }
 
  private:
+  // A group's config: valid, with the optimizer's state slots (the rules read and write them)
+  // and its skip_nonfinite. Checked when set and when read back from a file.
+  void check_group_config(const C& c, const std::string& where) const {
+    optim::validate(c);
+    NABLA_CHECK(M::slots(c) == names_,
+                "{}: the config changes which state the optimizer keeps (as momentum to or from "
+                "0, centered or amsgrad do); make a new optimizer for that",
+                where);
+    NABLA_CHECK(c.skip_nonfinite == config_.skip_nonfinite,
+                "{}: skip_nonfinite is the whole optimizer's, not a group's", where);
+  }
+
   Tensor slot_view(int k, const nn::ParameterArena::Entry& e) const {
     return slots_[k].narrow(0, e.offset, e.numel).view(e.param.shape());
   }

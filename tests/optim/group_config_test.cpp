@@ -141,6 +141,14 @@ TEST(GroupConfig, SavedWithTheState) {
   State bad = s;
   bad.scalars["group.1.config.beta"] = 2.0;
   expect_error([&] { h.make(base)->load_state_dict(bad); }, "group 1's saved config is invalid");
+  // So is one that would change the state the optimizer keeps.
+  TwoGroups k;
+  auto adam = k.make(optim::AdamConfig{});
+  State flipped = adam->state_dict();
+  flipped.scalars["group.0.config.amsgrad"] = 1.0;
+  flipped.scalars["group.0.config.amsgrad.inf"] = 0.0;
+  expect_error([&] { k.make(optim::AdamConfig{})->load_state_dict(flipped); },
+               "changes which state the optimizer keeps");
 }
 
 // Resumed, the group keeps its own value, unless the run names a new one for that field.
